@@ -1,0 +1,48 @@
+"""Generated documents (PDF). The row exists before its job; the database is the truth."""
+from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .base import EnumText, LabeledEnum, utcnow
+
+
+class DocumentStatus(LabeledEnum):
+    PENDING = "pending", "排队生成中"
+    RENDERING = "rendering", "正在生成"
+    DONE = "done", "已生成"
+    FAILED = "failed", "生成失败"
+
+
+class Document(db.Model):
+    __tablename__ = "documents"
+    __table_args__ = (UniqueConstraint("request_id", "kind", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("requests.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(40))  # e.g. dues_waiver_form
+    title: Mapped[str] = mapped_column(String(100))  # 党费减免审批表
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    template: Mapped[str] = mapped_column(String(100))
+    status: Mapped[DocumentStatus] = mapped_column(EnumText(DocumentStatus), default=DocumentStatus.PENDING,
+                                                   index=True)
+    storage_path: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    size: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at = mapped_column(DateTime, default=utcnow, nullable=False)
+    enqueued_at = mapped_column(DateTime, nullable=True)
+    started_at = mapped_column(DateTime, nullable=True)
+    finished_at = mapped_column(DateTime, nullable=True)
+
+    request = relationship("Request", back_populates="documents")
+
+    @property
+    def download_name(self) -> str:
+        """党费减免审批表-DF-2026-0007.pdf"""
+        suffix = f"-v{self.version}" if self.version > 1 else ""
+        return f"{self.title}-{self.request.number}{suffix}.pdf"
+
+    @property
+    def is_done(self) -> bool:
+        return self.status is DocumentStatus.DONE

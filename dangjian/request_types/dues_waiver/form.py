@@ -1,0 +1,119 @@
+"""The 党费减免 application form, with the rules of §三(二)3 as field errors in Chinese."""
+import re
+from datetime import date
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, MultipleFileField
+from sqlalchemy import select
+from wtforms import RadioField, SelectField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length
+
+from ...extensions import db
+from ...models import RequestState
+from ...money import MoneyError, parse_yuan
+from ... import uploads
+from .model import MAX_MONTHS, DuesWaiver, HardshipCategory, WaiverMode, months_between
+
+MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
+OPEN_STATES = (RequestState.DRAFT, RequestState.PENDING, RequestState.RETURNED, RequestState.APPROVED)
+
+
+def parse_month(text: str) -> date | None:
+    m = MONTH_RE.match((text or "").strip())
+    if not m or not 1 <= int(m.group(2)) <= 12:
+        return None
+    return date(int(m.group(1)), int(m.group(2)), 1)
+
+
+class DuesWaiverForm(FlaskForm):
+    member_id = SelectField("申请人（党员）", coerce=int, validate_choice=False)
+    mode = RadioField("减免方式", choices=WaiverMode.choices(), validators=[InputRequired("请选择减免方式")])
+    monthly_amount = StringField("每月减免金额（元）")
+    start_month = StringField("起始年月")
+    end_month = StringField("截止年月")
+    hardship_category = SelectField("困难类别", choices=[("", "请选择")] + HardshipCategory.choices(),
+                                    validators=[InputRequired("请选择困难类别")])
+    hardship_description = TextAreaField("困难情况说明", validators=[
+        InputRequired("请填写困难情况说明"), Length(min=10, max=1000, message="困难情况说明应为10–1000字")])
+    evidence = MultipleFileField("证明材料")
+    signed_application = FileField("本人签字的申请书扫描件")
+
+    def check(self, member, on_behalf: bool, existing: DuesWaiver | None = None) -> dict | None:
+        """Validate everything; return the cleaned values, or None with errors on the fields."""
+        ok = self.validate()
+        values = {}
+        if member is None:
+            self.member_id.errors = list(self.member_id.errors) + ["请选择申请减免的党员"]
+            return None
+        dues = member.monthly_dues
+        mode = self.mode.data
+        raw_amount = (self.monthly_amount.data or "").strip()
+        if mode == WaiverMode.FULL.value and not raw_amount:
+            raw_amount = str(dues)
+        try:
+            amount = parse_yuan(raw_amount)
+            if amount <= 0:
+                raise MoneyError("每月减免金额应大于0")
+            if amount > dues:
+                raise MoneyError(f"每月减免金额不能超过该党员的月缴党费（¥{dues:,.2f}）")
+            if mode == WaiverMode.FULL.value and amount != dues:
+                raise MoneyError(f"全额免交时，每月减免金额应等于月缴党费（¥{dues:,.2f}）")
+            if mode == WaiverMode.PARTIAL.value and amount == dues:
+                raise MoneyError("部分减交的金额应小于月缴党费；如需全部减免，请选择「全额免交」")
+            values["monthly_amount"] = amount
+        except MoneyError as exc:
+            self.monthly_amount.errors = list(self.monthly_amount.errors) + [str(exc)]
+            ok = False
+
+        start, end = parse_month(self.start_month.data), parse_month(self.end_month.data)
+        if start is None:
+            self.start_month.errors = list(self.start_month.errors) + ["请选择起始年月"]
+            ok = False
+        if end is None:
+            self.end_month.errors = list(self.end_month.errors) + ["请选择截止年月"]
+            ok = False
+        if start and end:
+            if end < start:
+                self.end_month.errors = list(self.end_month.errors) + ["截止年月不能早于起始年月"]
+                ok = False
+            elif months_between(start, end) > MAX_MONTHS:
+                self.end_month.errors = list(self.end_month.errors) + [
+                    f"减免期限最多{MAX_MONTHS}个月，到期后如需继续减免请重新申请"]
+                ok = False
+            else:
+                clash = self._overlap(member.id, start, end, existing)
+                if clash:
+                    self.start_month.errors = list(self.start_month.errors) + [
+                        f"该党员已有覆盖这段时间的党费减免申请（{clash.number}，{clash.state.label}），期间不能重叠"]
+                    ok = False
+        values.update(start_month=start, end_month=end)
+
+        evidence = [f for f in (self.evidence.data or []) if f and f.filename]
+        has_evidence = bool(existing and any(a.kind == "evidence" for a in existing.attachments))
+        if not evidence and not has_evidence:
+            self.evidence.errors = list(self.evidence.errors) + ["请上传证明材料（如困难证明、诊断证明等）"]
+            ok = False
+        signed = self.signed_application.data if self.signed_application.data and \
+            self.signed_application.data.filename else None
+        has_signed = bool(existing and any(a.kind == "signed_application" for a in existing.attachments))
+        if on_behalf and not signed and not has_signed:
+            self.signed_application.errors = list(self.signed_application.errors) + [
+                "代党员申请时，须上传党员本人签字的申请书扫描件"]
+            ok = False
+        for field, files in ((self.evidence, evidence), (self.signed_application, [signed] if signed else [])):
+            for f in files:
+                problem = uploads.check(f)
+                if problem:
+                    field.errors = list(field.errors) + [problem]
+                    ok = False
+        values.update(evidence=evidence, signed=signed)
+        return values if ok else None
+
+    @staticmethod
+    def _overlap(member_id: int, start: date, end: date, existing) -> DuesWaiver | None:
+        query = select(DuesWaiver).where(
+            DuesWaiver.beneficiary_id == member_id, DuesWaiver.state.in_(OPEN_STATES),
+            DuesWaiver.start_month <= end, DuesWaiver.end_month >= start)
+        if existing is not None:
+            query = query.where(DuesWaiver.id != existing.id)
+        return db.session.scalars(query.limit(1)).first()

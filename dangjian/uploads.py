@@ -1,0 +1,60 @@
+"""Uploaded attachments: checked by type and content, stored under UPLOAD_DIR by a random name."""
+import hashlib
+import os
+import uuid
+from datetime import date
+
+from flask import current_app
+
+from .models import Attachment
+
+ALLOWED = {  # extension -> (content type, magic prefix)
+    "pdf": ("application/pdf", b"%PDF"),
+    "jpg": ("image/jpeg", b"\xff\xd8\xff"),
+    "jpeg": ("image/jpeg", b"\xff\xd8\xff"),
+    "png": ("image/png", b"\x89PNG\r\n\x1a\n"),
+}
+MAX_FILE_BYTES = 10 * 1024 * 1024
+
+
+def check(storage) -> str | None:
+    """A Chinese error message for an unacceptable upload, or None."""
+    name = storage.filename or ""
+    ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if ext not in ALLOWED:
+        return f"「{name}」的格式不支持，请上传 PDF、JPG 或 PNG 文件"
+    head = storage.stream.read(8)
+    storage.stream.seek(0, os.SEEK_END)
+    size = storage.stream.tell()
+    storage.stream.seek(0)
+    if size == 0:
+        return f"「{name}」是空文件"
+    if size > MAX_FILE_BYTES:
+        return f"「{name}」超过10MB，请压缩后再上传"
+    if not head.startswith(ALLOWED[ext][1]):
+        return f"「{name}」的内容与扩展名不符，请上传真实的 PDF、JPG 或 PNG 文件"
+    return None
+
+
+def save(storage, kind: str, user, written: list[str]) -> Attachment:
+    """Write the file and return an unsaved Attachment. `written` collects paths so the caller
+    can delete them if the transaction fails."""
+    name = os.path.basename(storage.filename or "file")
+    ext = name.rsplit(".", 1)[-1].lower()
+    rel = f"{date.today():%Y/%m}/{uuid.uuid4().hex}.{ext}"
+    path = os.path.join(current_app.config["UPLOAD_DIR"], rel)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    data = storage.stream.read()
+    with open(path, "xb") as f:
+        f.write(data)
+    written.append(path)
+    return Attachment(kind=kind, filename=name[:255], storage_path=rel, sha256=hashlib.sha256(data).hexdigest(),
+                      size=len(data), content_type=ALLOWED[ext][0], uploaded_by_id=user.id)
+
+
+def discard(written: list[str]) -> None:
+    for path in written:
+        try:
+            os.remove(path)
+        except FileNotFoundError:
+            pass

@@ -1,0 +1,76 @@
+"""The web layer: blueprints, filters, error pages and response headers."""
+from datetime import date, datetime
+
+from flask import render_template
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+
+from ..extensions import db, login_manager
+from ..models import User
+from ..money import format_yuan, yuan_capital
+
+
+def _ym(value) -> str:
+    return f"{value.year}年{value.month}月" if value else ""
+
+
+def _ymd(value) -> str:
+    return f"{value.year}年{value.month}月{value.day}日" if value else ""
+
+
+def _dt(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M") if value else ""
+
+
+def register_web(app) -> None:
+    from ..request_types.dues_waiver.views import bp as dues_waiver_bp
+    from . import auth, documents, inbox, me, requests
+
+    for bp in (auth.bp, inbox.bp, requests.bp, documents.bp, me.bp, dues_waiver_bp):
+        app.register_blueprint(bp)
+
+    app.jinja_env.filters.update(yuan=format_yuan, yuan_capital=yuan_capital, ym=_ym, ymd=_ymd, dt=_dt)
+    app.jinja_env.globals.update(today=date.today)
+
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "请先登录"
+    login_manager.login_message_category = "warning"
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        return db.session.get(User, int(user_id))
+
+    @app.context_processor
+    def inject_badge():
+        if current_user.is_authenticated:
+            from ..inbox import todo_count
+            return {"todo_count": todo_count(current_user)}
+        return {}
+
+    @app.errorhandler(404)
+    def not_found(e):
+        return render_template("errors/error.html", code=404, message="页面不存在，或您无权查看。"), 404
+
+    @app.errorhandler(403)
+    def forbidden(e):
+        return render_template("errors/error.html", code=403, message="您无权执行此操作。"), 403
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(e):
+        return render_template("errors/error.html", code=400,
+                               message="页面已过期或请求来源无法验证，请刷新页面后重试。"), 400
+
+    @app.errorhandler(413)
+    def too_large(e):
+        return render_template("errors/error.html", code=413, message="上传的文件过大（单次不超过20MB）。"), 413
+
+    @app.after_request
+    def security_headers(resp):
+        resp.headers.setdefault("Content-Security-Policy",
+                                "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; "
+                                "form-action 'self'; base-uri 'self'")
+        resp.headers.setdefault("X-Content-Type-Options", "nosniff")
+        resp.headers.setdefault("Referrer-Policy", "same-origin")
+        if current_user and getattr(current_user, "is_authenticated", False):
+            resp.headers.setdefault("Cache-Control", "no-store")
+        return resp

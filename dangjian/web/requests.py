@@ -1,0 +1,133 @@
+"""The request page, its action panel, and the document status widget."""
+from flask import Blueprint, abort, make_response, render_template, request
+from flask_login import current_user, login_required
+
+from ..extensions import db
+from ..htmx import is_htmx
+from ..models import RequestState
+from ..scope import get_request_or_404
+from ..workflow import Action, WorkflowError, apply_action, available_actions, recusal_reason
+from ..workflow.definition import MEETING_TYPES, Actor
+from ..workflow.history import step_outcomes
+from .forms import ActionForm
+
+bp = Blueprint("requests", __name__, url_prefix="/requests")
+
+STEP_ACTIONS = (Action.APPROVE, Action.RETURN, Action.REJECT)
+
+
+def panel_context(req, form=None, context="page", message=None):
+    """Everything the action panel needs: the buttons come from available_actions only."""
+    wf = type(req).workflow
+    actions = available_actions(req, current_user)
+    step = wf.step(req.current_step)
+    form = form or ActionForm(formdata=None, version=req.version, context=context)
+    form.version.data = str(req.version)
+    form.context.data = context
+    if step:
+        form.return_to.choices = [("", "发起人（修改后重新提交）")] + [
+            (s.key, s.label) for s in wf.earlier_steps(req, req.current_step)]
+        form.meeting_type.choices = [("", "请选择")] + [(k, MEETING_TYPES[k]) for k in step.meeting_types]
+    recusal = None
+    if req.state is RequestState.PENDING and step and current_user.holds(step.role, req.current_org_id):
+        recusal = recusal_reason(req, current_user)
+    return {
+        "req": req, "form": form, "step": step, "context": context, "message": message,
+        "step_actions": [a for a in actions if a in STEP_ACTIONS],
+        "can_withdraw": Action.WITHDRAW in actions,
+        "can_resubmit": Action.SUBMIT in actions,
+        "recusal": recusal,
+    }
+
+
+def page_context(req, **panel):
+    return {
+        **panel_context(req, **panel),
+        "outcomes": step_outcomes(req),
+        "workflow": type(req).workflow,
+    }
+
+
+@bp.route("/<int:request_id>")
+@login_required
+def view(request_id: int):
+    req = get_request_or_404(request_id, current_user)
+    return render_template("requests/view.html", **page_context(req))
+
+
+@bp.route("/<int:request_id>/panel")
+@login_required
+def panel(request_id: int):
+    """The action form, loaded into an inbox card on demand."""
+    req = get_request_or_404(request_id, current_user)
+    context = request.args.get("context", "page")
+    return render_template("requests/_panel.html", **panel_context(req, context=context))
+
+
+@bp.route("/<int:request_id>/act", methods=["POST"])
+@login_required
+def act(request_id: int):
+    req = get_request_or_404(request_id, current_user)
+    form = ActionForm()
+    context = form.context.data if form.context.data in ("page", "inbox") else "page"
+    try:
+        action = Action(form.action.data)
+    except ValueError:
+        abort(400)
+    user = current_user._get_current_object()
+    error = None
+    if form.validate():
+        wf = type(req).workflow
+        t = wf.transition(action)
+        step = wf.step(req.current_step) if t and t.actor is Actor.STEP_HOLDER else None
+        meeting = None
+        if action in (Action.APPROVE, Action.REJECT) or form.has_meeting_input:
+            meeting = form.meeting_record(step)
+        meeting_invalid = step and step.records_meeting and meeting is None and (
+            action in (Action.APPROVE, Action.REJECT) or form.has_meeting_input)
+        if not meeting_invalid:
+            try:
+                seen = int(form.version.data) if (form.version.data or "").isdigit() else req.version
+                apply_action(req, user, action, opinion=form.opinion.data or "", meeting=meeting,
+                             return_to=form.return_to.data or None, seen_version=seen)
+            except WorkflowError as exc:
+                db.session.rollback()
+                error = exc.message
+                if exc.field == "opinion":
+                    form.opinion.errors = list(form.opinion.errors) + [exc.message]
+                    error = None
+                db.session.expire_all()
+                req = get_request_or_404(request_id, current_user)
+            else:
+                req = get_request_or_404(request_id, current_user)
+                return _after_action(req, action, context)
+    if not is_htmx(request):
+        return render_template("requests/view.html", **page_context(req, form=form, message=error))
+    return render_template("requests/_panel.html", **panel_context(req, form=form, context=context, message=error))
+
+
+def _after_action(req, action: Action, context: str):
+    message = f"已{action.label}：{req.number}"
+    if not is_htmx(request):
+        return render_template("requests/view.html", **page_context(req, message=message))
+    if context == "inbox":
+        html = render_template("inbox/_handled.html", req=req, action=action, message=message)
+        target, swap = f"#inbox-item-{req.id}", "outerHTML"
+    else:
+        html = render_template("requests/_main.html", **page_context(req, message=message))
+        target, swap = "#request-main", "innerHTML"
+    html += render_template("_badge.html", oob=True)
+    resp = make_response(html)
+    # The form targets its own panel (so errors land there); success replaces the whole item.
+    resp.headers["HX-Retarget"] = target
+    resp.headers["HX-Reswap"] = swap
+    resp.headers["HX-Trigger"] = "requestChanged"
+    return resp
+
+
+@bp.route("/<int:request_id>/documents")
+@login_required
+def documents(request_id: int):
+    """The self-replacing status widget: polls while a document is pending, then shows the link."""
+    req = get_request_or_404(request_id, current_user)
+    return render_template("requests/_documents.html", req=req)

@@ -1,0 +1,182 @@
+"""Workflows as data: steps, transitions and the documents a request type produces.
+
+A request type declares its `Workflow`: an ordered tuple of `Step`s (each may be skipped by a
+condition, e.g. the secondary step for a 直属党支部) and the table of `Transition`s
+(source states × action → who may, opinion required, target). The engine reads only this.
+"""
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Callable
+
+from ..models import Organization, OrgKind, Request, RequestState, Role
+from ..models.base import LabeledEnum
+
+
+class Action(LabeledEnum):
+    SUBMIT = "submit", "提交"
+    APPROVE = "approve", "同意"
+    REJECT = "reject", "不同意"
+    RETURN = "return", "退回修改"
+    WITHDRAW = "withdraw", "撤回"
+
+    @property
+    def css(self) -> str:
+        return {"approve": "success", "reject": "danger", "return": "warning",
+                "withdraw": "secondary", "submit": "primary"}[self.value]
+
+
+class Actor(enum.Enum):
+    INITIATOR = "initiator"  # the person who started the request
+    STEP_HOLDER = "step_holder"  # a holder of the current step's role at the step's organization
+
+
+MEETING_TYPES = {
+    "branch_committee": "支委会",
+    "branch_assembly": "支部党员大会",
+    "party_committee": "党委会",
+    "general_branch_committee": "党总支委员会",
+}
+
+
+@dataclass(frozen=True)
+class MeetingRecord:
+    """The meeting an opinion cites (支委会/党委会, date, votes)."""
+
+    type: str
+    date: date
+    votes_for: int
+    votes_against: int
+    votes_abstain: int
+
+    @property
+    def type_label(self) -> str:
+        return MEETING_TYPES.get(self.type, self.type)
+
+
+# Where a step is decided. Each takes the request and returns the acting organization.
+def at_branch(req: Request) -> Organization:
+    return req.organization
+
+
+def at_secondary(req: Request) -> Organization | None:
+    return req.organization.secondary_unit
+
+
+def at_school(req: Request) -> Organization:
+    return req.organization.root
+
+
+def at_org_dept(req: Request) -> Organization | None:
+    return next((c for c in at_school(req).children if c.kind is OrgKind.ORG_DEPT), None)
+
+
+def has_secondary(req: Request) -> bool:
+    """直属党支部 have no secondary level: their requests skip that step."""
+    return not req.organization.is_direct_branch
+
+
+@dataclass(frozen=True)
+class Step:
+    key: str
+    label: str  # 党支部讨论
+    opinion_label: str  # 党支部讨论意见 (the box on the 审批表)
+    role: Role
+    org: Callable[[Request], Organization | None]
+    applies: Callable[[Request], bool] = lambda req: True
+    records_meeting: bool = False
+    meeting_types: tuple[str, ...] = ()
+
+
+def _next_after(workflow: "Workflow", req: Request, params: dict):
+    step = workflow.next_step(req, req.current_step)
+    return (RequestState.PENDING, step) if step else (workflow.approved_state, None)
+
+
+def _first(workflow: "Workflow", req: Request, params: dict):
+    return RequestState.PENDING, workflow.first_step(req)
+
+
+def _return_target(workflow: "Workflow", req: Request, params: dict):
+    """退回修改: to the initiator (default), or to an earlier step."""
+    to = params.get("return_to")
+    if to:
+        return RequestState.PENDING, workflow.step(to)
+    return RequestState.RETURNED, None
+
+
+@dataclass(frozen=True)
+class Transition:
+    action: Action
+    sources: frozenset
+    actor: Actor
+    target: Callable
+    opinion_required: bool = False
+    # An extra rule; returns a refusal message (Chinese) or None.
+    guard: Callable[[Request], str | None] | None = None
+
+
+def nobody_acted_on_current_step(req: Request) -> str | None:
+    """撤回 only while nobody has acted on the current step (DOMAIN: Actions)."""
+    for entry in req.timeline:
+        if entry.step == req.current_step and entry.actor_role != "applicant" \
+                and req.step_entered_at and entry.created_at >= req.step_entered_at:
+            return "当前环节已有人处理，不能撤回"
+    return None
+
+
+STANDARD_TRANSITIONS = (
+    Transition(Action.SUBMIT, frozenset({RequestState.DRAFT, RequestState.RETURNED, RequestState.WITHDRAWN}),
+               Actor.INITIATOR, _first),
+    Transition(Action.APPROVE, frozenset({RequestState.PENDING}), Actor.STEP_HOLDER, _next_after),
+    Transition(Action.REJECT, frozenset({RequestState.PENDING}), Actor.STEP_HOLDER,
+               lambda wf, req, params: (RequestState.REJECTED, None), opinion_required=True),
+    Transition(Action.RETURN, frozenset({RequestState.PENDING}), Actor.STEP_HOLDER, _return_target,
+               opinion_required=True),
+    Transition(Action.WITHDRAW, frozenset({RequestState.PENDING}), Actor.INITIATOR,
+               lambda wf, req, params: (RequestState.WITHDRAWN, None), guard=nobody_acted_on_current_step),
+)
+
+
+@dataclass(frozen=True)
+class DocumentSpec:
+    """A document generated when a request ends in one of `on_states`."""
+
+    kind: str
+    title: str
+    template: str
+    context: Callable  # (document) -> dict for the template
+    on_states: frozenset = frozenset({RequestState.APPROVED, RequestState.REJECTED})
+
+
+@dataclass(frozen=True)
+class Workflow:
+    steps: tuple[Step, ...]
+    transitions: tuple[Transition, ...] = STANDARD_TRANSITIONS
+    documents: tuple[DocumentSpec, ...] = field(default=())
+    approved_state: RequestState = RequestState.APPROVED
+
+    def applicable_steps(self, req: Request) -> list[Step]:
+        return [s for s in self.steps if s.applies(req)]
+
+    def step(self, key: str | None) -> Step | None:
+        return next((s for s in self.steps if s.key == key), None)
+
+    def first_step(self, req: Request) -> Step:
+        return self.applicable_steps(req)[0]
+
+    def next_step(self, req: Request, key: str | None) -> Step | None:
+        steps = self.applicable_steps(req)
+        keys = [s.key for s in steps]
+        i = keys.index(key)
+        return steps[i + 1] if i + 1 < len(steps) else None
+
+    def earlier_steps(self, req: Request, key: str | None) -> list[Step]:
+        steps = self.applicable_steps(req)
+        keys = [s.key for s in steps]
+        return steps[: keys.index(key)] if key in keys else []
+
+    def transition(self, action: Action) -> Transition | None:
+        return next((t for t in self.transitions if t.action is action), None)

@@ -1,0 +1,180 @@
+"""The one way in for every state change.
+
+`available_actions(request, user)` gives exactly the buttons to show. `apply_action(...)`:
+1. checks the actor against the transition table (role, scope, recusal);
+2. changes the state with a conditional UPDATE on `version`, so two clicks cannot both win;
+3. writes the timeline row (and the audit row);
+4. creates the documents and schedules their jobs after commit.
+"""
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import update
+from sqlalchemy.exc import OperationalError
+
+from .. import audit
+from ..documents import jobs
+from ..extensions import db
+from ..models import NumberSequence, Request, RequestState, TimelineEntry, User
+from ..models.base import utcnow
+from .definition import Action, Actor, MeetingRecord, Workflow
+
+
+class WorkflowError(Exception):
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class ActionRefused(WorkflowError):
+    pass
+
+
+class AlreadyHandled(WorkflowError):
+    def __init__(self, message: str = "该申请已被处理，请刷新后查看最新状态"):
+        super().__init__(message)
+
+
+def workflow_of(req: Request) -> Workflow:
+    return type(req).workflow
+
+
+def recusal_reason(req: Request, user: User) -> str | None:
+    """回避: nobody acts on a request where they are the applicant or the beneficiary."""
+    if req.initiator_id == user.id:
+        return "您是本申请的发起人，按回避规定不能审批本申请，将由该环节的其他负责人处理"
+    if user.member_id is not None and req.beneficiary_id == user.member_id:
+        return "您是本申请的受益人，按回避规定不能审批本申请，将由该环节的其他负责人处理"
+    return None
+
+
+def refusal(req: Request, user: User, action: Action) -> str | None:
+    """Why `user` may not take `action` on `req` now, or None when allowed."""
+    wf = workflow_of(req)
+    t = wf.transition(action)
+    if t is None:
+        return "该申请不支持此操作"
+    if req.state not in t.sources:
+        return f"申请当前为「{req.state.label}」状态，不能{action.label}"
+    if t.actor is Actor.INITIATOR:
+        if req.initiator_id != user.id:
+            return f"只有发起人可以{action.label}"
+    else:
+        step = wf.step(req.current_step)
+        if step is None or not user.holds(step.role, req.current_org_id):
+            return "您不是当前审批环节的处理人"
+        reason = recusal_reason(req, user)
+        if reason:
+            return reason
+    if t.guard:
+        return t.guard(req)
+    return None
+
+
+def available_actions(req: Request, user: User) -> list[Action]:
+    return [t.action for t in workflow_of(req).transitions if refusal(req, user, t.action) is None]
+
+
+def create_request(req: Request, initiator: User) -> Request:
+    """Add a new request in 草稿 with its number; the caller then submits it via apply_action."""
+    year = date.today().year
+    req.initiator = initiator
+    req.state = RequestState.DRAFT
+    req.number = NumberSequence.next_number(req.number_prefix, year)
+    db.session.add(req)
+    db.session.flush()
+    audit.record("request.create", req, user=initiator, number=req.number)
+    return req
+
+
+def apply_action(req: Request, user: User, action: Action, *, opinion: str = "",
+                 meeting: MeetingRecord | None = None, return_to: str | None = None,
+                 seen_version: int | None = None) -> TimelineEntry:
+    """Apply one action atomically, or raise WorkflowError with a message for the user."""
+    if seen_version is None:
+        seen_version = req.version
+    for attempt in range(3):
+        try:
+            return _apply_once(req, user, action, opinion=opinion, meeting=meeting,
+                               return_to=return_to, seen_version=seen_version)
+        except OperationalError:
+            # SQLite refuses a write whose read snapshot is stale ("database is locked") when
+            # another writer committed in between. Reload: if this request moved, it was handled.
+            db.session.rollback()
+            if db.engine.dialect.name != "sqlite" or attempt == 2:
+                raise
+            db.session.refresh(req)
+
+
+def _apply_once(req: Request, user: User, action: Action, *, opinion: str, meeting: MeetingRecord | None,
+                return_to: str | None, seen_version: int) -> TimelineEntry:
+    wf = workflow_of(req)
+    if seen_version != req.version:
+        raise AlreadyHandled()
+    reason = refusal(req, user, action)
+    if reason:
+        raise ActionRefused(reason)
+    t = wf.transition(action)
+    opinion = (opinion or "").strip()
+    if t.opinion_required and not opinion:
+        raise ActionRefused(f"{action.label}时必须填写意见", field="opinion")
+    if len(opinion) > 1000:
+        raise ActionRefused("意见不能超过1000字", field="opinion")
+
+    step = wf.step(req.current_step) if t.actor is Actor.STEP_HOLDER else None
+    if step and step.records_meeting and action in (Action.APPROVE, Action.REJECT) and meeting is None:
+        raise ActionRefused(f"请填写{step.label}的会议记录（会议类型、日期和表决情况）", field="meeting")
+    if action is Action.RETURN and return_to:
+        if return_to not in {s.key for s in wf.earlier_steps(req, req.current_step)}:
+            raise ActionRefused("只能退回到之前的审批环节", field="return_to")
+
+    new_state, new_step = t.target(wf, req, {"return_to": return_to})
+    now = utcnow()
+    values = {"state": new_state, "version": Request.version + 1}
+    if new_step is not None:
+        org = new_step.org(req)
+        if org is None:
+            raise ActionRefused(f"未找到「{new_step.label}」环节的负责组织，请联系组织部")
+        values.update(current_step=new_step.key, current_role=new_step.role.value,
+                      current_org_id=org.id, step_entered_at=now)
+    else:
+        values.update(current_step=None, current_role=None, current_org_id=None, step_entered_at=None)
+    if action is Action.SUBMIT:
+        values["submitted_at"] = now
+    if new_state.is_final:
+        values["closed_at"] = now
+
+    from_state, from_step, from_org_id = req.state, req.current_step, req.current_org_id
+    result = db.session.execute(
+        update(Request)
+        .where(Request.id == req.id, Request.version == req.version, Request.state == from_state)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        db.session.rollback()
+        raise AlreadyHandled()
+
+    entry = TimelineEntry(
+        request_id=req.id, actor_id=user.id,
+        actor_role=step.role.value if step else "applicant",
+        actor_org_id=from_org_id if step else req.organization_id,
+        action=action.value, step=from_step if step else None, opinion=opinion, created_at=now,
+    )
+    if meeting is not None:
+        entry.meeting_type = meeting.type
+        entry.meeting_date = meeting.date
+        entry.votes_for, entry.votes_against, entry.votes_abstain = (
+            meeting.votes_for, meeting.votes_against, meeting.votes_abstain)
+    db.session.add(entry)
+    audit.record(f"request.{action.value}", req, user=user, number=req.number,
+                 from_state=from_state.value, to_state=new_state.value, step=from_step)
+
+    specs = [d for d in wf.documents if new_state in d.on_states]
+    if specs:
+        jobs.create_documents(req, specs)
+    db.session.commit()
+    db.session.expire(req)
+    return entry

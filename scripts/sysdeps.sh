@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Install the Debian/Ubuntu packages the app needs, but only those that are missing.
+#   scripts/sysdeps.sh run    what `make run` needs (Redis, fonts, Pango, poppler, Node)
+#   scripts/sysdeps.sh test   the same, plus Chromium and the PostgreSQL server
+# Runs `apt-get update` at most once, and only when something must be installed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib.sh
+
+profile=${1:-run}
+PYTHON=${PYTHON:-python3}
+
+# Redis; WeasyPrint's native libs (libharfbuzz-subset0 makes CJK font subsetting
+# ~20x faster, see TECH-NOTES); CJK fonts; pdftotext for PDF checks.
+packages=(redis-server fonts-noto-cjk libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0
+          poppler-utils)
+case $profile in
+    run) ;;
+    test) packages+=(chromium chromium-driver) ;;    # Playwright drives /usr/bin/chromium
+    *) die "usage: $0 run|test" ;;
+esac
+
+if ! command -v apt-get >/dev/null || ! command -v dpkg-query >/dev/null; then
+    warn "not a Debian/Ubuntu system: install these yourself: ${packages[*]} nodejs npm"
+    exit 0
+fi
+
+is_installed() {
+    [[ $(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null) == installed ]]
+}
+
+missing=()
+for p in "${packages[@]}"; do
+    is_installed "$p" || missing+=("$p")
+done
+# Node may come from NodeSource (its nodejs ships npm), so check commands, not packages.
+command -v node >/dev/null || missing+=(nodejs)
+command -v npm >/dev/null || missing+=(npm)
+# Debian's own python3 needs python3-venv (ensurepip) before `python3 -m venv` works.
+if [[ ! -x .venv/bin/python ]] && ! "$PYTHON" -c 'import ensurepip, venv' 2>/dev/null; then
+    missing+=(python3-venv)
+    pyver=$("$PYTHON" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+    if apt-cache show "python$pyver-venv" >/dev/null 2>&1; then missing+=("python$pyver-venv"); fi
+fi
+if [[ $profile == test ]] && ! pg_bindir >/dev/null; then
+    missing+=(postgresql)
+fi
+
+if ((${#missing[@]} == 0)); then
+    exit 0
+fi
+
+sudo=()
+if [[ $(id -u) != 0 ]]; then
+    command -v sudo >/dev/null || die "need root or sudo to install: ${missing[*]}"
+    sudo=(sudo)
+fi
+log "Installing system packages: ${missing[*]}"
+"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update
+"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}"

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# `make test`: start a throwaway Redis and PostgreSQL, run the whole pytest suite
+# once on SQLite and once on PostgreSQL, stop the services (also on failure or
+# Ctrl-C). Fails if either run fails or collects no tests.
+#   Extra arguments go to pytest:   scripts/test.sh -x -k workflow
+#   TEST_DBS="sqlite" (or "postgresql") runs only one of the two passes.
+#   TEST_REDIS_PORT (6391) and TEST_PG_PORT (54329) move the services.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib.sh
+
+TEST_DBS=${TEST_DBS:-sqlite postgresql}
+TEST_REDIS_PORT=${TEST_REDIS_PORT:-6391}
+TEST_PG_PORT=${TEST_PG_PORT:-54329}
+PYTHON=.venv/bin/python
+[[ -x $PYTHON ]] || die "$PYTHON missing; run: make test"
+
+svc_reap_stale
+svc_workdir
+trap 'svc_stop_all' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+start_redis "$TEST_REDIS_PORT"
+if [[ " $TEST_DBS " == *" postgresql "* ]]; then
+    start_postgres "$TEST_PG_PORT" dangjian_test
+fi
+
+# The tests get their own services only: never the developer's Redis or database.
+export TEST_REDIS_URL="redis://127.0.0.1:$TEST_REDIS_PORT/0"
+export REDIS_URL=$TEST_REDIS_URL
+unset DATABASE_URL TEST_DATABASE_URL DANGJIAN_DEMO
+export PYTHONDONTWRITEBYTECODE=1
+
+failed=()
+run_pytest() {    # run_pytest LABEL [pytest args...]
+    local label=$1 rc=0; shift
+    log "pytest on $label"
+    "$PYTHON" -m pytest "$@" || rc=$?
+    case $rc in
+        0) log "pytest on $label: passed" ;;
+        5) warn "pytest on $label: no tests were collected (exit 5), counted as a failure"
+           failed+=("$label") ;;
+        *) warn "pytest on $label: failed (exit $rc)"
+           failed+=("$label") ;;
+    esac
+}
+
+for db in $TEST_DBS; do
+    case $db in
+        sqlite) run_pytest SQLite "$@" ;;
+        postgresql)
+            export TEST_DATABASE_URL=$PG_URL
+            log "TEST_DATABASE_URL=$PG_URL"
+            run_pytest PostgreSQL "$@"
+            unset TEST_DATABASE_URL ;;
+        *) die "unknown database in TEST_DBS: $db" ;;
+    esac
+done
+
+if ((${#failed[@]})); then
+    die "tests failed on: ${failed[*]}"
+fi
+log "all test runs passed: $TEST_DBS"
