@@ -16,6 +16,7 @@ class Config:
     DOCUMENT_JOB_TIMEOUT = 120
     MAX_CONTENT_LENGTH = 20 * 1024 * 1024  # uploads: 20 MB per request
     PER_PAGE = 20
+    TIMEZONE = os.environ.get("DANGJIAN_TIMEZONE", "Asia/Shanghai")
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True

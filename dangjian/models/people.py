@@ -8,6 +8,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
 from ..money import Money
+from ..timeutil import local_today
 from .base import EnumText, LabeledEnum, utcnow
 
 OLD_MEMBER_YEARS = 50  # 老党员: at least 50 years of party standing
@@ -90,7 +91,7 @@ class Member(db.Model):
         return mask_phone(self.phone)
 
     def party_years(self, on: date | None = None) -> int:
-        on = on or date.today()
+        on = on or local_today()
         years = on.year - self.joined_party_on.year
         if (on.month, on.day) < (self.joined_party_on.month, self.joined_party_on.day):
             years -= 1

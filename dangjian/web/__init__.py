@@ -1,5 +1,5 @@
 """The web layer: blueprints, filters, error pages and response headers."""
-from datetime import date, datetime
+from datetime import datetime
 
 from flask import render_template
 from flask_login import current_user
@@ -8,18 +8,26 @@ from flask_wtf.csrf import CSRFError
 from ..extensions import db, login_manager
 from ..models import User
 from ..money import format_yuan, yuan_capital
+from ..timeutil import local_today, to_local
+
+
+def _local(value):
+    """Datetimes are stored in UTC; dates are calendar dates and stay as they are."""
+    return to_local(value) if isinstance(value, datetime) else value
 
 
 def _ym(value) -> str:
+    value = _local(value)
     return f"{value.year}年{value.month}月" if value else ""
 
 
 def _ymd(value) -> str:
+    value = _local(value)
     return f"{value.year}年{value.month}月{value.day}日" if value else ""
 
 
 def _dt(value: datetime | None) -> str:
-    return value.strftime("%Y-%m-%d %H:%M") if value else ""
+    return to_local(value).strftime("%Y-%m-%d %H:%M") if value else ""
 
 
 def register_web(app) -> None:
@@ -30,7 +38,7 @@ def register_web(app) -> None:
         app.register_blueprint(bp)
 
     app.jinja_env.filters.update(yuan=format_yuan, yuan_capital=yuan_capital, ym=_ym, ymd=_ymd, dt=_dt)
-    app.jinja_env.globals.update(today=date.today)
+    app.jinja_env.globals.update(today=local_today)
 
     login_manager.login_view = "auth.login"
     login_manager.login_message = "请先登录"

@@ -5,6 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
+from ..timeutil import local_today
 from ..workflow import MeetingRecord
 from ..workflow.definition import MEETING_TYPES
 
@@ -35,7 +36,7 @@ class ActionForm(FlaskForm):
             ok = False
         try:
             held = date.fromisoformat(self.meeting_date.data or "")
-            if held > date.today():
+            if held > local_today():
                 self.meeting_date.errors = list(self.meeting_date.errors) + ["会议日期不能晚于今天"]
                 ok = False
         except ValueError:

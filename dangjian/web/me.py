@@ -1,6 +1,8 @@
 """我的党员信息: the member's own record, with approved waivers applied to dues owed."""
 from datetime import date
 
+from ..timeutil import local_today
+
 from flask import Blueprint, render_template
 from flask_login import current_user, login_required
 
@@ -24,5 +26,5 @@ def profile():
     if member is None:
         return render_template("me/profile.html", member=None)
     waivers = approved_waivers(member.id)
-    months = [(m, dues_owed(member, m, waivers)) for m in _next_months(date.today().replace(month=1, day=1), 12)]
+    months = [(m, dues_owed(member, m, waivers)) for m in _next_months(local_today().replace(month=1, day=1), 12)]
     return render_template("me/profile.html", member=member, waivers=waivers, months=months)

@@ -18,6 +18,7 @@ from ..documents import jobs
 from ..extensions import db
 from ..models import NumberSequence, Request, RequestState, TimelineEntry, User
 from ..models.base import utcnow
+from ..timeutil import local_today
 from .definition import Action, Actor, MeetingRecord, Workflow
 
 
@@ -79,7 +80,7 @@ def available_actions(req: Request, user: User) -> list[Action]:
 
 def create_request(req: Request, initiator: User) -> Request:
     """Add a new request in 草稿 with its number; the caller then submits it via apply_action."""
-    year = date.today().year
+    year = local_today().year
     req.initiator = initiator
     req.state = RequestState.DRAFT
     req.number = NumberSequence.next_number(req.number_prefix, year)
