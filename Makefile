@@ -69,7 +69,7 @@ $(VENV)/.requirements-dev.stamp: requirements.txt requirements-dev.txt | sysdeps
 
 # htmx and Bootstrap come from npm and are served from our own static folder
 # (the intranet has no internet). $(VENDOR) is git-ignored.
-vendor: $(VENDOR)/htmx.min.js $(VENDOR)/bootstrap.min.css
+vendor: $(VENDOR)/htmx.min.js $(VENDOR)/bootstrap.min.css  ## Copy htmx and Bootstrap from node_modules into dangjian/static/vendor
 
 node_modules/.stamp: package.json $(wildcard package-lock.json) | sysdeps
 	if [ -f package-lock.json ]; then npm ci --no-audit --no-fund --ignore-scripts; \
@@ -90,7 +90,7 @@ $(VENDOR)/bootstrap.min.css: node_modules/.stamp
 clean:  ## Remove node_modules, the copied assets and the install stamps (keeps .venv and data)
 	rm -rf node_modules $(VENDOR) $(VENV)/.requirements.stamp $(VENV)/.requirements-dev.stamp
 
-clean-db:  ## Delete the local SQLite database, its archive and Redis snapshot (demo data comes back on `make run`)
+clean-db:  ## Delete the local SQLite database, archive, uploads and Redis snapshot (`make run` reloads the demo)
 	@if [ -n "$${DATABASE_URL:-}" ]; then echo "DATABASE_URL is set: refusing to touch it" >&2; exit 1; fi
 	rm -rf instance/dangjian.sqlite3 instance/dangjian.sqlite3-wal instance/dangjian.sqlite3-shm \
-	       instance/archive instance/redis
+	       instance/archive instance/uploads instance/redis
