@@ -30,58 +30,98 @@ def demo_accounts():
 
 
 @documents_cli.command("sweep")
-def documents_sweep():
-    """Re-enqueue pending and stuck documents."""
+@click.option("--stuck-after", type=int, default=None,
+              help="Re-enqueue pending documents enqueued more than this many seconds ago "
+                   "(default: DOCUMENT_STUCK_AFTER_SECONDS).")
+def documents_sweep(stuck_after):
+    """Re-enqueue pending and stuck documents (e.g. after Redis was down)."""
     from .documents.jobs import sweep
-    ids = sweep()
-    click.echo(f"re-enqueued {len(ids)} document(s): {ids}")
+    ids = sweep(stuck_after)
+    click.echo(f"已重新排队 {len(ids)} 个文档：{ids}" if ids else "没有需要重新排队的文档。")
 
 
 @documents_cli.command("retry")
-@click.argument("document_id", type=int)
-def documents_retry(document_id):
-    """Put a failed document back on the queue."""
-    from .documents.jobs import retry_failed
-    click.echo("queued" if retry_failed(document_id) else "not a failed document")
+@click.argument("document_ids", type=int, nargs=-1)
+@click.option("--all-failed", is_flag=True, help="Retry every failed document.")
+def documents_retry(document_ids, all_failed):
+    """Put failed documents back on the queue (after fixing the cause)."""
+    from .documents.jobs import failed_document_ids, retry_failed
+    ids = list(document_ids) + (failed_document_ids() if all_failed else [])
+    if not ids:
+        raise click.UsageError("请指定文档编号，或使用 --all-failed")
+    refused = []
+    for doc_id in dict.fromkeys(ids):
+        if retry_failed(doc_id):
+            click.echo(f"文档 {doc_id} 已重新排队。")
+        else:
+            refused.append(doc_id)
+            click.echo(f"文档 {doc_id} 不是生成失败的文档，未处理。", err=True)
+    if refused:
+        raise SystemExit(1)
 
 
-def _worker(burst: bool) -> None:
-    from rq import Worker
-
-    from .documents.render import preload
-    from .queue import redis_connection
-    # Render once in the parent so each forked work-horse starts with fonts and WeasyPrint warm.
-    preload()
-    worker = Worker([current_app.config["RQ_QUEUE"]], connection=redis_connection())
-    worker.work(burst=burst, with_scheduler=True, logging_level="INFO")
+def _configure_logging() -> None:
+    # The pid tells the worker from its forked work-horses.
+    logging.basicConfig(level=logging.INFO,
+                        format="%(asctime)s [%(process)d] %(levelname)s %(name)s: %(message)s")
+    # WeasyPrint's progress and fontTools' subsetting chatter at INFO; keep their warnings.
+    for name in ("weasyprint.progress", "fontTools"):
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 @click.command("worker")
-@click.option("--burst", is_flag=True, help="Exit when the queue is empty.")
-def worker_command(burst):
-    """Run an RQ worker for document jobs (config from the app factory)."""
-    _worker(burst)
+@click.option("--burst", is_flag=True, help="Exit when the queues are empty.")
+@click.option("--scheduler/--no-scheduler", default=True, show_default=True,
+              help="Also run RQ's scheduler (for scheduled jobs and retries).")
+def worker_command(burst, scheduler):
+    """Run an RQ fork worker for the background jobs (config from the app factory).
+
+    The parent renders once before it starts (WeasyPrint, Pango and the CJK fonts loaded), so each
+    forked work-horse starts warm. Each job runs in a fresh app context; a work-horse drops the
+    database connections it inherited before it uses the database (dangjian.queue).
+    """
+    from rq import Worker
+    from sqlalchemy import func, select
+
+    from .documents.render import preload
+    from .extensions import db
+    from .models import Document, DocumentStatus
+    from .queue import all_queue_names, redis_connection
+
+    _configure_logging()
+    log = logging.getLogger("dangjian.worker")
+    # Fail now on a wrong DATABASE_URL rather than in every job, and say what is waiting.
+    with current_app.app_context():
+        waiting = db.session.scalar(select(func.count()).select_from(Document).where(
+            Document.status.in_((DocumentStatus.PENDING, DocumentStatus.RENDERING))))
+    for engine in db.engines.values():
+        engine.dispose()  # the parent holds no connection when it forks
+    preload()
+    queues = all_queue_names()
+    log.info("worker for queues %s: WeasyPrint preloaded, %d document(s) pending or rendering",
+             queues, waiting)
+    worker = Worker(queues, connection=redis_connection())
+    worker.work(burst=burst, with_scheduler=scheduler, logging_level="INFO")
 
 
 @click.command("ticker")
 @click.option("--every", default=30, show_default=True, help="Seconds between rounds.")
-@click.option("--once", is_flag=True)
+@click.option("--once", is_flag=True, help="One round, then exit.")
 def ticker_command(every, once):
     """Periodic housekeeping: re-enqueue documents that went missing (e.g. Redis was down)."""
     from .documents.jobs import sweep
-    from .extensions import db
+
+    _configure_logging()
     log = logging.getLogger("dangjian.ticker")
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s ticker %(message)s")
+    app = current_app._get_current_object()
     while True:
         try:
-            ids = sweep()
+            with app.app_context():  # a fresh session per round, closed when the round ends
+                ids = sweep()
             if ids:
                 log.info("re-enqueued documents %s", ids)
-        except Exception:  # keep ticking: the next round retries
+        except Exception:  # keep ticking (database or Redis down): the next round retries
             log.exception("sweep failed")
-            db.session.rollback()
-        finally:
-            db.session.remove()
         if once:
             return
         time.sleep(every)

@@ -10,10 +10,10 @@ class Config:
     UPLOAD_DIR = os.environ.get("DANGJIAN_UPLOAD_DIR")  # default: instance/uploads
     # The login page and the terminal list demo accounts only in demo mode.
     DEMO_MODE = os.environ.get("DANGJIAN_DEMO") == "1"
-    RQ_QUEUE = "documents"
-    # A document left pending or rendering longer than this is re-enqueued by the sweep.
+    RQ_QUEUE = os.environ.get("DANGJIAN_RQ_QUEUE", "documents")
+    # A document still pending this long after it was enqueued is enqueued again by the sweep
+    # (a document left rendering is taken back after the render job's timeout + 60 s).
     DOCUMENT_STUCK_AFTER_SECONDS = int(os.environ.get("DANGJIAN_DOCUMENT_STUCK_AFTER", "120"))
-    DOCUMENT_JOB_TIMEOUT = 120
     MAX_CONTENT_LENGTH = 20 * 1024 * 1024  # uploads: 20 MB per request
     PER_PAGE = 20
     TIMEZONE = os.environ.get("DANGJIAN_TIMEZONE", "Asia/Shanghai")

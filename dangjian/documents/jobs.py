@@ -1,25 +1,35 @@
 """Document jobs. A Document row exists before its job; jobs take the id and reload what they need.
 
-A job can run twice (re-enqueued by the sweep, or by hand) and still leaves one file and one state
-change: it claims the row with a conditional UPDATE (pending → rendering) and does nothing when the
-claim fails.
+The database is the truth and Redis only carries messages:
+
+* `create_documents` adds pending rows in the caller's transaction and enqueues them after commit.
+  If Redis is down then, the rows simply stay pending.
+* `sweep` (run by `flask documents sweep` and the `flask ticker` loop) re-enqueues what went
+  missing: pending rows never enqueued (or enqueued long ago), and rows left rendering by a worker
+  that died.
+* `render_document` can run twice (re-enqueued by the sweep, or by hand) and still leaves one file
+  and one state change: it claims the row with a conditional UPDATE (pending → rendering) and does
+  nothing when the claim fails. The archive refuses to overwrite, and the same document renders to
+  the same bytes.
 """
 from __future__ import annotations
 
 import logging
-import os
 from datetime import timedelta
 
 from flask import current_app
-from redis.exceptions import RedisError
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 
 from ..after_commit import on_commit
 from ..extensions import db
 from ..models import Document, DocumentStatus
 from ..models.base import utcnow
+from ..queue import JobLog, background_job, current_job_id, enqueue
 
 log = logging.getLogger(__name__)
+
+#: RQ kills a render running longer than this (seconds).
+RENDER_JOB_TIMEOUT = 120  # seconds; a 1–3 page form takes about 0.5 s with a warm worker
 
 
 def archive_dir() -> str:
@@ -37,115 +47,175 @@ def create_documents(req, specs) -> list[Document]:
         db.session.add(doc)
         docs.append(doc)
     db.session.flush()
-    on_commit(db.session, enqueue, [d.id for d in docs])
+    on_commit(db.session, enqueue_documents, [d.id for d in docs])
     return docs
 
 
-def enqueue(document_ids: list[int]) -> bool:
-    """Put render jobs on the queue. If Redis is down, the documents stay pending for the sweep."""
-    from ..queue import documents_queue
+def _due_for_enqueue(cutoff):
+    """Pending and not handed to Redis since `cutoff` (never, or its message was lost)."""
+    return and_(Document.status == DocumentStatus.PENDING,
+                or_(Document.enqueued_at.is_(None), Document.enqueued_at < cutoff))
 
-    try:
-        queue = documents_queue()
-        for doc_id in document_ids:
-            queue.enqueue(render_document, doc_id, job_timeout=current_app.config["DOCUMENT_JOB_TIMEOUT"],
-                          description=f"render document {doc_id}")
-    except RedisError as exc:
-        log.warning("Redis unavailable, documents %s stay pending for the sweep: %s", document_ids, exc)
-        return False
-    # Recorded on a separate connection: this runs after the caller's commit.
-    with db.engine.begin() as conn:
-        conn.execute(update(Document).where(Document.id.in_(document_ids)).values(enqueued_at=utcnow()))
-    return True
+
+def enqueue_documents(document_ids: list[int], cutoff=None) -> list[int]:
+    """Hand render jobs to Redis; returns the ids enqueued.
+
+    Each row is first marked enqueued with a conditional UPDATE, so two sweeps (or a sweep racing
+    the approval's own enqueue) do not both enqueue it. If Redis is down, the mark is undone and the
+    documents stay pending for the sweep. Never raises: this runs after the approval committed,
+    and the approval must stand whatever happens to Redis.
+    """
+    enqueued = []
+    for doc_id in document_ids:
+        try:
+            now = utcnow()
+            with db.engine.begin() as conn:  # own connection: this runs after the caller's commit
+                marked = conn.execute(
+                    update(Document).where(Document.id == doc_id, _due_for_enqueue(cutoff or now))
+                    .values(enqueued_at=now)).rowcount
+            if not marked:
+                continue
+            try:
+                job = enqueue(render_document, doc_id, description=f"render document {doc_id}")
+            except Exception:
+                with db.engine.begin() as conn:
+                    conn.execute(update(Document).where(Document.id == doc_id, Document.enqueued_at == now)
+                                 .values(enqueued_at=None))
+                raise
+        except Exception as exc:  # Redis (or the database) down: the sweep tries again later
+            log.warning("document %s stays pending for the sweep: %s: %s", doc_id, type(exc).__name__, exc)
+            continue
+        log.info("document %s: enqueued as job %s", doc_id, job.id)
+        enqueued.append(doc_id)
+    return enqueued
 
 
 def _find_spec(doc: Document):
     for spec in type(doc.request).workflow.documents:
         if spec.kind == doc.kind:
             return spec
-    raise LookupError(f"unknown document kind {doc.kind!r} for {type(doc.request).__name__}")
+    raise LookupError(f"未知的文档类型 {doc.kind!r}（{type(doc.request).__name__}）")
 
 
+def _error_text(exc: BaseException) -> str:
+    """The error as the request page shows it: our PDF and archive errors are already Chinese."""
+    from .render import PdfRenderError
+    from .storage import ArchiveConflict, UnsafeArchivePath
+
+    if isinstance(exc, (PdfRenderError, ArchiveConflict, UnsafeArchivePath)):
+        text = str(exc)
+    else:
+        text = f"{type(exc).__name__}: {exc}"
+    return f"{text}（任务 {current_job_id()}）"[:2000]
+
+
+@background_job(queue="documents", timeout=RENDER_JOB_TIMEOUT)
 def render_document(document_id: int) -> str:
-    """The RQ job: render, archive with SHA-256, mark done. Failures are recorded and re-raised."""
+    """The RQ job: render, archive with SHA-256, mark done.
+
+    Returns the archive path, or "skipped" when the document was not pending (already done,
+    failed, or being rendered by another run). A failure marks the row failed with the error and
+    is re-raised, so RQ records it in its failed registry too.
+    """
     from . import render, storage
 
+    jlog = JobLog(log, {"document": document_id})
     claimed = db.session.execute(
         update(Document)
         .where(Document.id == document_id, Document.status == DocumentStatus.PENDING)
-        .values(status=DocumentStatus.RENDERING, started_at=utcnow(), attempts=Document.attempts + 1)
+        .values(status=DocumentStatus.RENDERING, started_at=utcnow(), finished_at=None, error=None,
+                attempts=Document.attempts + 1)
         .execution_options(synchronize_session=False)
     ).rowcount
     db.session.commit()
     if claimed != 1:
-        log.info("document %s: not pending, nothing to do", document_id)
+        jlog.info("not pending, nothing to do")
         return "skipped"
+    jlog.info("rendering")
     try:
         doc = db.session.get(Document, document_id)
         spec = _find_spec(doc)
-        pdf = render.render_pdf(spec.template, spec.context(doc))
+        pdf = render.render_pdf(doc.template, spec.context(doc))
         req = doc.request
         relpath = f"{req.created_at.year}/{req.number}/{doc.kind}-v{doc.version}.pdf"
         sha256, size = storage.store(archive_dir(), relpath, pdf)
-        db.session.execute(
+        done = db.session.execute(
             update(Document)
             .where(Document.id == document_id, Document.status == DocumentStatus.RENDERING)
             .values(status=DocumentStatus.DONE, storage_path=relpath, sha256=sha256, size=size,
                     finished_at=utcnow(), error=None)
             .execution_options(synchronize_session=False)
-        )
+        ).rowcount
         db.session.commit()
-        log.info("document %s: rendered %s (%d bytes)", document_id, relpath, size)
-        return relpath
     except Exception as exc:
         db.session.rollback()
-        db.session.execute(
-            update(Document)
-            .where(Document.id == document_id, Document.status != DocumentStatus.DONE)
-            .values(status=DocumentStatus.FAILED, error=f"{type(exc).__name__}: {exc}"[:2000],
-                    finished_at=utcnow())
-            .execution_options(synchronize_session=False)
-        )
-        db.session.commit()
+        jlog.error("failed: %s: %s", type(exc).__name__, exc)
+        try:
+            db.session.execute(
+                update(Document)
+                .where(Document.id == document_id, Document.status == DocumentStatus.RENDERING)
+                .values(status=DocumentStatus.FAILED, error=_error_text(exc), finished_at=utcnow())
+                .execution_options(synchronize_session=False)
+            )
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            jlog.exception("could not record the failure; the sweep will find the row stuck")
         raise
+    if not done:
+        # The sweep took the row back (it thought the worker dead); the run it started stores
+        # the same bytes at the same path and marks it done.
+        jlog.warning("row was reset while rendering; leaving it to the newer run")
+        return "skipped"
+    jlog.info("rendered %s (%d bytes, sha256 %s)", relpath, size, sha256)
+    return relpath
 
 
 def sweep(stuck_after: int | None = None) -> list[int]:
-    """Re-enqueue documents that went missing: pending and never (or long ago) enqueued, and
-    rendering for longer than a job can take (its worker died). Returns the ids re-enqueued."""
-    stuck_after = stuck_after if stuck_after is not None else current_app.config["DOCUMENT_STUCK_AFTER_SECONDS"]
+    """Re-enqueue documents that went missing; returns the ids enqueued.
+
+    * rendering for longer than a job may run (its worker died): back to pending;
+    * pending and never enqueued (Redis was down) or enqueued more than `stuck_after` seconds ago
+      (the message was lost): enqueued again.
+    Failed documents wait for `flask documents retry`: their cause needs fixing first.
+    """
+    if stuck_after is None:
+        stuck_after = current_app.config["DOCUMENT_STUCK_AFTER_SECONDS"]
     now = utcnow()
-    cutoff = now - timedelta(seconds=stuck_after)
-    dead_cutoff = now - timedelta(seconds=current_app.config["DOCUMENT_JOB_TIMEOUT"] + 60)
-    db.session.execute(
+    # RQ kills a horse at the job timeout and fails an abandoned job 60 s later.
+    dead_cutoff = now - timedelta(seconds=render_document.timeout + 60)
+    reset = db.session.execute(
         update(Document)
         .where(Document.status == DocumentStatus.RENDERING, Document.started_at < dead_cutoff)
         .values(status=DocumentStatus.PENDING, enqueued_at=None)
         .execution_options(synchronize_session=False)
-    )
+    ).rowcount
     db.session.commit()
+    if reset:
+        log.warning("sweep: %d document(s) stuck in rendering put back to pending", reset)
+    cutoff = now - timedelta(seconds=stuck_after)
     ids = list(db.session.scalars(
-        select(Document.id).where(Document.status == DocumentStatus.PENDING,
-                                  or_(Document.enqueued_at.is_(None), Document.enqueued_at < cutoff))
-        .order_by(Document.id)
-    ))
-    if ids and not enqueue(ids):
-        return []
-    return ids
+        select(Document.id).where(_due_for_enqueue(cutoff)).order_by(Document.id)))
+    db.session.commit()  # end the read transaction before other connections write
+    return enqueue_documents(ids, cutoff=cutoff) if ids else []
 
 
 def retry_failed(document_id: int) -> bool:
-    """Put a failed document back to pending (after its cause is fixed) and enqueue it."""
+    """Put a failed document back to pending (after its cause is fixed) and enqueue it.
+
+    Returns False when the document is not failed. If Redis is down it stays pending for the sweep.
+    """
     changed = db.session.execute(
         update(Document).where(Document.id == document_id, Document.status == DocumentStatus.FAILED)
-        .values(status=DocumentStatus.PENDING, enqueued_at=None, error=None)
+        .values(status=DocumentStatus.PENDING, enqueued_at=None, error=None, finished_at=None)
         .execution_options(synchronize_session=False)
     ).rowcount
     db.session.commit()
     if changed:
-        enqueue([document_id])
+        enqueue_documents([document_id])
     return bool(changed)
 
 
-def archived_path(doc: Document) -> str:
-    return os.path.join(archive_dir(), doc.storage_path)
+def failed_document_ids() -> list[int]:
+    return list(db.session.scalars(select(Document.id).where(Document.status == DocumentStatus.FAILED)
+                                   .order_by(Document.id)))

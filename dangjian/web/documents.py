@@ -1,16 +1,17 @@
 """Downloads of archived documents and uploaded attachments, only inside the user's scope."""
+import hashlib
+import io
 import os
 
-from flask import Blueprint, abort, current_app, send_file
+from flask import Blueprint, abort, current_app, render_template, send_file
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from .. import audit
 from ..documents import storage
 from ..extensions import db
-from ..models import Attachment, Document, DocumentStatus
+from ..models import Attachment, Document, DocumentStatus, Request
 from ..scope import visible_requests
-from ..models import Request
 
 bp = Blueprint("documents", __name__)
 
@@ -18,17 +19,32 @@ bp = Blueprint("documents", __name__)
 @bp.route("/documents/<int:document_id>/download")
 @login_required
 def download(document_id: int):
+    """An archived PDF, for people who may see its request; 404 for anyone else and until done.
+
+    The bytes sent are the bytes checked: read once, hashed, compared with the stored SHA-256.
+    A file changed or lost on disk is refused (500) and logged, never served.
+    """
     doc = db.session.scalar(select(Document).join(Request, Request.id == Document.request_id)
                             .where(Document.id == document_id, visible_requests(current_user)))
     if doc is None or doc.status is not DocumentStatus.DONE:
         abort(404)
-    path = storage.open_archived(current_app.config["ARCHIVE_DIR"], doc.storage_path)
-    if storage.sha256_file(path) != doc.sha256:
-        current_app.logger.error("archive integrity check failed for document %s", doc.id)
-        abort(500)
+    try:
+        data = storage.open_archived(current_app.config["ARCHIVE_DIR"], doc.storage_path).read_bytes()
+    except (OSError, storage.UnsafeArchivePath) as exc:
+        current_app.logger.error("document %s: archived file unreadable: %s", doc.id, exc)
+        return _archive_error(doc)
+    if hashlib.sha256(data).hexdigest() != doc.sha256:
+        current_app.logger.error("document %s: archive integrity check failed (%s)", doc.id, doc.storage_path)
+        return _archive_error(doc)
     audit.record("document.download", doc, number=doc.request.number, sha256=doc.sha256)
     db.session.commit()
-    return send_file(path, mimetype="application/pdf", as_attachment=True, download_name=doc.download_name)
+    return send_file(io.BytesIO(data), mimetype="application/pdf", as_attachment=True,
+                     download_name=doc.download_name, max_age=0)
+
+
+def _archive_error(doc: Document):
+    message = f"归档文件《{doc.download_name}》校验失败，为保证文件真实，已拒绝下载。请联系组织部处理。"
+    return render_template("errors/error.html", code=500, message=message), 500
 
 
 @bp.route("/attachments/<int:attachment_id>")

@@ -1,5 +1,9 @@
-"""The context of the 党费减免审批表 (templates/pdf/dues_waiver_form.html)."""
+"""The context of the 党费减免审批表 (templates/pdf/dues_waiver_form.html).
+
+Times are stored in UTC; the form prints local dates and times, so they are converted here.
+"""
 from ...models import RequestState
+from ...timeutil import to_local
 from ...workflow.history import meeting_label, role_label, step_outcomes
 
 
@@ -15,7 +19,7 @@ def form_context(doc) -> dict:
             "label": outcome.step.opinion_label,
             "opinion": e.opinion if e else "",
             "signer": f"{e.actor.display_name}（{role_label(e)}）" if e else "",
-            "date": e.created_at.date() if e else None,
+            "date": to_local(e.created_at).date() if e else None,
             "action_label": outcome.action_label,
             "meeting": {
                 "type_label": meeting_label(e), "date": e.meeting_date, "votes_for": e.votes_for,
@@ -23,7 +27,7 @@ def form_context(doc) -> dict:
             } if e and e.meeting_type else None,
         })
     return {
-        "doc": {"title": doc.title, "number": req.number, "generated_at": doc.created_at,
+        "doc": {"title": doc.title, "number": req.number, "generated_at": to_local(doc.created_at),
                 "verification_code": None, "version": doc.version},
         "req": {
             "number": req.number, "state_label": req.state.label, "submitted_at": req.submitted_at,
