@@ -30,9 +30,10 @@ def visible_requests(user: User):
     return or_(*conds) if conds else false()
 
 
-def get_request_or_404(request_id: int, user: User, cls=Request):
-    """Load a request through the user's scope; anything else is 404 (not 403: no existence leak)."""
-    req = db.session.scalar(select(cls).where(cls.id == request_id, visible_requests(user)))
+def get_request_or_404(request_id: int, user: User, cls=Request, options=()):
+    """Load a request through the user's scope; anything else is 404 (not 403: no existence leak).
+    `options` are loader options (e.g. the timeline with its actors for the request page)."""
+    req = db.session.scalar(select(cls).where(cls.id == request_id, visible_requests(user)).options(*options))
     if req is None:
         abort(404)
     return req

@@ -5,6 +5,7 @@ import uuid
 from types import SimpleNamespace
 
 import pytest
+from flask import g
 from redis import Redis
 
 from dangjian import create_app
@@ -31,6 +32,15 @@ def app(tmp_path):
         "UPLOAD_DIR": str(tmp_path / "uploads"),
         "DEMO_MODE": False,
     })
+
+    # Flask reuses the test's app context for every request made from this thread, so `g` would
+    # outlive a request: Flask-Login's cached user and Flask-WTF's cached token would answer the
+    # next request, even from another client. As in production, `g` lives for one request.
+    @app.teardown_request
+    def _forget_request_globals(exc):
+        for name in list(vars(g)):
+            g.pop(name, None)
+
     with app.app_context():
         db.drop_all()
         db.create_all()

@@ -3,7 +3,6 @@ from urllib.parse import urlparse
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired
@@ -11,17 +10,21 @@ from wtforms.validators import DataRequired
 from .. import audit
 from ..extensions import db
 from ..models import User
+from .forms import ChineseForm
 
 bp = Blueprint("auth", __name__)
 
 
-class LoginForm(FlaskForm):
+class LoginForm(ChineseForm):
     username = StringField("账号", validators=[DataRequired("请输入账号")])
     password = PasswordField("密码", validators=[DataRequired("请输入密码")])
 
 
 def _safe_next(target: str | None) -> str:
-    if target and urlparse(target).netloc == "" and target.startswith("/") and not target.startswith("//"):
+    """Only a path on this site. Browsers read a backslash as a slash, so "/\\evil.example" would
+    leave the site like "//evil.example"; control characters are refused too."""
+    if (target and target.startswith("/") and not target.startswith("//") and "\\" not in target
+            and not any(ord(c) < 32 for c in target) and urlparse(target).netloc == ""):
         return target
     return url_for("inbox.index")
 

@@ -3,14 +3,27 @@ from datetime import date
 
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.i18n import get_translations
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from ..timeutil import local_today
 from ..workflow import MeetingRecord
 from ..workflow.definition import MEETING_TYPES
 
+# WTForms' own messages ("Not a valid integer value." …) in Chinese, from the catalogue WTForms
+# ships. Flask-WTF would only translate them through Flask-Babel, which we do not use.
+_ZH = get_translations(["zh"])
 
-class ActionForm(FlaskForm):
+
+class ChineseForm(FlaskForm):
+    """A FlaskForm whose built-in messages are Chinese. Every form of the app derives from it."""
+
+    class Meta:
+        def get_translations(self, form):
+            return _ZH
+
+
+class ActionForm(ChineseForm):
     """同意 / 不同意 / 退回修改 / 撤回 with an opinion, and the meeting a branch decision cites."""
 
     action = HiddenField()

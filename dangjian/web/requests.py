@@ -1,10 +1,11 @@
 """The request page, its action panel, and the document status widget."""
 from flask import Blueprint, abort, make_response, render_template, request
 from flask_login import current_user, login_required
+from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..htmx import is_htmx
-from ..models import RequestState
+from ..models import Request, RequestState, TimelineEntry
 from ..scope import get_request_or_404
 from ..workflow import Action, WorkflowError, apply_action, available_actions, recusal_reason
 from ..workflow.definition import MEETING_TYPES, Actor
@@ -14,6 +15,15 @@ from .forms import ActionForm
 bp = Blueprint("requests", __name__, url_prefix="/requests")
 
 STEP_ACTIONS = (Action.APPROVE, Action.RETURN, Action.REJECT)
+
+# The request page shows every timeline entry with its actor and organization: load them in
+# a constant number of queries, however long the timeline grows.
+PAGE_LOADS = (
+    selectinload(Request.timeline).selectinload(TimelineEntry.actor),
+    selectinload(Request.timeline).selectinload(TimelineEntry.actor_org),
+    selectinload(Request.documents),
+    selectinload(Request.attachments),
+)
 
 
 def panel_context(req, form=None, context="page", message=None):
@@ -37,6 +47,7 @@ def panel_context(req, form=None, context="page", message=None):
         "can_withdraw": Action.WITHDRAW in actions,
         "can_resubmit": Action.SUBMIT in actions,
         "recusal": recusal,
+        "workflow": wf,
     }
 
 
@@ -51,7 +62,7 @@ def page_context(req, **panel):
 @bp.route("/<int:request_id>")
 @login_required
 def view(request_id: int):
-    req = get_request_or_404(request_id, current_user)
+    req = get_request_or_404(request_id, current_user, options=PAGE_LOADS)
     return render_template("requests/view.html", **page_context(req))
 
 
@@ -73,6 +84,10 @@ def act(request_id: int):
     try:
         action = Action(form.action.data)
     except ValueError:
+        abort(400)
+    if action is Action.SUBMIT:
+        # (Re)submitting goes through the request type's form, which checks the content again
+        # (e.g. no overlap with a waiver filed while this one was withdrawn).
         abort(400)
     user = current_user._get_current_object()
     error = None
@@ -97,9 +112,9 @@ def act(request_id: int):
                     form.opinion.errors = list(form.opinion.errors) + [exc.message]
                     error = None
                 db.session.expire_all()
-                req = get_request_or_404(request_id, current_user)
+                req = get_request_or_404(request_id, current_user, options=PAGE_LOADS)
             else:
-                req = get_request_or_404(request_id, current_user)
+                req = get_request_or_404(request_id, current_user, options=PAGE_LOADS)
                 return _after_action(req, action, context)
     if not is_htmx(request):
         return render_template("requests/view.html", **page_context(req, form=form, message=error))
@@ -109,12 +124,12 @@ def act(request_id: int):
 def _after_action(req, action: Action, context: str):
     message = f"已{action.label}：{req.number}"
     if not is_htmx(request):
-        return render_template("requests/view.html", **page_context(req, message=message))
+        return render_template("requests/view.html", notice=message, **page_context(req))
     if context == "inbox":
         html = render_template("inbox/_handled.html", req=req, action=action, message=message)
         target, swap = f"#inbox-item-{req.id}", "outerHTML"
     else:
-        html = render_template("requests/_main.html", **page_context(req, message=message))
+        html = render_template("requests/_main.html", notice=message, **page_context(req))
         target, swap = "#request-main", "innerHTML"
     html += render_template("_badge.html", oob=True)
     resp = make_response(html)

@@ -27,13 +27,29 @@ def current_round(req: Request) -> list[TimelineEntry]:
 
 
 def step_outcomes(req: Request) -> list[StepOutcome]:
-    workflow = type(req).workflow
+    """The decision in effect for each step: the current round replayed in order.
+
+    A return to an earlier step (退回至 …) sends the request back through the steps from that
+    target up to the returning step, so the decisions taken there before the return no longer
+    count: those steps decide again. The target is not stored on the entry; it is the step of
+    the next entry in the round, or where the request waits now.
+    """
+    steps = type(req).workflow.applicable_steps(req)
+    keys = [s.key for s in steps]
     entries = current_round(req)
-    outcomes = []
-    for step in workflow.applicable_steps(req):
-        decisive = [e for e in entries if e.step == step.key and e.action in DECISIVE]
-        outcomes.append(StepOutcome(step, decisive[-1] if decisive else None))
-    return outcomes
+    decided: dict[str, TimelineEntry] = {}
+    for i, e in enumerate(entries):
+        if e.step not in keys:
+            continue
+        if e.action in DECISIVE:
+            decided[e.step] = e
+        elif e.action == Action.RETURN.value:
+            later = next((n.step for n in entries[i + 1:] if n.step in keys), None)
+            target = later or (req.current_step if req.current_step in keys else None)
+            if target is not None and keys.index(target) < keys.index(e.step):
+                for key in keys[keys.index(target):keys.index(e.step)]:
+                    decided.pop(key, None)
+    return [StepOutcome(step, decided.get(step.key)) for step in steps]
 
 
 def role_label(entry: TimelineEntry) -> str:

@@ -2,7 +2,6 @@
 import re
 from datetime import date
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, MultipleFileField
 from sqlalchemy import select
 from wtforms import RadioField, SelectField, StringField, TextAreaField
@@ -12,6 +11,7 @@ from ...extensions import db
 from ...models import RequestState
 from ...money import MoneyError, parse_yuan
 from ... import uploads
+from ...web.forms import ChineseForm
 from .model import MAX_MONTHS, DuesWaiver, HardshipCategory, WaiverMode, months_between
 
 MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
@@ -25,14 +25,16 @@ def parse_month(text: str) -> date | None:
     return date(int(m.group(1)), int(m.group(2)), 1)
 
 
-class DuesWaiverForm(FlaskForm):
+class DuesWaiverForm(ChineseForm):
     member_id = SelectField("申请人（党员）", coerce=int, validate_choice=False)
-    mode = RadioField("减免方式", choices=WaiverMode.choices(), validators=[InputRequired("请选择减免方式")])
+    # Choices are checked in check(), with our own message (WTForms would say 不是有效的选择).
+    mode = RadioField("减免方式", choices=WaiverMode.choices(), validators=[InputRequired("请选择减免方式")],
+                      validate_choice=False)
     monthly_amount = StringField("每月减免金额（元）")
     start_month = StringField("起始年月")
     end_month = StringField("截止年月")
     hardship_category = SelectField("困难类别", choices=[("", "请选择")] + HardshipCategory.choices(),
-                                    validators=[InputRequired("请选择困难类别")])
+                                    validators=[InputRequired("请选择困难类别")], validate_choice=False)
     hardship_description = TextAreaField("困难情况说明", validators=[
         InputRequired("请填写困难情况说明"), Length(min=10, max=1000, message="困难情况说明应为10–1000字")])
     evidence = MultipleFileField("证明材料")
@@ -47,6 +49,13 @@ class DuesWaiverForm(FlaskForm):
             return None
         dues = member.monthly_dues
         mode = self.mode.data
+        if mode and mode not in {m.value for m in WaiverMode}:
+            self.mode.errors = list(self.mode.errors) + ["请选择减免方式"]
+            ok = False
+        category = self.hardship_category.data
+        if category and category not in {c.value for c in HardshipCategory}:
+            self.hardship_category.errors = list(self.hardship_category.errors) + ["请选择困难类别"]
+            ok = False
         raw_amount = (self.monthly_amount.data or "").strip()
         if mode == WaiverMode.FULL.value and not raw_amount:
             raw_amount = str(dues)

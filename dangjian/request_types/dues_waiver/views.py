@@ -108,7 +108,7 @@ def edit(request_id: int):
             written = []
             try:
                 _apply_values(req, values, form, member, written)
-                apply_action(req, user, Action.SUBMIT, seen_version=int(request.form.get("version", -1)))
+                apply_action(req, user, Action.SUBMIT, seen_version=request.form.get("version", -1, type=int))
             except WorkflowError as exc:
                 db.session.rollback()
                 uploads.discard(written)
