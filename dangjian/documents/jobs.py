@@ -37,15 +37,18 @@ def archive_dir() -> str:
 
 
 def create_documents(req, specs) -> list[Document]:
-    """Add pending Document rows for `req` (in the caller's transaction); enqueue after commit."""
+    """Add pending Document rows for `req` (in the caller's transaction); enqueue after commit.
+    A spec with parts makes one document per part; a new render of a kind is a new version."""
     docs = []
     for spec in specs:
-        last = db.session.scalar(select(func.max(Document.version))
-                                 .where(Document.request_id == req.id, Document.kind == spec.kind))
-        doc = Document(request_id=req.id, kind=spec.kind, title=spec.title, template=spec.template,
-                       version=(last or 0) + 1, status=DocumentStatus.PENDING)
-        db.session.add(doc)
-        docs.append(doc)
+        parts = spec.parts(req) if spec.parts else [("", spec.title)]
+        for part, title in parts:
+            last = db.session.scalar(select(func.max(Document.version)).where(
+                Document.request_id == req.id, Document.kind == spec.kind, Document.part == part))
+            doc = Document(request_id=req.id, kind=spec.kind, part=part, title=title,
+                           template=spec.template, version=(last or 0) + 1, status=DocumentStatus.PENDING)
+            db.session.add(doc)
+            docs.append(doc)
     db.session.flush()
     on_commit(db.session, enqueue_documents, [d.id for d in docs])
     return docs
@@ -91,10 +94,12 @@ def enqueue_documents(document_ids: list[int], cutoff=None) -> list[int]:
 
 
 def _find_spec(doc: Document):
-    for spec in type(doc.request).workflow.documents:
-        if spec.kind == doc.kind:
-            return spec
-    raise LookupError(f"未知的文档类型 {doc.kind!r}（{type(doc.request).__name__}）")
+    from ..workflow.definition import DOCUMENT_SPECS
+
+    spec = DOCUMENT_SPECS.get(doc.kind)
+    if spec is None:
+        raise LookupError(f"未知的文档类型 {doc.kind!r}")
+    return spec
 
 
 def _error_text(exc: BaseException) -> str:
@@ -136,8 +141,7 @@ def render_document(document_id: int) -> str:
         doc = db.session.get(Document, document_id)
         spec = _find_spec(doc)
         pdf = render.render_pdf(doc.template, spec.context(doc))
-        req = doc.request
-        relpath = f"{req.created_at.year}/{req.number}/{doc.kind}-v{doc.version}.pdf"
+        relpath = spec.relpath(doc)
         sha256, size = storage.store(archive_dir(), relpath, pdf)
         done = db.session.execute(
             update(Document)

@@ -1,12 +1,13 @@
 """All models, importable from one place (Alembic and the app need them registered)."""
 from .audit import AuditEvent
+from .budget import BudgetEntry, BudgetLine, BudgetLineKind
 from .documents import Document, DocumentStatus
 from .org import BranchType, Organization, OrgKind
 from .people import Member, MemberCategory, PersonCategory, Role, RoleAssignment, User
 from .requests import Attachment, NumberSequence, Request, RequestState, TimelineEntry
 
 __all__ = [
-    "AuditEvent", "Attachment", "BranchType", "Document", "DocumentStatus",
+    "AuditEvent", "Attachment", "BranchType", "BudgetEntry", "BudgetLine", "BudgetLineKind", "Document", "DocumentStatus",
     "Member", "MemberCategory", "NumberSequence", "Organization", "OrgKind",
     "PersonCategory", "Request", "RequestState", "Role", "RoleAssignment", "TimelineEntry", "User",
 ]

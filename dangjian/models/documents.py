@@ -15,11 +15,13 @@ class DocumentStatus(LabeledEnum):
 
 class Document(db.Model):
     __tablename__ = "documents"
-    __table_args__ = (UniqueConstraint("request_id", "kind", "version"),)
+    __table_args__ = (UniqueConstraint("request_id", "kind", "part", "version"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     request_id: Mapped[int] = mapped_column(ForeignKey("requests.id"), index=True)
     kind: Mapped[str] = mapped_column(String(40))  # e.g. dues_waiver_form
+    # For a document made once per part of a request (e.g. one notice per branch of a batch).
+    part: Mapped[str] = mapped_column(String(40), default="", nullable=False)
     title: Mapped[str] = mapped_column(String(100))  # 党费减免审批表
     version: Mapped[int] = mapped_column(Integer, default=1)
     template: Mapped[str] = mapped_column(String(100))

@@ -2,6 +2,7 @@
 attachments and a timeline (DOMAIN: "What every request has")."""
 from sqlalchemy import (Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint,
                         select, update)
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -16,17 +17,26 @@ class RequestState(LabeledEnum):
     WITHDRAWN = "withdrawn", "已撤回"
     APPROVED = "approved", "已通过"
     REJECTED = "rejected", "未通过"
+    COMPLETED = "completed", "已完成"  # 慰问金: the visit and the payment are recorded
+    PUBLICIZING = "publicizing", "公示中"  # 表彰推荐: on the 公示 list
+    AWARDED = "awarded", "已表彰"
+    REVOKED = "revoked", "已撤销"  # 表彰推荐: an objection was upheld
+    CANCELLED = "cancelled", "已取消"  # approved, then cancelled before payment
 
     @property
     def css(self) -> str:
         return {
             "draft": "secondary", "pending": "primary", "returned": "warning",
             "withdrawn": "secondary", "approved": "success", "rejected": "danger",
+            "completed": "success", "publicizing": "info", "awarded": "success",
+            "revoked": "danger", "cancelled": "secondary",
         }[self.value]
 
     @property
     def is_final(self) -> bool:
-        return self in (RequestState.APPROVED, RequestState.REJECTED)
+        """The approval itself has ended (a decision exists); later stages may still follow."""
+        return self not in (RequestState.DRAFT, RequestState.PENDING, RequestState.RETURNED,
+                            RequestState.WITHDRAWN)
 
 
 class Request(db.Model):
@@ -77,6 +87,11 @@ class Request(db.Model):
     def __repr__(self):
         return f"<{type(self).__name__} {self.number} {self.state}>"
 
+    def conflicted_member_ids(self) -> set[int]:
+        """Members who may not act on this request (回避): the beneficiary by default; a batch
+        that pays several people lists them all."""
+        return {self.beneficiary_id} if self.beneficiary_id else set()
+
     @property
     def title(self) -> str:
         who = self.beneficiary.name if self.beneficiary else self.organization.name
@@ -90,8 +105,9 @@ class TimelineEntry(db.Model):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     request_id: Mapped[int] = mapped_column(ForeignKey("requests.id"), index=True)
-    actor_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    actor_role: Mapped[str] = mapped_column(String(32))  # a Role value, or "applicant"
+    # None for actions the system takes by itself (e.g. the end of a 公示 period).
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True, index=True)
+    actor_role: Mapped[str] = mapped_column(String(32))  # a Role value, "applicant" or "system"
     actor_org_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"), nullable=True)
     action: Mapped[str] = mapped_column(String(16))
     step: Mapped[str | None] = mapped_column(String(32), nullable=True)
@@ -101,6 +117,9 @@ class TimelineEntry(db.Model):
     votes_for: Mapped[int | None] = mapped_column(Integer, nullable=True)
     votes_against: Mapped[int | None] = mapped_column(Integer, nullable=True)
     votes_abstain: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # What the action changed, for actions that carry data (核定调整, 登记发放 …): a short
+    # Chinese summary shown on the timeline.
+    detail: Mapped[str] = mapped_column(Text, default="")
     created_at = mapped_column(DateTime, default=utcnow, nullable=False)
 
     request = relationship("Request", back_populates="timeline")
@@ -151,8 +170,13 @@ class NumberSequence(db.Model):
                 .values(last_value=cls.last_value + 1).returning(cls.last_value))
         value = db.session.execute(bump).scalar()
         if value is None:
-            db.session.add(cls(prefix=prefix, year=year, last_value=0))
-            db.session.flush()
+            # The year's first number: create the row in a savepoint. If another transaction
+            # created it at the same moment, ours fails on the unique key and we bump theirs.
+            try:
+                with db.session.begin_nested():
+                    db.session.add(cls(prefix=prefix, year=year, last_value=0))
+            except IntegrityError:
+                pass
             value = db.session.execute(bump).scalar()
         return f"{prefix}-{year}-{value:04d}"
 

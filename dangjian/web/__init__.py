@@ -1,7 +1,7 @@
 """The web layer: blueprints, filters, error pages and response headers."""
 from datetime import datetime
 
-from flask import render_template
+from flask import make_response, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
@@ -65,8 +65,12 @@ def register_web(app) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_error(e):
-        return render_template("errors/error.html", code=400,
-                               message="页面已过期或请求来源无法验证，请刷新页面后重试。"), 400
+        resp = make_response(render_template("errors/error.html", code=400,
+                                             message="页面已过期或请求来源无法验证，请刷新页面后重试。"), 400)
+        if request.headers.get("HX-Request"):
+            # htmx does not swap a 400: reload the page so the user gets a fresh token.
+            resp.headers["HX-Refresh"] = "true"
+        return resp
 
     @app.errorhandler(413)
     def too_large(e):

@@ -21,16 +21,41 @@ class Action(LabeledEnum):
     REJECT = "reject", "不同意"
     RETURN = "return", "退回修改"
     WITHDRAW = "withdraw", "撤回"
+    ADJUST = "adjust", "核定调整"  # 组织部 changes amounts within the rules; the step stays
+    RECORD_PAYMENT = "record_payment", "登记走访发放"
+    CANCEL = "cancel", "取消"
+    PUBLISH = "publish", "发布公示"
+    REVOKE = "revoke", "撤销推荐"
+    AWARD = "award", "确认表彰"
 
     @property
     def css(self) -> str:
         return {"approve": "success", "reject": "danger", "return": "warning",
-                "withdraw": "secondary", "submit": "primary"}[self.value]
+                "withdraw": "secondary", "submit": "primary", "adjust": "primary",
+                "record_payment": "success", "cancel": "secondary", "publish": "primary",
+                "revoke": "danger", "award": "success"}[self.value]
 
 
 class Actor(enum.Enum):
     INITIATOR = "initiator"  # the person who started the request
     STEP_HOLDER = "step_holder"  # a holder of the current step's role at the step's organization
+    SYSTEM = "system"  # the application itself (a scheduled job); no user
+
+
+@dataclass(frozen=True)
+class Holder:
+    """A holder of `role` at the organization `org(req)` — for actions outside the steps, such as
+    recording a payment after approval. `or_initiator` lets the initiator act too."""
+
+    role: Role
+    org: Callable[[Request], "Organization | None"]
+    or_initiator: bool = False
+
+    def allows(self, req: Request, user) -> bool:
+        if self.or_initiator and req.initiator_id == user.id:
+            return True
+        org = self.org(req)
+        return org is not None and user.holds(self.role, org.id)
 
 
 MEETING_TYPES = {
@@ -111,11 +136,32 @@ def _return_target(workflow: "Workflow", req: Request, params: dict):
 class Transition:
     action: Action
     sources: frozenset
-    actor: Actor
+    actor: "Actor | Holder"
     target: Callable
     opinion_required: bool = False
     # An extra rule; returns a refusal message (Chinese) or None.
     guard: Callable[[Request], str | None] | None = None
+
+
+@dataclass
+class TransitionContext:
+    """What a workflow's `on_transition` hook sees. The hook runs inside the transaction, after
+    the state changed and before commit; raising WorkflowError (or BudgetRefused) undoes it all."""
+
+    request: Request
+    user: object  # User, or None for a system action
+    action: Action
+    from_state: RequestState
+    to_state: RequestState
+    from_step: str | None
+    to_step: str | None
+    payload: dict
+    entry: object  # the TimelineEntry being written; a hook may fill entry.detail
+
+
+def stay(workflow: "Workflow", req: Request, params: dict):
+    """A transition that records something without moving the request (e.g. 核定调整)."""
+    return req.state, workflow.step(req.current_step)
 
 
 def nobody_acted_on_current_step(req: Request) -> str | None:
@@ -140,15 +186,31 @@ STANDARD_TRANSITIONS = (
 )
 
 
+DOCUMENT_SPECS: dict[str, "DocumentSpec"] = {}
+
+
 @dataclass(frozen=True)
 class DocumentSpec:
-    """A document generated when a request ends in one of `on_states`."""
+    """A document generated when a request enters one of `on_states`.
+
+    `parts(req)`, when given, makes one document per part: a list of (part key, title), e.g. one
+    notice per branch of a batch. Every spec is registered by kind for the document job."""
 
     kind: str
     title: str
     template: str
     context: Callable  # (document) -> dict for the template
     on_states: frozenset = frozenset({RequestState.APPROVED, RequestState.REJECTED})
+    parts: Callable[[Request], list[tuple[str, str]]] | None = None
+
+    def __post_init__(self):
+        DOCUMENT_SPECS[self.kind] = self
+
+    def relpath(self, doc) -> str:
+        """Where the file lives in the archive (never overwritten: the version is in the name)."""
+        req = doc.request
+        part = f"-{doc.part}" if doc.part else ""
+        return f"{req.created_at.year}/{req.number}/{doc.kind}{part}-v{doc.version}.pdf"
 
 
 @dataclass(frozen=True)
@@ -157,6 +219,10 @@ class Workflow:
     transitions: tuple[Transition, ...] = STANDARD_TRANSITIONS
     documents: tuple[DocumentSpec, ...] = field(default=())
     approved_state: RequestState = RequestState.APPROVED
+    # Entering one of these closes the request (closed_at is set).
+    closed_states: frozenset = frozenset({RequestState.APPROVED, RequestState.REJECTED})
+    # Type-specific effects inside the transaction (budget, quotas …): (TransitionContext) -> None.
+    on_transition: Callable[[TransitionContext], None] | None = None
 
     def applicable_steps(self, req: Request) -> list[Step]:
         return [s for s in self.steps if s.applies(req)]

@@ -8,8 +8,6 @@
 """
 from __future__ import annotations
 
-from datetime import date
-
 from sqlalchemy import update
 from sqlalchemy.exc import OperationalError
 
@@ -19,7 +17,8 @@ from ..extensions import db
 from ..models import NumberSequence, Request, RequestState, TimelineEntry, User
 from ..models.base import utcnow
 from ..timeutil import local_today
-from .definition import Action, Actor, MeetingRecord, Workflow
+from ..budget import BudgetRefused
+from .definition import Action, Actor, MeetingRecord, TransitionContext, Workflow
 
 
 class WorkflowError(Exception):
@@ -42,16 +41,16 @@ def workflow_of(req: Request) -> Workflow:
     return type(req).workflow
 
 
-def recusal_reason(req: Request, user: User) -> str | None:
+def recusal_reason(req: Request, user: User, initiator_too: bool = True) -> str | None:
     """回避: nobody acts on a request where they are the applicant or the beneficiary."""
-    if req.initiator_id == user.id:
+    if initiator_too and req.initiator_id == user.id:
         return "您是本申请的发起人，按回避规定不能审批本申请，将由该环节的其他负责人处理"
-    if user.member_id is not None and req.beneficiary_id == user.member_id:
+    if user.member_id is not None and user.member_id in req.conflicted_member_ids():
         return "您是本申请的受益人，按回避规定不能审批本申请，将由该环节的其他负责人处理"
     return None
 
 
-def refusal(req: Request, user: User, action: Action) -> str | None:
+def refusal(req: Request, user: User | None, action: Action) -> str | None:
     """Why `user` may not take `action` on `req` now, or None when allowed."""
     wf = workflow_of(req)
     t = wf.transition(action)
@@ -59,14 +58,25 @@ def refusal(req: Request, user: User, action: Action) -> str | None:
         return "该申请不支持此操作"
     if req.state not in t.sources:
         return f"申请当前为「{req.state.label}」状态，不能{action.label}"
-    if t.actor is Actor.INITIATOR:
+    if t.actor is Actor.SYSTEM:
+        if user is not None:
+            return f"「{action.label}」由系统自动执行"
+    elif user is None:
+        return "需要登录用户执行此操作"
+    elif t.actor is Actor.INITIATOR:
         if req.initiator_id != user.id:
             return f"只有发起人可以{action.label}"
-    else:
+    elif t.actor is Actor.STEP_HOLDER:
         step = wf.step(req.current_step)
         if step is None or not user.holds(step.role, req.current_org_id):
             return "您不是当前审批环节的处理人"
         reason = recusal_reason(req, user)
+        if reason:
+            return reason
+    else:  # a Holder: a role at an organization, outside the steps
+        if not t.actor.allows(req, user):
+            return f"您无权{action.label}"
+        reason = recusal_reason(req, user, initiator_too=False)
         if reason:
             return reason
     if t.guard:
@@ -75,7 +85,8 @@ def refusal(req: Request, user: User, action: Action) -> str | None:
 
 
 def available_actions(req: Request, user: User) -> list[Action]:
-    return [t.action for t in workflow_of(req).transitions if refusal(req, user, t.action) is None]
+    return [t.action for t in workflow_of(req).transitions
+            if t.actor is not Actor.SYSTEM and refusal(req, user, t.action) is None]
 
 
 def create_request(req: Request, initiator: User) -> Request:
@@ -90,16 +101,19 @@ def create_request(req: Request, initiator: User) -> Request:
     return req
 
 
-def apply_action(req: Request, user: User, action: Action, *, opinion: str = "",
+def apply_action(req: Request, user: User | None, action: Action, *, opinion: str = "",
                  meeting: MeetingRecord | None = None, return_to: str | None = None,
-                 seen_version: int | None = None) -> TimelineEntry:
-    """Apply one action atomically, or raise WorkflowError with a message for the user."""
+                 seen_version: int | None = None, payload: dict | None = None) -> TimelineEntry:
+    """Apply one action atomically, or raise WorkflowError with a message for the user.
+
+    `user` is None only for system actions (Actor.SYSTEM). `payload` carries the data of actions
+    that change more than the state (核定调整, 登记发放 …) to the workflow's on_transition hook."""
     if seen_version is None:
         seen_version = req.version
     for attempt in range(3):
         try:
             return _apply_once(req, user, action, opinion=opinion, meeting=meeting,
-                               return_to=return_to, seen_version=seen_version)
+                               return_to=return_to, seen_version=seen_version, payload=payload or {})
         except OperationalError:
             # SQLite refuses a write whose read snapshot is stale ("database is locked") when
             # another writer committed in between. Reload: if this request moved, it was handled.
@@ -109,8 +123,9 @@ def apply_action(req: Request, user: User, action: Action, *, opinion: str = "",
             db.session.refresh(req)
 
 
-def _apply_once(req: Request, user: User, action: Action, *, opinion: str, meeting: MeetingRecord | None,
-                return_to: str | None, seen_version: int) -> TimelineEntry:
+def _apply_once(req: Request, user: User | None, action: Action, *, opinion: str,
+                meeting: MeetingRecord | None, return_to: str | None, seen_version: int,
+                payload: dict) -> TimelineEntry:
     wf = workflow_of(req)
     if seen_version != req.version:
         raise AlreadyHandled()
@@ -133,21 +148,22 @@ def _apply_once(req: Request, user: User, action: Action, *, opinion: str, meeti
 
     new_state, new_step = t.target(wf, req, {"return_to": return_to})
     now = utcnow()
+    from_state, from_step, from_org_id = req.state, req.current_step, req.current_org_id
     values = {"state": new_state, "version": Request.version + 1}
     if new_step is not None:
         org = new_step.org(req)
         if org is None:
             raise ActionRefused(f"未找到「{new_step.label}」环节的负责组织，请联系组织部")
-        values.update(current_step=new_step.key, current_role=new_step.role.value,
-                      current_org_id=org.id, step_entered_at=now)
+        values.update(current_step=new_step.key, current_role=new_step.role.value, current_org_id=org.id)
+        if (new_state, new_step.key) != (from_state, from_step):
+            values["step_entered_at"] = now
     else:
         values.update(current_step=None, current_role=None, current_org_id=None, step_entered_at=None)
     if action is Action.SUBMIT:
         values["submitted_at"] = now
-    if new_state.is_final:
+    if new_state in wf.closed_states:
         values["closed_at"] = now
 
-    from_state, from_step, from_org_id = req.state, req.current_step, req.current_org_id
     result = db.session.execute(
         update(Request)
         .where(Request.id == req.id, Request.version == req.version, Request.state == from_state)
@@ -158,11 +174,21 @@ def _apply_once(req: Request, user: User, action: Action, *, opinion: str, meeti
         db.session.rollback()
         raise AlreadyHandled()
 
+    if t.actor is Actor.STEP_HOLDER:
+        actor_role, actor_org_id, entry_step = step.role.value, from_org_id, from_step
+    elif t.actor is Actor.SYSTEM:
+        actor_role, actor_org_id, entry_step = "system", None, from_step
+    elif t.actor is Actor.INITIATOR:
+        actor_role, actor_org_id, entry_step = "applicant", req.organization_id, None
+    else:  # Holder
+        holder_org = t.actor.org(req)
+        acting_as_holder = holder_org is not None and user.holds(t.actor.role, holder_org.id)
+        actor_role = t.actor.role.value if acting_as_holder else "applicant"
+        actor_org_id = holder_org.id if acting_as_holder else req.organization_id
+        entry_step = from_step
     entry = TimelineEntry(
-        request_id=req.id, actor_id=user.id,
-        actor_role=step.role.value if step else "applicant",
-        actor_org_id=from_org_id if step else req.organization_id,
-        action=action.value, step=from_step if step else None, opinion=opinion, created_at=now,
+        request_id=req.id, actor_id=user.id if user else None, actor_role=actor_role,
+        actor_org_id=actor_org_id, action=action.value, step=entry_step, opinion=opinion, created_at=now,
     )
     if meeting is not None:
         entry.meeting_type = meeting.type
@@ -170,10 +196,24 @@ def _apply_once(req: Request, user: User, action: Action, *, opinion: str, meeti
         entry.votes_for, entry.votes_against, entry.votes_abstain = (
             meeting.votes_for, meeting.votes_against, meeting.votes_abstain)
     db.session.add(entry)
+
+    if wf.on_transition is not None:
+        ctx = TransitionContext(request=req, user=user, action=action, from_state=from_state,
+                                to_state=new_state, from_step=from_step,
+                                to_step=new_step.key if new_step else None, payload=payload, entry=entry)
+        try:
+            wf.on_transition(ctx)
+        except BudgetRefused as exc:
+            db.session.rollback()
+            raise ActionRefused(exc.message) from None
+        except WorkflowError:
+            db.session.rollback()
+            raise
+
     audit.record(f"request.{action.value}", req, user=user, number=req.number,
                  from_state=from_state.value, to_state=new_state.value, step=from_step)
 
-    specs = [d for d in wf.documents if new_state in d.on_states]
+    specs = [d for d in wf.documents if new_state in d.on_states and new_state != from_state]
     if specs:
         jobs.create_documents(req, specs)
     db.session.commit()

@@ -1,0 +1,76 @@
+"""Budget operations (§四 经费保障). Each runs inside the caller's transaction.
+
+A reservation is one conditional UPDATE — `reserved += x WHERE amount - reserved - spent >= x` — so
+two approvals arriving at the same moment can never together exceed the line, on PostgreSQL
+(row lock, re-checked WHERE) as on SQLite (one writer at a time).
+"""
+from decimal import Decimal
+
+from sqlalchemy import func, select, update
+
+from .extensions import db
+from .models.budget import BudgetEntry, BudgetLine, BudgetLineKind
+from .money import format_yuan
+
+
+class BudgetRefused(Exception):
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def line_for(year: int, kind: BudgetLineKind) -> BudgetLine | None:
+    return db.session.scalar(select(BudgetLine).where(BudgetLine.year == year, BudgetLine.kind == kind))
+
+
+def reserve(year: int, kind: BudgetLineKind, amount: Decimal, request_id: int, actor_id: int | None) -> None:
+    line = line_for(year, kind)
+    if line is None:
+        raise BudgetRefused(f"{year}年度「{kind.label}」校级预算尚未设置，请联系组织部")
+    done = db.session.execute(
+        update(BudgetLine)
+        .where(BudgetLine.id == line.id,
+               BudgetLine.amount - BudgetLine.reserved - BudgetLine.spent >= amount)
+        .values(reserved=BudgetLine.reserved + amount)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if done != 1:
+        db.session.refresh(line)
+        raise BudgetRefused(f"{year}年度「{kind.label}」校级预算余额不足：本次需 {format_yuan(amount)}，"
+                            f"当前余额 {format_yuan(line.balance)}")
+    db.session.add(BudgetEntry(line_id=line.id, request_id=request_id, kind="reserve", amount=amount,
+                               actor_id=actor_id))
+
+
+def reserved_for(request_id: int) -> list[tuple[int, Decimal]]:
+    """(line id, amount still reserved) for a request."""
+    rows = db.session.execute(
+        select(BudgetEntry.line_id, BudgetEntry.kind, func.sum(BudgetEntry.amount))
+        .where(BudgetEntry.request_id == request_id).group_by(BudgetEntry.line_id, BudgetEntry.kind)
+    ).all()
+    totals: dict[int, Decimal] = {}
+    for line_id, kind, amount in rows:
+        amount = Decimal(amount) / 100 if not isinstance(amount, Decimal) else amount
+        sign = 1 if kind == "reserve" else -1 if kind in ("release", "spend") else 0
+        totals[line_id] = totals.get(line_id, Decimal("0")) + sign * amount
+    return [(line_id, amt) for line_id, amt in totals.items() if amt > 0]
+
+
+def release(request_id: int, actor_id: int | None, note: str = "") -> None:
+    """Give back what a request still holds (rejected, withdrawn, cancelled)."""
+    for line_id, amount in reserved_for(request_id):
+        db.session.execute(update(BudgetLine).where(BudgetLine.id == line_id)
+                           .values(reserved=BudgetLine.reserved - amount)
+                           .execution_options(synchronize_session=False))
+        db.session.add(BudgetEntry(line_id=line_id, request_id=request_id, kind="release", amount=amount,
+                                   actor_id=actor_id, note=note))
+
+
+def spend(request_id: int, actor_id: int | None, note: str = "") -> None:
+    """Turn a request's reservation into spending (the payment was made)."""
+    for line_id, amount in reserved_for(request_id):
+        db.session.execute(update(BudgetLine).where(BudgetLine.id == line_id)
+                           .values(reserved=BudgetLine.reserved - amount, spent=BudgetLine.spent + amount)
+                           .execution_options(synchronize_session=False))
+        db.session.add(BudgetEntry(line_id=line_id, request_id=request_id, kind="spend", amount=amount,
+                                   actor_id=actor_id, note=note))

@@ -1,0 +1,81 @@
+"""What a browser test needs around the app: a live server, a real `flask worker`, and Debian's
+Chromium driven by Playwright (TECH-NOTES: never `playwright install`; no internet here)."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+
+from werkzeug.serving import make_server
+
+CHROMIUM = "/usr/bin/chromium"
+# Running as root, with no internet: without the networking flags Chromium keeps calling home.
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-quic",
+    "--lang=zh-CN",
+]
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@contextmanager
+def live_server(app):
+    """The app on a free localhost port, served by werkzeug from a thread (one thread per request)."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(10)
+
+
+@contextmanager
+def flask_worker(app, log_path: Path):
+    """A real RQ worker, started the way users start it (`flask worker`), on this test's database,
+    Redis, queue and archive. The process reads its configuration from the environment."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DANGJIAN_", "FLASK_"))}
+    env.update({
+        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+        "REDIS_URL": app.config["REDIS_URL"],
+        "DANGJIAN_RQ_QUEUE": app.config["RQ_QUEUE"],
+        "DANGJIAN_ARCHIVE_DIR": app.config["ARCHIVE_DIR"],
+        "DANGJIAN_UPLOAD_DIR": app.config["UPLOAD_DIR"],
+        "SECRET_KEY": app.config["SECRET_KEY"],  # so the worker never writes instance/secret_key
+        "PYTHONUNBUFFERED": "1",
+    })
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "worker"],
+                                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)  # RQ's warm shutdown
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(5)
+
+
+@contextmanager
+def chromium(user_data_dir: Path, **context_options):
+    """A headless Chromium with a new, empty profile. A missing browser is a failure, never a skip."""
+    from playwright.sync_api import sync_playwright
+
+    assert os.path.exists(CHROMIUM), f"{CHROMIUM} is missing: apt-get install chromium (make test does it)"
+    with sync_playwright() as p:
+        # Playwright refuses --user-data-dir in launch(); a persistent context takes it instead.
+        context = p.chromium.launch_persistent_context(
+            str(user_data_dir), executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
+            accept_downloads=True, locale="zh-CN", **context_options)
+        try:
+            yield context
+        finally:
+            context.close()
