@@ -220,10 +220,11 @@ def print_report(results, db_url) -> None:
         sizes = results["inbox_sizes"]
         print("Benchmark users (待办 waiting / requests acted on): " + ", ".join(
             f"{u.username} {sizes['todo'][u.key]}/{sizes['done'][u.key]:,}" for u in results["users"]))
-        names = {"inbox": "待办 inbox", "request": "request page", "done": "已办 inbox"}
+        # 已办 is not named in the figures, but "inbox pages: p95 < 50 ms" covers it too.
+        names = {"inbox": "待办 inbox", "request": "request page", "done": "已办 inbox (extra)"}
         for (page, key), sample in results["pages"].items():
             label = f"{names[page]} · {pages_label(key)}"
-            rows.append(report.page_row(label, sample, None if page == "done" else report.PAGE_P95_TARGET))
+            rows.append(report.page_row(label, sample, report.PAGE_P95_TARGET))
     pdf = results.get("pdf")
     if pdf is not None:
         t = pdf.total

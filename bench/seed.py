@@ -188,12 +188,11 @@ def seed(scale: Scale = Scale(), rng_seed: int = 20180423, log=print) -> Seeded:
     members, users = [], []
     by_branch: dict[int, list[int]] = {b["id"]: [] for b in branches}
     member_info: dict[int, dict] = {}
-    category = {"staff": "staff", "student": "student", "retired": "retired"}
     today = now.date()
     for n in range(scale.members):
         br = branches[n % len(branches)]
         mid = ids("member")
-        cat = category[br["type"]]
+        cat = br["type"]  # the person category follows the branch type (教职工/学生/离退休)
         if cat == "student":
             birth = date(today.year - rng.randint(18, 27), rng.randint(1, 12), rng.randint(1, 28))
             joined = date(birth.year + rng.randint(18, 22), rng.choice([4, 6, 10, 12]), 1)

@@ -108,20 +108,23 @@ def worker_command(burst, scheduler):
 @click.option("--every", default=30, show_default=True, help="Seconds between rounds.")
 @click.option("--once", is_flag=True, help="One round, then exit.")
 def ticker_command(every, once):
-    """Periodic housekeeping: re-enqueue documents that went missing (e.g. Redis was down)."""
+    """Periodic housekeeping: re-enqueue documents that went missing (e.g. Redis was down), and
+    run the request types' periodic tasks (e.g. closing 公示 periods)."""
+    from . import request_types
     from .documents.jobs import sweep
 
     _configure_logging()
     log = logging.getLogger("dangjian.ticker")
     app = current_app._get_current_object()
     while True:
-        try:
-            with app.app_context():  # a fresh session per round, closed when the round ends
-                ids = sweep()
-            if ids:
-                log.info("re-enqueued documents %s", ids)
-        except Exception:  # keep ticking (database or Redis down): the next round retries
-            log.exception("sweep failed")
+        for task in (sweep, *request_types.periodic_tasks()):
+            try:
+                with app.app_context():  # a fresh session per task, closed when it ends
+                    done = task()
+                if done:
+                    log.info("%s: %s", task.__name__, done)
+            except Exception:  # keep ticking (database or Redis down): the next round retries
+                log.exception("%s failed", task.__name__)
         if once:
             return
         time.sleep(every)

@@ -3,6 +3,7 @@
 import random
 from datetime import date, timedelta
 from decimal import Decimal
+from types import SimpleNamespace
 
 from sqlalchemy import func, select
 
@@ -177,6 +178,11 @@ def load_demo() -> bool:
         _account(f"ej{i:02d}", f"{sname}组织员", None, [(Role.SECONDARY, sec)])
     db.session.commit()
     _demo_requests(named)
+    from . import request_types
+    users = {u.username: u for u in db.session.scalars(select(User))}
+    request_types.load_demo(SimpleNamespace(named=named, users=users, school=school, org_dept=org_dept,
+                                            secondaries=secondaries, branches=branches, direct=direct, rng=rng))
+    db.session.commit()
     return True
 
 

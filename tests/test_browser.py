@@ -78,7 +78,9 @@ def test_dues_waiver_from_application_to_downloaded_pdf(app, org, redis_conn, tm
 
         # 1. The member applies, filling every field, with a real PDF as 证明材料.
         s.login("member")
-        s.nav("申请党费减免")
+        s.nav("发起申请")
+        expect(page.get_by_role("heading", name="发起申请")).to_be_visible()
+        page.get_by_role("link", name="党费减免").click()
         expect(page.get_by_role("heading", name="申请党费减免")).to_be_visible()
         page.get_by_text("部分减交", exact=True).click()
         page.get_by_label("每月减免金额").fill("20.00")

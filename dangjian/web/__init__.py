@@ -31,10 +31,10 @@ def _dt(value: datetime | None) -> str:
 
 
 def register_web(app) -> None:
-    from ..request_types.dues_waiver.views import bp as dues_waiver_bp
-    from . import auth, documents, inbox, me, requests
+    from .. import request_types
+    from . import auth, budget, documents, inbox, launch, me, requests
 
-    for bp in (auth.bp, inbox.bp, requests.bp, documents.bp, me.bp, dues_waiver_bp):
+    for bp in (auth.bp, inbox.bp, requests.bp, documents.bp, me.bp, launch.bp, budget.bp, *request_types.blueprints()):
         app.register_blueprint(bp)
 
     app.jinja_env.filters.update(yuan=format_yuan, yuan_capital=yuan_capital, ym=_ym, ymd=_ymd, dt=_dt)
@@ -51,8 +51,11 @@ def register_web(app) -> None:
     @app.context_processor
     def inject_badge():
         if current_user.is_authenticated:
+            from .. import request_types
             from ..inbox import todo_count
-            return {"todo_count": todo_count(current_user)}
+            return {"todo_count": todo_count(current_user),
+                    "extra_nav": request_types.nav_entries(current_user),
+                    "can_manage": launch.can_manage(current_user)}
         return {}
 
     @app.errorhandler(404)

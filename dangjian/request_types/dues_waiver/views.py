@@ -14,7 +14,7 @@ from .model import DuesWaiver, HardshipCategory, WaiverMode
 bp = Blueprint("dues_waiver", __name__, url_prefix="/dues-waivers")
 
 
-def _applicable_members(user) -> list[Member]:
+def applicable_members(user) -> list[Member]:
     """Whom the user may apply for: themself, and members of branches where they are secretary."""
     members = [user.member] if user.member else []
     branch_ids = [ra.organization_id for ra in user.roles if ra.role is Role.BRANCH_SECRETARY]
@@ -48,7 +48,7 @@ def _apply_values(req: DuesWaiver, values: dict, form: DuesWaiverForm, member: M
 @login_required
 def new():
     user = current_user._get_current_object()
-    members = _applicable_members(user)
+    members = applicable_members(user)
     if not members:
         flash("您的账号未关联党员信息，无法申请党费减免", "warning")
         return redirect(url_for("inbox.index"))

@@ -1,0 +1,37 @@
+"""发起申请 (what the user may start) and 管理 (the management pages the user may open):
+both are grids collected from the request-type packages."""
+from flask import Blueprint, render_template, url_for
+from flask_login import current_user, login_required
+
+from .. import request_types
+from ..models import Role
+
+bp = Blueprint("launch", __name__)
+
+# Roles that see the 管理 entry (budget, standards, cycles …): 组织部, and the secondary units
+# for what they record (assessments).
+MANAGER_ROLES = {Role.ORG_DEPT, Role.SECONDARY, Role.SUPERVISOR}
+
+
+def can_manage(user) -> bool:
+    return any(ra.role in MANAGER_ROLES for ra in user.roles)
+
+
+def core_admin_entries(user) -> list[dict]:
+    if any(ra.role in (Role.ORG_DEPT, Role.SUPERVISOR) for ra in user.roles):
+        return [{"label": "经费预算", "hint": "校级专项经费：预算、已预留、已支出与余额",
+                 "url": url_for("budget.index")}]
+    return []
+
+
+@bp.route("/new")
+@login_required
+def start():
+    return render_template("launch/start.html", entries=request_types.start_entries(current_user))
+
+
+@bp.route("/manage")
+@login_required
+def manage():
+    entries = core_admin_entries(current_user) + request_types.admin_entries(current_user)
+    return render_template("launch/manage.html", entries=entries)
