@@ -8,9 +8,9 @@ A package plugs into the app through optional module attributes (its `__init__.p
 - `load_demo(ctx)`: demo data, called by `flask demo load` after the organization exists;
 - `periodic_tasks`: callables the ticker runs every round (e.g. closing 公示 periods).
 """
-from . import dues_waiver
+from . import award_nomination, condolence, dues_waiver, secretary_allowance
 
-PACKAGES = (dues_waiver,)
+PACKAGES = (dues_waiver, condolence, secretary_allowance, award_nomination)
 
 
 def _collect(name: str, *args) -> list:

@@ -38,7 +38,9 @@ def register_web(app) -> None:
         app.register_blueprint(bp)
 
     app.jinja_env.filters.update(yuan=format_yuan, yuan_capital=yuan_capital, ym=_ym, ymd=_ymd, dt=_dt)
-    app.jinja_env.globals.update(today=local_today)
+    from ..workflow.history import action_label, actor_role_label, meeting_type_label
+    app.jinja_env.globals.update(today=local_today, timeline_action_label=action_label,
+                                 timeline_role_label=actor_role_label, meeting_type_label=meeting_type_label)
 
     login_manager.login_view = "auth.login"
     login_manager.login_message = "请先登录"

@@ -46,6 +46,8 @@ def panel_context(req, form=None, context="page", message=None):
         "step_actions": [a for a in actions if a in STEP_ACTIONS],
         "can_withdraw": Action.WITHDRAW in actions,
         "can_resubmit": Action.SUBMIT in actions,
+        # Type-specific actions (核定调整, 登记发放 …): their forms live in <type>/_panel_extra.html.
+        "extra_actions": [a for a in actions if a not in STEP_ACTIONS and a not in (Action.WITHDRAW, Action.SUBMIT)],
         "recusal": recusal,
         "workflow": wf,
     }

@@ -52,13 +52,37 @@ def step_outcomes(req: Request) -> list[StepOutcome]:
     return [StepOutcome(step, decided.get(step.key)) for step in steps]
 
 
-def role_label(entry: TimelineEntry) -> str:
-    if entry.actor_role == "applicant":
+TIMELINE_ACTION_LABELS = {Action.SUBMIT.value: "提交申请", Action.WITHDRAW.value: "撤回申请"}
+
+
+def action_label(value: str) -> str:
+    """The timeline's word for an action ("提交申请", "同意", "核定调整" …)."""
+    if value in TIMELINE_ACTION_LABELS:
+        return TIMELINE_ACTION_LABELS[value]
+    try:
+        return Action(value).label
+    except ValueError:
+        return value
+
+
+def actor_role_label(value: str) -> str:
+    if value == "applicant":
         return "发起人"
-    return Role(entry.actor_role).label
+    if value == "system":
+        return "系统"
+    try:
+        return Role(value).label
+    except ValueError:
+        return value
+
+
+def role_label(entry: TimelineEntry) -> str:
+    return actor_role_label(entry.actor_role)
+
+
+def meeting_type_label(value: str | None) -> str:
+    return MEETING_TYPES.get(value, value) if value else ""
 
 
 def meeting_label(entry: TimelineEntry) -> str:
-    if not entry.meeting_type:
-        return ""
-    return MEETING_TYPES.get(entry.meeting_type, entry.meeting_type)
+    return meeting_type_label(entry.meeting_type)

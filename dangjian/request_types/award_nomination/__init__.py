@@ -1,0 +1,1 @@
+"""表彰推荐 award nomination (§三(一)2)."""
