@@ -10,7 +10,8 @@ from .extensions import db
 from .models import Request, RequestState, TimelineEntry, User
 from .workflow import Action
 
-HANDLED_ACTIONS = (Action.APPROVE.value, Action.REJECT.value, Action.RETURN.value)
+# 已办 lists what the user handled: every action except the initiator's own submit and withdraw.
+NOT_HANDLING = (Action.SUBMIT.value, Action.WITHDRAW.value)
 
 _LOADS = (
     selectinload(Request.organization),
@@ -43,7 +44,7 @@ def todo_count(user: User) -> int:
 
 def done(user: User):
     acted = (select(TimelineEntry.request_id, func.max(TimelineEntry.created_at).label("acted_at"))
-             .where(TimelineEntry.actor_id == user.id, TimelineEntry.action.in_(HANDLED_ACTIONS))
+             .where(TimelineEntry.actor_id == user.id, TimelineEntry.action.notin_(NOT_HANDLING))
              .group_by(TimelineEntry.request_id).subquery())
     return (select(Request).join(acted, acted.c.request_id == Request.id)
             .order_by(acted.c.acted_at.desc(), Request.id.desc()).options(*_LOADS))
