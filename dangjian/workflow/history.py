@@ -86,3 +86,25 @@ def meeting_type_label(value: str | None) -> str:
 
 def meeting_label(entry: TimelineEntry) -> str:
     return meeting_type_label(entry.meeting_type)
+
+
+def opinion_boxes(req: Request) -> list[dict]:
+    """One box per applicable step for a 审批表: the opinion in effect, signer, local date and the
+    meeting it cites (empty for a step not reached). Shared by every request type's PDF."""
+    from ..timeutil import to_local
+
+    boxes = []
+    for outcome in step_outcomes(req):
+        e = outcome.entry
+        boxes.append({
+            "label": outcome.step.opinion_label,
+            "opinion": e.opinion if e else "",
+            "signer": f"{e.actor.display_name}（{role_label(e)}）" if e and e.actor else "",
+            "date": to_local(e.created_at).date() if e else None,
+            "action_label": outcome.action_label,
+            "meeting": {
+                "type_label": meeting_label(e), "date": e.meeting_date, "votes_for": e.votes_for,
+                "votes_against": e.votes_against, "votes_abstain": e.votes_abstain,
+            } if e and e.meeting_type else None,
+        })
+    return boxes

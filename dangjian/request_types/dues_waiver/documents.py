@@ -4,7 +4,7 @@ Times are stored in UTC; the form prints local dates and times, so they are conv
 """
 from ...models import RequestState
 from ...timeutil import to_local
-from ...workflow.history import meeting_label, role_label, step_outcomes
+from ...workflow.history import opinion_boxes
 
 
 def form_context(doc) -> dict:
@@ -12,20 +12,6 @@ def form_context(doc) -> dict:
     member = req.beneficiary
     branch = req.organization
     secondary = branch.secondary_unit
-    steps = []
-    for outcome in step_outcomes(req):
-        e = outcome.entry
-        steps.append({
-            "label": outcome.step.opinion_label,
-            "opinion": e.opinion if e else "",
-            "signer": f"{e.actor.display_name}（{role_label(e)}）" if e else "",
-            "date": to_local(e.created_at).date() if e else None,
-            "action_label": outcome.action_label,
-            "meeting": {
-                "type_label": meeting_label(e), "date": e.meeting_date, "votes_for": e.votes_for,
-                "votes_against": e.votes_against, "votes_abstain": e.votes_abstain,
-            } if e and e.meeting_type else None,
-        })
     return {
         "doc": {"title": doc.title, "number": req.number, "generated_at": to_local(doc.created_at),
                 "verification_code": None, "version": doc.version},
@@ -47,5 +33,5 @@ def form_context(doc) -> dict:
                             for a in req.attachments],
             "final_outcome": "同意" if req.state is RequestState.APPROVED else "不同意",
         },
-        "steps": steps,
+        "steps": opinion_boxes(req),
     }
