@@ -6,11 +6,17 @@ two approvals arriving at the same moment can never together exceed the line, on
 """
 from decimal import Decimal
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, literal, select, update
 
 from .extensions import db
 from .models.budget import BudgetEntry, BudgetLine, BudgetLineKind
-from .money import format_yuan
+from .money import Money, format_yuan
+
+
+def as_money(amount: Decimal):
+    """`amount` as a bound Money value (fen). Arithmetic on Money columns yields a plain integer
+    expression, so a bare Decimal compared with it would be bound in yuan, not fen."""
+    return literal(amount, Money())
 
 
 class BudgetRefused(Exception):
@@ -30,7 +36,7 @@ def reserve(year: int, kind: BudgetLineKind, amount: Decimal, request_id: int, a
     done = db.session.execute(
         update(BudgetLine)
         .where(BudgetLine.id == line.id,
-               BudgetLine.amount - BudgetLine.reserved - BudgetLine.spent >= amount)
+               BudgetLine.amount - BudgetLine.reserved - BudgetLine.spent >= as_money(amount))
         .values(reserved=BudgetLine.reserved + amount)
         .execution_options(synchronize_session=False)
     ).rowcount
@@ -66,11 +72,19 @@ def release(request_id: int, actor_id: int | None, note: str = "") -> None:
                                    actor_id=actor_id, note=note))
 
 
-def spend(request_id: int, actor_id: int | None, note: str = "") -> None:
-    """Turn a request's reservation into spending (the payment was made)."""
-    for line_id, amount in reserved_for(request_id):
+def spend(request_id: int, actor_id: int | None, note: str = "", amount: Decimal | None = None) -> None:
+    """Turn a request's reservation into spending (the payment was made). With `amount` (a payment
+    below what was reserved), only that much is spent and the rest of the reservation is released."""
+    remaining = amount
+    for line_id, reserved in reserved_for(request_id):
+        paid = reserved if remaining is None else min(remaining, reserved)
         db.session.execute(update(BudgetLine).where(BudgetLine.id == line_id)
-                           .values(reserved=BudgetLine.reserved - amount, spent=BudgetLine.spent + amount)
+                           .values(reserved=BudgetLine.reserved - reserved, spent=BudgetLine.spent + paid)
                            .execution_options(synchronize_session=False))
-        db.session.add(BudgetEntry(line_id=line_id, request_id=request_id, kind="spend", amount=amount,
+        db.session.add(BudgetEntry(line_id=line_id, request_id=request_id, kind="spend", amount=paid,
                                    actor_id=actor_id, note=note))
+        if paid < reserved:
+            db.session.add(BudgetEntry(line_id=line_id, request_id=request_id, kind="release",
+                                       amount=reserved - paid, actor_id=actor_id, note="实际支出低于预留，释放差额"))
+        if remaining is not None:
+            remaining -= paid

@@ -170,7 +170,9 @@ def load_demo() -> bool:
     for i, (bname, branch) in enumerate(branches.items()):
         if branch in (acc1, direct):
             continue
-        m = db.session.scalars(select(Member).where(Member.branch_id == branch.id).limit(1)).first()
+        # A member without an account: taking a named person's member would unlink their account.
+        m = db.session.scalars(select(Member).where(Member.branch_id == branch.id, ~Member.user.has())
+                               .order_by(Member.id).limit(1)).first()
         _account(f"sj{i:02d}", m.name, m, [(Role.BRANCH_SECRETARY, branch)])
     for i, (sname, sec) in enumerate(secondaries.items()):
         if sname == "会计学院党委":

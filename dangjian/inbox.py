@@ -53,7 +53,8 @@ def done(user: User):
 def mine(user: User):
     cond = Request.initiator_id == user.id
     if user.member_id is not None:
-        cond = or_(cond, Request.beneficiary_id == user.member_id)
+        # A draft is its initiator's alone until submitted (see scope.visible_requests).
+        cond = or_(cond, and_(Request.beneficiary_id == user.member_id, Request.state != RequestState.DRAFT))
     return select(Request).where(cond).order_by(Request.created_at.desc(), Request.id.desc()).options(*_LOADS)
 
 

@@ -36,7 +36,8 @@ failed=()
 run_pytest() {    # run_pytest LABEL [pytest args...]
     local label=$1 rc=0; shift
     log "pytest on $label"
-    "$PYTHON" -m pytest "$@" || rc=$?
+    # Two workers on two cores: each has its own PostgreSQL database (tests/conftest.py).
+    "$PYTHON" -m pytest -n "${TEST_WORKERS:-2}" "$@" || rc=$?
     case $rc in
         0) log "pytest on $label: passed" ;;
         5) warn "pytest on $label: no tests were collected (exit 5), counted as a failure"

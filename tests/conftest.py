@@ -7,6 +7,7 @@ from types import SimpleNamespace
 import pytest
 from flask import g
 from redis import Redis
+from sqlalchemy import create_engine, make_url, text
 
 from dangjian import create_app
 from dangjian.extensions import db
@@ -15,16 +16,38 @@ from tests.factories import build_org
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6391/0")
 
 
-def _database_url(tmp_path) -> str:
-    return os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path / 'test.sqlite3'}"
+def _worker_database(url: str) -> str:
+    """With pytest-xdist, each worker gets its own PostgreSQL database (<name>_gw0, …), created on
+    first use, so parallel workers never drop each other's tables."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return url
+    parsed = make_url(url)
+    name = f"{parsed.database}_{worker}"
+    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        if not conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).scalar():
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return parsed.set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    url = os.environ.get("TEST_DATABASE_URL")
+    return _worker_database(url) if url else None
+
+
+def _database_url(tmp_path, postgres_url) -> str:
+    return postgres_url or f"sqlite:///{tmp_path / 'test.sqlite3'}"
 
 
 @pytest.fixture
-def app(tmp_path):
+def app(tmp_path, postgres_url):
     app = create_app({
         "TESTING": True,
         "SECRET_KEY": "test-secret",
-        "SQLALCHEMY_DATABASE_URI": _database_url(tmp_path),
+        "SQLALCHEMY_DATABASE_URI": _database_url(tmp_path, postgres_url),
         "REDIS_URL": TEST_REDIS_URL,
         # Each test has its own queue, so a worker in one test never sees another test's jobs.
         "RQ_QUEUE": f"test-documents-{uuid.uuid4().hex[:8]}",

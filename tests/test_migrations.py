@@ -4,7 +4,6 @@ Runs on SQLite, and on PostgreSQL when TEST_DATABASE_URL is set (in that databas
 test empties before and after, like the `app` fixture does).
 """
 import logging
-import os
 from contextlib import contextmanager
 
 import pytest
@@ -48,8 +47,8 @@ def logging_kept():
 
 
 @pytest.fixture
-def empty_app(tmp_path):
-    url = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path / 'migrated.sqlite3'}"
+def empty_app(tmp_path, postgres_url):
+    url = postgres_url or f"sqlite:///{tmp_path / 'migrated.sqlite3'}"
     app = create_app({"TESTING": True, "SECRET_KEY": "test-secret", "SQLALCHEMY_DATABASE_URI": url,
                       "ARCHIVE_DIR": str(tmp_path / "archive"), "UPLOAD_DIR": str(tmp_path / "uploads"),
                       "DEMO_MODE": False})

@@ -15,10 +15,13 @@ class DocumentStatus(LabeledEnum):
 
 class Document(db.Model):
     __tablename__ = "documents"
-    __table_args__ = (UniqueConstraint("request_id", "kind", "part", "version"),)
+    __table_args__ = (UniqueConstraint("request_id", "kind", "part", "version"),
+                      UniqueConstraint("award_cycle_id", "kind", "part", "version"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    request_id: Mapped[int] = mapped_column(ForeignKey("requests.id"), index=True)
+    # A document belongs to a request, or (公示 notice, 表彰决定) to an award cycle: one of the two.
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("requests.id"), nullable=True, index=True)
+    award_cycle_id: Mapped[int | None] = mapped_column(ForeignKey("award_cycles.id"), nullable=True, index=True)
     kind: Mapped[str] = mapped_column(String(40))  # e.g. dues_waiver_form
     # For a document made once per part of a request (e.g. one notice per branch of a batch).
     part: Mapped[str] = mapped_column(String(40), default="", nullable=False)
@@ -41,9 +44,10 @@ class Document(db.Model):
 
     @property
     def download_name(self) -> str:
-        """党费减免审批表-DF-2026-0007.pdf"""
+        """党费减免审批表-DF-2026-0007.pdf (a cycle document: its title only)"""
         suffix = f"-v{self.version}" if self.version > 1 else ""
-        return f"{self.title}-{self.request.number}{suffix}.pdf"
+        number = f"-{self.request.number}" if self.request is not None else ""
+        return f"{self.title}{number}{suffix}.pdf"
 
     @property
     def is_done(self) -> bool:

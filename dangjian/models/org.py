@@ -1,5 +1,7 @@
 """The organization tree: 校党委 → 党委组织部 / 二级单位党组织 → 党支部, and 直属党支部."""
-from sqlalchemy import ForeignKey, Integer, String
+from datetime import date
+
+from sqlalchemy import Date, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -30,6 +32,10 @@ class Organization(db.Model):
     # Materialized path "/1/4/17/": a subtree is one indexed prefix match.
     path: Mapped[str] = mapped_column(String(255), default="", index=True)
     sort_order: Mapped[int] = mapped_column(Integer, default=0)
+    # When the organization was set up and dissolved (None: before records began / still exists).
+    # The months a branch existed in a year prorate its 兼职支部书记补贴 (§三(一)3).
+    founded_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    dissolved_on: Mapped[date | None] = mapped_column(Date, nullable=True)
 
     parent = relationship("Organization", remote_side=[id], back_populates="children")
     children = relationship("Organization", back_populates="parent", order_by="Organization.sort_order")

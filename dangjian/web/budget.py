@@ -10,6 +10,7 @@ from wtforms.validators import InputRequired
 
 from .. import audit
 from ..extensions import db
+from ..budget import as_money
 from ..models import BudgetEntry, BudgetLine, BudgetLineKind, Role
 from ..money import MoneyError, format_yuan, parse_yuan
 from ..timeutil import local_today
@@ -69,7 +70,7 @@ def _set_budget(year: int, kind: BudgetLineKind, amount: Decimal, user, form) ->
         db.session.flush()
     else:
         changed = db.session.execute(
-            update(BudgetLine).where(BudgetLine.id == line.id, BudgetLine.reserved + BudgetLine.spent <= amount)
+            update(BudgetLine).where(BudgetLine.id == line.id, BudgetLine.reserved + BudgetLine.spent <= as_money(amount))
             .values(amount=amount).execution_options(synchronize_session=False)).rowcount
         if not changed:
             db.session.rollback()

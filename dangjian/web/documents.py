@@ -26,6 +26,10 @@ def download(document_id: int):
     """
     doc = db.session.scalar(select(Document).join(Request, Request.id == Document.request_id)
                             .where(Document.id == document_id, visible_requests(current_user)))
+    if doc is None:
+        # A cycle document (公示 notice, 表彰决定) exists only once published: every logged-in user.
+        doc = db.session.scalar(select(Document).where(Document.id == document_id,
+                                                       Document.award_cycle_id.is_not(None)))
     if doc is None or doc.status is not DocumentStatus.DONE:
         abort(404)
     try:
@@ -36,7 +40,8 @@ def download(document_id: int):
     if hashlib.sha256(data).hexdigest() != doc.sha256:
         current_app.logger.error("document %s: archive integrity check failed (%s)", doc.id, doc.storage_path)
         return _archive_error(doc)
-    audit.record("document.download", doc, number=doc.request.number, sha256=doc.sha256)
+    owner = {"number": doc.request.number} if doc.request is not None else {"award_cycle_id": doc.award_cycle_id}
+    audit.record("document.download", doc, **owner, sha256=doc.sha256)
     db.session.commit()
     return send_file(io.BytesIO(data), mimetype="application/pdf", as_attachment=True,
                      download_name=doc.download_name, max_age=0)

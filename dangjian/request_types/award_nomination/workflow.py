@@ -1,0 +1,164 @@
+"""表彰推荐: 1. 支部推荐 (the submission) → 2. 二级党组织审核排序 (forwards within the quota; skipped by
+a 直属党支部, whose submission uses its own quota) → 3. 组织部审核 → 4. 校党委决定 (党委会) → 已通过,
+then 公示中 (PUBLISH, by 组织部 for the whole cycle) → 已表彰 (AWARD, by the system when the
+period ends without open objections) or 已撤销 (REVOKE, an objection upheld).
+"""
+from __future__ import annotations
+
+import dataclasses
+
+from sqlalchemy import func, select, update
+
+from ... import audit
+from ...extensions import db
+from ...models import RequestState, Role
+from ...models.base import utcnow
+from ...workflow import Action, ActionRefused, Actor, DocumentSpec, Step, Transition, Workflow
+from ...workflow.definition import (STANDARD_TRANSITIONS, Holder, TransitionContext, at_org_dept,
+                                    at_school, at_secondary, has_secondary)
+from .documents import form_context
+from .model import AwardCycle, AwardNomination, CycleStatus, Objection, ObjectionStatus
+from . import quota
+
+SECONDARY_STEP = "secondary"
+
+
+def _accepting(req: AwardNomination) -> str | None:
+    cycle = req.cycle
+    if cycle.status is not CycleStatus.OPEN:
+        phase = "已发布公示" if cycle.status is CycleStatus.PUBLICIZING else "已完成"
+        return f"「{cycle.name}」{phase}，不再接受推荐和报送"
+    if cycle.deadline_passed():
+        return f"「{cycle.name}」推荐已于{cycle.deadline.year}年{cycle.deadline.month}月{cycle.deadline.day}日截止，不能再推荐或报送"
+    return None
+
+
+def submit_guard(req: AwardNomination) -> str | None:
+    """A nomination is submitted (or resubmitted) only while its cycle accepts nominations."""
+    return _accepting(req)
+
+
+def approve_guard(req: AwardNomination) -> str | None:
+    """Forwarding (the secondary unit's 同意) closes with the deadline too; 组织部 and 校党委 go on."""
+    if req.current_step == SECONDARY_STEP:
+        return _accepting(req)
+    return None
+
+
+def publish_guard(req: AwardNomination) -> str | None:
+    if req.cycle.status is not CycleStatus.PUBLICIZING:
+        return "请在评选管理页面发布公示"
+    return None
+
+
+def _to(state):
+    return lambda wf, req, params: (state, None)
+
+
+def _with_guard(t: Transition, guard) -> Transition:
+    return dataclasses.replace(t, guard=guard)
+
+
+_org_dept = Holder(Role.ORG_DEPT, at_org_dept)
+
+TRANSITIONS = tuple(
+    _with_guard(t, submit_guard) if t.action is Action.SUBMIT
+    else _with_guard(t, approve_guard) if t.action is Action.APPROVE
+    else t
+    for t in STANDARD_TRANSITIONS
+) + (
+    Transition(Action.PUBLISH, frozenset({RequestState.APPROVED}), _org_dept,
+               _to(RequestState.PUBLICIZING), guard=publish_guard),
+    # Upheld objection: only through the objection handling (the hook checks the objection).
+    Transition(Action.REVOKE, frozenset({RequestState.PUBLICIZING}), _org_dept, _to(RequestState.REVOKED),
+               opinion_required=True),
+    Transition(Action.AWARD, frozenset({RequestState.PUBLICIZING}), Actor.SYSTEM, _to(RequestState.AWARDED)),
+)
+
+
+def _touch_open_cycle(req: AwardNomination, now) -> None:
+    """Lock the cycle row while it is open: a publication racing this nomination either waits for
+    it (and then sees it under review) or has already closed the cycle (and this is refused)."""
+    touched = db.session.execute(
+        update(AwardCycle).where(AwardCycle.id == req.cycle_id, AwardCycle.status == CycleStatus.OPEN)
+        .values(updated_at=now).execution_options(synchronize_session=False)).rowcount
+    if touched != 1:
+        raise ActionRefused(f"「{req.cycle.name}」已进入公示阶段，不再接受推荐和报送")
+
+
+def on_transition(ctx: TransitionContext) -> None:
+    req: AwardNomination = ctx.request
+    now = ctx.payload.get("now") or utcnow()
+    details = []
+    if ctx.action is Action.SUBMIT:
+        if req.beneficiary_id is not None and req.beneficiary_id == ctx.user.member_id:
+            raise ActionRefused("不能推荐本人，请由支部其他委员发起推荐")
+        _touch_open_cycle(req, now)
+        quota.append_position(req)
+        if not req.organization.is_direct_branch:
+            req.rank = None
+        else:  # a 直属党支部's submission is its forwarding: it uses its own quota
+            details.append(quota.take_slot(req))
+    elif ctx.action is Action.APPROVE and ctx.from_step == SECONDARY_STEP:
+        _touch_open_cycle(req, now)
+        details.append(quota.take_slot(req))
+    elif ctx.action in (Action.REJECT, Action.WITHDRAW) or (
+            ctx.action is Action.RETURN and (ctx.to_step is None or ctx.to_step == SECONDARY_STEP)):
+        details.append(quota.release_slot(req))
+    elif ctx.action is Action.PUBLISH:
+        req.publicized_at = now
+    elif ctx.action is Action.REVOKE:
+        details.append(_uphold(req, ctx))
+    elif ctx.action is Action.AWARD:
+        if not req.cycle.publicity_over(now):
+            raise ActionRefused("公示期尚未结束，不能确认表彰")
+        if _open_objections(req.id):
+            raise ActionRefused("该推荐尚有未处理的异议，处理后才能确认表彰")
+        ctx.entry.opinion = ctx.entry.opinion or "公示期满，无异议或异议经核实不成立，予以表彰。"
+    ctx.entry.detail = "；".join(d for d in details if d)
+
+
+def _open_objections(nomination_id: int) -> int:
+    return db.session.scalar(select(func.count(Objection.id)).where(
+        Objection.nomination_id == nomination_id, Objection.status == ObjectionStatus.OPEN)) or 0
+
+
+def _uphold(req: AwardNomination, ctx: TransitionContext) -> str:
+    """撤销推荐 records the objection it upholds, in the same transaction."""
+    objection_id = ctx.payload.get("objection_id")
+    if objection_id is None:
+        raise ActionRefused("撤销推荐须在处理异议时进行：请在异议处理中选择「异议成立」")
+    handled = db.session.execute(
+        update(Objection)
+        .where(Objection.id == objection_id, Objection.nomination_id == req.id,
+               Objection.status == ObjectionStatus.OPEN)
+        .values(status=ObjectionStatus.UPHELD, handled_by_id=ctx.user.id, handled_at=ctx.entry.created_at,
+                handling_reason=ctx.entry.opinion)
+        .execution_options(synchronize_session=False)).rowcount
+    if handled != 1:
+        raise ActionRefused("该异议已被处理，请刷新后查看")
+    audit.record("award_objection.upheld", db.session.get(Objection, objection_id), user=ctx.user,
+                 nomination=req.number)
+    return "异议成立，撤销推荐"
+
+
+WORKFLOW = Workflow(
+    steps=(
+        Step(SECONDARY_STEP, "二级党组织审核排序", "二级党组织审核排序意见", Role.SECONDARY, at_secondary,
+             applies=has_secondary),
+        Step("org_dept", "组织部审核", "党委组织部审核意见", Role.ORG_DEPT, at_org_dept),
+        Step("school", "校党委决定", "校党委决定意见", Role.SCHOOL, at_school,
+             records_meeting=True, meeting_types=("party_committee",)),
+    ),
+    transitions=TRANSITIONS,
+    documents=(
+        # At the school's decision, and again (a new version with the 公示 result) at the end.
+        DocumentSpec("award_nomination_form", "表彰推荐审批表", "pdf/award_nomination_form.html", form_context,
+                     on_states=frozenset({RequestState.APPROVED, RequestState.AWARDED, RequestState.REVOKED})),
+    ),
+    approved_state=RequestState.APPROVED,
+    closed_states=frozenset({RequestState.REJECTED, RequestState.AWARDED, RequestState.REVOKED}),
+    on_transition=on_transition,
+)
+
+AwardNomination.workflow = WORKFLOW

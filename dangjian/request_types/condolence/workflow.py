@@ -1,0 +1,153 @@
+"""慰问金 workflow (§三(二)2, §四 经费保障).
+
+Steps, as DOMAIN puts them: branch → secondary; a request that is school-funded (校级专项经费), or
+whose amount is above the threshold 组织部 sets, then goes on to 组织部 (budget check) → 校党委.
+
+Who signs what. Both the branch and the secondary level always sign a request; the level that
+starts it signs by submitting it, so nobody approves what they proposed (回避):
+
+* Started by the member's branch (支部书记/支委): the submission is the branch's proposal (党支部申报);
+  the secondary unit approves (二级党组织审批). A second branch holder does not re-approve it: the
+  policy's order is "branch proposes, secondary approves", and a branch with a single account holder
+  would otherwise be stuck.
+* Started by the secondary unit: the submission is the unit's decision; the member's branch then
+  confirms the facts and the payee (党支部核实).
+* 直属党支部 have no secondary level and no unit funds of their own, so their requests are always
+  school-funded and always go on: branch (submission) → 组织部 → 校党委.
+
+The threshold is copied onto the request when it is submitted, so a change of the threshold never
+changes the steps under a request in flight.
+
+Budget (§四): the FINAL approval of a school-funded request reserves its amount on the year's 慰问金
+line (a conditional UPDATE: racing approvals never overspend); 组织部's approval first checks the
+balance. Rejection, withdrawal and cancellation release what is reserved; recording the payment spends
+the amount actually paid and releases the rest. Unit-funded requests touch no school budget.
+
+After approval the branch (or the initiator) records the visit and the payment (登记走访发放): then
+the request is 已完成. An approved request not yet paid can be cancelled (取消), with a reason.
+"""
+from __future__ import annotations
+
+from ...budget import line_for, release, reserve, reserved_for, spend
+from ...models import BudgetLineKind, RequestState, Role
+from ...models.base import utcnow
+from ...money import format_yuan, yuan_capital
+from ...timeutil import local_today
+from ...workflow import Action, ActionRefused, DocumentSpec, Step, Transition, Workflow
+from ...workflow.definition import (STANDARD_TRANSITIONS, Holder, TransitionContext, at_branch, at_org_dept,
+                                    at_school, at_secondary, has_secondary)
+from .documents import form_context
+from .model import CondolencePayment, InitiatorLevel
+
+
+def started_by_secondary(req: CondolencePayment) -> bool:
+    return req.initiator_level is InitiatorLevel.SECONDARY
+
+
+def started_by_branch(req: CondolencePayment) -> bool:
+    return req.initiator_level is InitiatorLevel.BRANCH
+
+
+def goes_to_school(req: CondolencePayment) -> bool:
+    """School-funded, above the threshold, or from a 直属党支部: 组织部 and 校党委 decide too."""
+    return req.organization.is_direct_branch or req.is_school_funded or req.above_threshold
+
+
+def _record_payment_target(workflow, req, params):
+    return RequestState.COMPLETED, None
+
+
+def _cancel_target(workflow, req, params):
+    return RequestState.CANCELLED, None
+
+
+# The branch pays and records (or whoever started the request, e.g. the secondary unit).
+PAYER = Holder(Role.BRANCH_SECRETARY, at_branch, or_initiator=True)
+
+TRANSITIONS = STANDARD_TRANSITIONS + (
+    Transition(Action.RECORD_PAYMENT, frozenset({RequestState.APPROVED}), PAYER, _record_payment_target),
+    Transition(Action.CANCEL, frozenset({RequestState.APPROVED}), PAYER, _cancel_target, opinion_required=True),
+)
+
+
+def budget_year() -> int:
+    return local_today().year
+
+
+def check_budget(req: CondolencePayment, year: int) -> None:
+    """组织部's budget check: refused when the year's 慰问金 line cannot pay this request now."""
+    line = line_for(year, BudgetLineKind.CONDOLENCE)
+    if line is None:
+        raise ActionRefused(f"{year}年度「慰问金」校级预算尚未设置，请先在「经费预算」中设置后再审核")
+    if line.balance < req.amount:
+        raise ActionRefused(f"{year}年度「慰问金」校级预算余额不足：本申请 {format_yuan(req.amount)}，"
+                            f"当前余额 {format_yuan(line.balance)}")
+
+
+def _record_payment(ctx: TransitionContext) -> None:
+    """Fill in the visit and the payment from the payload the view checked; check again here."""
+    req, p = ctx.request, ctx.payload
+    paid, visit_date, visitors = p.get("paid_amount"), p.get("visit_date"), (p.get("visitors") or "").strip()
+    receipts = p.get("receipts") or []
+    if paid is None or paid <= 0:
+        raise ActionRefused("请填写实际发放金额", field="paid_amount")
+    if paid > req.amount:
+        raise ActionRefused(f"实际发放金额不能超过批准金额（{format_yuan(req.amount)}）", field="paid_amount")
+    if visit_date is None:
+        raise ActionRefused("请填写走访日期", field="visit_date")
+    if visit_date > local_today():
+        raise ActionRefused("走访日期不能晚于今天", field="visit_date")
+    if not visitors:
+        raise ActionRefused("请填写走访人", field="visitors")
+    if not receipts and not req.receipts:
+        raise ActionRefused("请上传发放凭证或走访照片", field="receipts")
+    for att in receipts:
+        req.attachments.append(att)
+    req.visit_date, req.visitors, req.paid_amount = visit_date, visitors[:100], paid
+    req.paid_recorded_at = utcnow()
+    detail = (f"走访日期 {visit_date:%Y-%m-%d}，走访人 {visitors}，实际发放 {format_yuan(paid)}"
+              f"（{yuan_capital(paid)}），收款人 {req.payee_label}")
+    if req.is_school_funded:
+        spend(req.id, ctx.user.id, note=f"{req.number} 慰问金发放", amount=paid)
+        if paid < req.amount:
+            detail += f"；低于批准金额，差额 {format_yuan(req.amount - paid)} 已释放回预算"
+    ctx.entry.detail = detail
+
+
+def on_transition(ctx: TransitionContext) -> None:
+    req = ctx.request
+    actor_id = ctx.user.id if ctx.user else None
+    if ctx.action is Action.APPROVE and req.is_school_funded:
+        year = budget_year()
+        if ctx.from_step == "org_dept":
+            check_budget(req, year)
+            ctx.entry.detail = f"经费核查：{year}年度「慰问金」校级预算余额足以支付本申请"
+        if ctx.to_state is RequestState.APPROVED:
+            reserve(year, BudgetLineKind.CONDOLENCE, req.amount, req.id, actor_id)
+            ctx.entry.detail = f"已从{year}年度校级「慰问金」预算预留 {format_yuan(req.amount)}"
+    elif ctx.action in (Action.REJECT, Action.WITHDRAW, Action.CANCEL):
+        held = sum((amount for _, amount in reserved_for(req.id)), start=0)
+        if held:
+            release(req.id, actor_id, note=f"{req.number} {ctx.action.label}")
+            ctx.entry.detail = f"已释放预留的校级经费 {format_yuan(held)}"
+    elif ctx.action is Action.RECORD_PAYMENT:
+        _record_payment(ctx)
+
+
+WORKFLOW = Workflow(
+    steps=(
+        Step("branch", "党支部核实", "党支部意见", Role.BRANCH_SECRETARY, at_branch, applies=started_by_secondary),
+        Step("secondary", "二级党组织审批", "二级党组织意见", Role.SECONDARY, at_secondary,
+             applies=lambda req: started_by_branch(req) and has_secondary(req)),
+        Step("org_dept", "组织部审核", "组织部审核意见（经费核查）", Role.ORG_DEPT, at_org_dept, applies=goes_to_school),
+        Step("school", "校党委审批", "校党委审批意见", Role.SCHOOL, at_school, applies=goes_to_school),
+    ),
+    transitions=TRANSITIONS,
+    documents=(
+        DocumentSpec("condolence_form", "慰问金审批表", "pdf/condolence_form.html", form_context),
+    ),
+    closed_states=frozenset({RequestState.REJECTED, RequestState.COMPLETED, RequestState.CANCELLED}),
+    on_transition=on_transition,
+)
+
+CondolencePayment.workflow = WORKFLOW

@@ -1,0 +1,118 @@
+"""The PDFs of a batch: one 年度兼职支部书记补贴核定表 (templates/pdf/allowance_batch.html) and one
+核定通知 per branch (templates/pdf/allowance_notice.html), issued by 组织部 ("具体补助由组织部
+根据党支部设置实际情况核定并实施"). Money in figures and in capitals.
+
+Times are stored in UTC; the documents print local dates, so they are converted here.
+"""
+from decimal import Decimal
+
+from ...models import OrgKind, RequestState
+from ...timeutil import to_local
+from ...workflow.definition import Action
+from ...workflow.history import current_round, role_label, step_outcomes
+from .model import ITEM_KEYS, ITEMS
+
+POLICY = "《关于健全党内激励关怀帮扶机制的实施意见》第三部分（一）3"
+
+
+def batch_parts(req) -> list[tuple[str, str]]:
+    return [("", f"{req.year}年度兼职支部书记补贴核定表")]
+
+
+def notice_parts(req) -> list[tuple[str, str]]:
+    seen, parts = set(), []
+    for line in req.lines:
+        if line.branch_id in seen:
+            continue
+        seen.add(line.branch_id)
+        parts.append((f"branch-{line.branch_id}",
+                      f"关于核定{line.branch.name}{req.year}年度兼职支部书记补贴的通知"))
+    return parts
+
+
+def _doc(doc) -> dict:
+    return {"title": doc.title, "number": doc.request.number, "generated_at": to_local(doc.created_at),
+            "verification_code": None, "version": doc.version}
+
+
+def _line(line, index: int) -> dict:
+    return {
+        "index": index, "branch": line.branch.name, "branch_type": line.branch_type_label,
+        "secretary": line.member.name, "part_time": "兼职" if line.part_time else "专职",
+        "grade": line.grade.label, "months_existed": line.months_existed, "existed_label": line.existed_label,
+        "months_served": line.months_served, "served_label": line.served_label,
+        "formula": line.formula, "computed_amount": line.computed_amount, "adjusted": line.adjusted,
+        "items": [(label, getattr(line, key)) for key, label in ITEMS],
+        "amount": line.amount, "method": line.payment_method.label,
+    }
+
+
+def _issuer(req) -> str:
+    """组织部 issues the notices: "中共××大学委员会组织部"."""
+    school = req.organization.root
+    return f"{school.name}组织部"
+
+
+def _decided_on(req):
+    final = next((e for e in reversed(req.timeline)
+                  if e.action in (Action.APPROVE.value, Action.REJECT.value)), None)
+    return to_local(final.created_at).date() if final else None
+
+
+def batch_context(doc) -> dict:
+    req = doc.request
+    unit = req.organization
+    steps = []
+    for outcome in step_outcomes(req):
+        e = outcome.entry
+        steps.append({
+            "label": outcome.step.opinion_label,
+            "opinion": e.opinion if e else "",
+            "signer": f"{e.actor.display_name}（{role_label(e)}）" if e else "",
+            "date": to_local(e.created_at).date() if e else None,
+            "action_label": outcome.action_label,
+        })
+    adjustments = [{"date": to_local(e.created_at).date(), "actor": e.actor.display_name if e.actor else "系统",
+                    "detail": e.detail, "opinion": e.opinion}
+                   for e in current_round(req) if e.action == Action.ADJUST.value]
+    lines = [_line(line, i) for i, line in enumerate(req.lines, start=1)]
+    return {
+        "doc": _doc(doc),
+        "batch": {
+            "number": req.number, "year": req.year, "unit": unit.name,
+            "unit_label": "直属党支部（由组织部申报）" if unit.kind is OrgKind.SCHOOL else unit.name,
+            "initiator": req.initiator.display_name, "submitted_at": req.submitted_at,
+            "standard": req.standard, "branch_count": len(req.branch_ids),
+            "total": req.total, "state_label": req.state.label,
+            "approved": req.state is RequestState.APPROVED,
+            "final_outcome": "同意" if req.state is RequestState.APPROVED else "不同意",
+            "decided_on": _decided_on(req), "issuer": _issuer(req), "policy": POLICY,
+        },
+        "lines": lines,
+        "item_labels": [label for _, label in ITEMS],
+        "item_totals": [req.item_total(key) for key in ITEM_KEYS],
+        "adjustments": adjustments,
+        "exclusions": req.exclusion_list,
+        "steps": steps,
+    }
+
+
+def notice_context(doc) -> dict:
+    req = doc.request
+    branch_id = int(doc.part.split("-", 1)[1])
+    lines = req.branch_lines(branch_id)
+    branch = lines[0].branch
+    secondary = branch.secondary_unit
+    total = sum((line.amount for line in lines), Decimal("0.00"))
+    return {
+        "doc": _doc(doc),
+        "notice": {
+            "title": doc.title, "number": req.number, "year": req.year, "branch": branch.name,
+            "secondary": secondary.name if secondary else None,
+            "addressees": "、".join(n for n in (secondary.name if secondary else None, branch.name) if n),
+            "grade": lines[0].grade.label, "months_existed": lines[0].months_existed,
+            "existed_label": lines[0].existed_label, "standard": req.standard, "total": total,
+            "issuer": _issuer(req), "issued_on": _decided_on(req), "policy": POLICY,
+        },
+        "lines": [_line(line, i) for i, line in enumerate(lines, start=1)],
+    }

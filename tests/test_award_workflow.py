@@ -1,0 +1,395 @@
+"""表彰推荐 as a table: state × role × action → allowed (next state and step) or refused.
+
+§三(一)2 and issue 3: 支部推荐 (the submission) → 二级党组织审核排序 (forwards within the quota) →
+组织部审核 → 校党委决定 (党委会) → 已通过; then 公示中 → 已表彰 (the system) or 已撤销 (an objection
+upheld). A 直属党支部 skips the secondary step. Recusal (回避): the nominee — or, for a
+先进基层党组织, its secretaries — never acts on the nomination; another holder of the role does.
+"""
+from datetime import timedelta
+
+import pytest
+from sqlalchemy.exc import IntegrityError
+
+from dangjian.extensions import db
+from dangjian.models import RequestState, Role, RoleAssignment
+from dangjian.models.base import utcnow
+from dangjian.request_types.award_nomination.publicity import publish_cycle
+from dangjian.timeutil import local_today
+from dangjian.workflow import Action, ActionRefused, apply_action, available_actions
+from tests.factories import make_member, make_user
+from tests.factories_award import (MEMBER, ORG, PARTY_MEETING, WORKER, aorg, decided, forward,  # noqa: F401
+                                   make_cycle, nominate)
+
+A, R, RET, W, S = Action.APPROVE, Action.REJECT, Action.RETURN, Action.WITHDRAW, Action.SUBMIT
+PUB, REV, AWD = Action.PUBLISH, Action.REVOKE, Action.AWARD
+P = RequestState.PENDING
+
+
+def act(req, user, action, **kw):
+    step = type(req).workflow.step(req.current_step)
+    if action in (A, R) and step is not None and step.records_meeting:
+        kw.setdefault("meeting", PARTY_MEETING)
+    if action in (R, RET, REV):
+        kw.setdefault("opinion", f"{action.label}的意见")
+    return apply_action(req, user, action, **kw)
+
+
+# Scenarios: how the nomination got where the case starts.
+def _at_secondary(o):
+    return nominate(make_cycle(o), o.secretary, MEMBER, member_user=o.member)
+
+
+def _at_org_dept(o):
+    req = _at_secondary(o)
+    forward(req, o.secondary)
+    return req
+
+
+def _at_school(o):
+    req = _at_org_dept(o)
+    act(req, o.org_dept_user, A, opinion="同意")
+    return req
+
+
+def _approved(o):
+    req = _at_school(o)
+    act(req, o.school_user, A)
+    return req
+
+
+def _publicizing(o):
+    req = _approved(o)
+    publish_cycle(req.cycle_id, o.org_dept_user)
+    db.session.refresh(req)
+    return req
+
+
+def _returned(o):
+    req = _at_secondary(o)
+    act(req, o.secondary, RET)
+    return req
+
+
+def _withdrawn(o):
+    req = _at_secondary(o)
+    act(req, o.secretary, W)
+    return req
+
+
+def _rejected(o):
+    req = _at_secondary(o)
+    act(req, o.secondary, R)
+    return req
+
+
+def _direct_at_org_dept(o):
+    return nominate(make_cycle(o), o.direct_secretary, MEMBER, member_user=o.direct_member)
+
+
+def _org_nominee_at_secondary(o):
+    """The branch recommends itself (先进基层党组织): its secretaries are the ones recused."""
+    return nominate(make_cycle(o), o.secretary, ORG, org=o.branch_a1)
+
+
+def _org_dept_is_nominee(o):
+    """刘组织部 (组织部) is nominated by branch b1: at 组织部审核 another holder must act."""
+    req = nominate(make_cycle(o), o.secretary_b, WORKER, member_user=o.org_dept_user)
+    forward(req, o.secondary_b)
+    return req
+
+
+def _secondary_is_nominee(o):
+    """陈组织员 (the secondary unit's only holder) is nominated by branch a1."""
+    return nominate(make_cycle(o), o.secretary, MEMBER, member_user=o.secondary)
+
+
+def _school_is_nominee_at_school(o):
+    req = nominate(make_cycle(o), o.secretary_b, MEMBER, member_user=o.school_user)
+    forward(req, o.secondary_b)
+    act(req, o.org_dept_user, A, opinion="同意")
+    return req
+
+
+def _org_led_by_org_dept(o):
+    """Branch b1 (先进基层党组织), whose committee includes 刘组织部: 组织部 recuses him too."""
+    o.org_dept_user.roles.append(RoleAssignment(role=Role.BRANCH_SECRETARY, organization=o.branch_b1))
+    db.session.commit()
+    req = nominate(make_cycle(o), o.secretary_b, ORG, org=o.branch_b1)
+    forward(req, o.secondary_b)
+    return req
+
+
+SCENARIOS = {f.__name__[1:]: f for f in (
+    _at_secondary, _at_org_dept, _at_school, _approved, _publicizing, _returned, _withdrawn, _rejected,
+    _direct_at_org_dept, _org_nominee_at_secondary, _org_dept_is_nominee, _secondary_is_nominee,
+    _school_is_nominee_at_school, _org_led_by_org_dept)}
+
+
+def ok(state, step=None):
+    return ("ok", state, step)
+
+
+def refused(message):
+    return ("refused", message)
+
+
+NOT_HOLDER = "您不是当前审批环节的处理人"
+RECUSED_INITIATOR = "您是本申请的发起人，按回避规定不能审批本申请"
+RECUSED_BENEFICIARY = "您是本申请的受益人，按回避规定不能审批本申请"
+
+CASES = [
+    # 二级党组织审核排序: the unit forwards (同意), declines (不同意) or returns; nobody else acts.
+    ("at_secondary", "secondary", A, {}, ok(P, "org_dept")),
+    ("at_secondary", "secondary", R, {}, ok(RequestState.REJECTED)),
+    ("at_secondary", "secondary", RET, {}, ok(RequestState.RETURNED)),
+    ("at_secondary", "secondary_b", A, {}, refused(NOT_HOLDER)),  # another unit
+    ("at_secondary", "secretary", A, {}, refused(NOT_HOLDER)),  # the branch already recommended
+    ("at_secondary", "org_dept_user", A, {}, refused(NOT_HOLDER)),
+    ("at_secondary", "school_user", A, {}, refused(NOT_HOLDER)),
+    ("at_secondary", "supervisor", A, {}, refused(NOT_HOLDER)),  # 纪委 reads, changes nothing
+    ("at_secondary", "sysadmin", A, {}, refused(NOT_HOLDER)),
+    ("at_secondary", "member", A, {}, refused(NOT_HOLDER)),  # the nominee
+    ("at_secondary", "secretary", W, {}, ok(RequestState.WITHDRAWN)),  # nobody acted yet
+    ("at_secondary", "member", W, {}, refused("只有发起人可以撤回")),  # the nominee is not the initiator
+    ("at_secondary", "committee", W, {}, refused("只有发起人可以撤回")),
+    ("at_secondary", "secretary", S, {}, refused("不能提交")),
+    # 组织部审核.
+    ("at_org_dept", "org_dept_user", A, {}, ok(P, "school")),
+    ("at_org_dept", "org_dept2", A, {}, ok(P, "school")),
+    ("at_org_dept", "org_dept_user", R, {}, ok(RequestState.REJECTED)),
+    ("at_org_dept", "org_dept_user", RET, {}, ok(RequestState.RETURNED)),
+    ("at_org_dept", "org_dept_user", RET, {"return_to": "secondary"}, ok(P, "secondary")),
+    ("at_org_dept", "org_dept_user", RET, {"return_to": "school"}, refused("只能退回到之前的审批环节")),
+    ("at_org_dept", "secondary", A, {}, refused(NOT_HOLDER)),
+    ("at_org_dept", "school_user", A, {}, refused(NOT_HOLDER)),
+    ("at_org_dept", "supervisor", A, {}, refused(NOT_HOLDER)),
+    ("at_org_dept", "secretary", W, {}, ok(RequestState.WITHDRAWN)),  # nobody acted on this step yet
+    # 校党委决定 (records the 党委会).
+    ("at_school", "school_user", A, {}, ok(RequestState.APPROVED)),
+    ("at_school", "school_user2", A, {}, ok(RequestState.APPROVED)),
+    ("at_school", "school_user", R, {}, ok(RequestState.REJECTED)),
+    ("at_school", "school_user", RET, {"return_to": "org_dept"}, ok(P, "org_dept")),
+    ("at_school", "school_user", RET, {"return_to": "secondary"}, ok(P, "secondary")),
+    ("at_school", "org_dept_user", A, {}, refused(NOT_HOLDER)),
+    ("at_school", "secondary", A, {}, refused(NOT_HOLDER)),
+    # Decided: 组织部 publishes the whole cycle from the cycle page, not one by one.
+    ("approved", "org_dept_user", PUB, {}, refused("请在评选管理页面发布公示")),
+    ("approved", "school_user", A, {}, refused("不能同意")),
+    ("approved", "secretary", W, {}, refused("不能撤回")),
+    ("approved", "org_dept_user", AWD, {}, refused("不能确认表彰")),
+    # 公示中: revoking needs an objection upheld; awarding is the system's, after the period.
+    ("publicizing", "org_dept_user", REV, {}, refused("撤销推荐须在处理异议时进行")),
+    ("publicizing", "school_user", REV, {}, refused("您无权撤销推荐")),
+    ("publicizing", "secretary", REV, {}, refused("您无权撤销推荐")),
+    ("publicizing", "org_dept_user", AWD, {}, refused("由系统自动执行")),
+    ("publicizing", None, AWD, {}, refused("公示期尚未结束")),
+    ("publicizing", "org_dept_user", PUB, {}, refused("不能发布公示")),
+    ("publicizing", "secondary", A, {}, refused("不能同意")),
+    # Returned / withdrawn: the initiator resubmits to the secondary step; rejected ends it.
+    ("returned", "secretary", S, {}, ok(P, "secondary")),
+    ("returned", "committee", S, {}, refused("只有发起人可以提交")),
+    ("returned", "secondary", A, {}, refused("不能同意")),
+    ("withdrawn", "secretary", S, {}, ok(P, "secondary")),
+    ("rejected", "secretary", S, {}, refused("不能提交")),
+    ("rejected", "secondary", A, {}, refused("不能同意")),
+    # 直属党支部: straight to 组织部审核, no secondary step to return to.
+    ("direct_at_org_dept", "org_dept_user", A, {}, ok(P, "school")),
+    ("direct_at_org_dept", "secondary", A, {}, refused(NOT_HOLDER)),
+    ("direct_at_org_dept", "org_dept_user", RET, {"return_to": "secondary"}, refused("只能退回到之前的审批环节")),
+    ("direct_at_org_dept", "org_dept_user", RET, {}, ok(RequestState.RETURNED)),
+    # Recusal (回避).
+    ("org_nominee_at_secondary", "secondary", A, {}, ok(P, "org_dept")),
+    ("org_dept_is_nominee", "org_dept_user", A, {}, refused(RECUSED_BENEFICIARY)),
+    ("org_dept_is_nominee", "org_dept_user", RET, {}, refused(RECUSED_BENEFICIARY)),
+    ("org_dept_is_nominee", "org_dept2", A, {}, ok(P, "school")),
+    ("secondary_is_nominee", "secondary", A, {}, refused(RECUSED_BENEFICIARY)),
+    ("secondary_is_nominee", "secondary", R, {}, refused(RECUSED_BENEFICIARY)),
+    ("school_is_nominee_at_school", "school_user", A, {}, refused(RECUSED_BENEFICIARY)),
+    ("school_is_nominee_at_school", "school_user2", A, {}, ok(RequestState.APPROVED)),
+    ("org_led_by_org_dept", "org_dept_user", A, {}, refused(RECUSED_BENEFICIARY)),
+    ("org_led_by_org_dept", "org_dept2", A, {}, ok(P, "school")),
+]
+
+
+def _case_id(case):
+    scenario, user, action, kw, expected = case
+    extra = f"-to-{kw['return_to']}" if kw.get("return_to") else ""
+    return f"{scenario}-{user or 'system'}-{action.value}{extra}-{expected[0]}"
+
+
+@pytest.mark.parametrize("scenario,user_key,action,kw,expected", CASES, ids=[_case_id(c) for c in CASES])
+def test_transition_table(app, aorg, scenario, user_key, action, kw, expected):
+    req = SCENARIOS[scenario](aorg)
+    user = getattr(aorg, user_key) if user_key else None
+    before = (req.state, req.current_step, req.version, len(req.timeline))
+    if expected[0] == "ok":
+        assert action in available_actions(req, user)
+        entry = act(req, user, action, **kw)
+        _, state, step = expected
+        assert (req.state, req.current_step) == (state, step)
+        assert req.version == before[2] + 1
+        assert entry.actor_id == user.id and entry.action == action.value
+        if step is not None:
+            wf = type(req).workflow
+            assert req.current_org_id == wf.step(step).org(req).id
+    else:
+        if user is not None:
+            assert (action in available_actions(req, user)) == (bool(kw) or action is REV and user_key == "org_dept_user")
+        with pytest.raises(ActionRefused) as exc:
+            act(req, user, action, payload={"now": utcnow()}, **kw)
+        assert expected[1] in exc.value.message
+        db.session.rollback()
+        db.session.expire_all()
+        assert (req.state, req.current_step, req.version, len(req.timeline)) == before
+
+
+BUTTONS = [
+    ("at_secondary", "secondary", {A, R, RET}),
+    ("at_secondary", "secretary", {W}),
+    ("at_secondary", "member", set()),
+    ("at_secondary", "org_dept_user", set()),
+    ("at_org_dept", "org_dept_user", {A, R, RET}),
+    ("at_org_dept", "secondary", set()),
+    ("at_school", "school_user", {A, R, RET}),
+    ("approved", "org_dept_user", set()),  # PUBLISH only once the cycle is publicizing
+    ("publicizing", "org_dept_user", {REV}),  # the objection handling, in _panel_extra.html
+    ("publicizing", "school_user", set()),
+    ("publicizing", "member", set()),
+    ("returned", "secretary", {S}),
+    ("org_nominee_at_secondary", "secretary", {W}),
+    ("org_dept_is_nominee", "org_dept_user", set()),
+    ("org_dept_is_nominee", "org_dept2", {A, R, RET}),
+    ("secondary_is_nominee", "secondary", set()),
+]
+
+
+@pytest.mark.parametrize("scenario,user_key,expected", BUTTONS, ids=[f"{s}-{u}" for s, u, _ in BUTTONS])
+def test_available_actions_decide_the_buttons(app, aorg, scenario, user_key, expected):
+    req = SCENARIOS[scenario](aorg)
+    assert set(available_actions(req, getattr(aorg, user_key))) == expected
+
+
+def test_the_school_decision_requires_the_party_committee_meeting(app, aorg):
+    req = _at_school(aorg)
+    with pytest.raises(ActionRefused) as exc:
+        apply_action(req, aorg.school_user, A, opinion="同意", meeting=None)
+    assert exc.value.field == "meeting"
+    db.session.rollback()
+    entry = act(req, aorg.school_user, A)
+    assert (entry.meeting_type, entry.votes_for) == ("party_committee", 21)
+
+
+def test_nobody_nominates_themself(app, aorg):
+    req = nominate(make_cycle(aorg), aorg.secretary, MEMBER, member_user=aorg.secretary, submit=False)
+    with pytest.raises(ActionRefused) as exc:
+        apply_action(req, aorg.secretary, S)
+    assert "不能推荐本人" in exc.value.message
+    db.session.rollback()
+
+
+def test_a_secretary_nominated_by_the_other_committee_member(app, aorg):
+    """A secretary nominated by the other 支委 of the branch: the nomination goes on to the unit as
+    usual, and the nominee never acts on it (they hold no role above the branch here)."""
+    cycle = make_cycle(aorg)
+    req = nominate(cycle, aorg.committee, MEMBER, member_user=aorg.secretary)
+    assert req.conflicted_member_ids() == {aorg.secretary.member_id}
+    assert set(available_actions(req, aorg.secretary)) == set()
+    forward(req, aorg.secondary)
+    assert req.current_step == "org_dept"
+
+
+def test_an_organization_nominee_recuses_its_secretaries(app, aorg):
+    req = _org_nominee_at_secondary(aorg)
+    assert req.conflicted_member_ids() == {aorg.secretary.member_id, aorg.committee.member_id}
+    assert req.title == "推荐会计学院教工第一党支部为先进基层党组织"
+
+
+# --- at most once per category per cycle (the database decides) ----------------------------------
+
+def test_a_person_is_nominated_at_most_once_per_category_per_cycle(app, aorg):
+    cycle = make_cycle(aorg)
+    nominate(cycle, aorg.secretary, MEMBER, member_user=aorg.member)
+    with pytest.raises(IntegrityError):
+        nominate(cycle, aorg.committee, MEMBER, member_user=aorg.member)  # the other 支委, same person
+    db.session.rollback()
+    # Another category, or another cycle: allowed.
+    nominate(cycle, aorg.secretary, WORKER, member_user=aorg.member)
+    nominate(make_cycle(aorg, name="2026年度专项表彰"), aorg.secretary, MEMBER, member_user=aorg.member)
+
+
+def test_an_organization_is_nominated_at_most_once_per_category_per_cycle(app, aorg):
+    cycle = make_cycle(aorg)
+    nominate(cycle, aorg.secretary, ORG, org=aorg.branch_a1)
+    with pytest.raises(IntegrityError):
+        nominate(cycle, aorg.committee, ORG, org=aorg.branch_a1)
+    db.session.rollback()
+
+
+def test_a_rejected_nomination_still_counts_as_the_one_nomination(app, aorg):
+    req = _rejected(aorg)
+    with pytest.raises(IntegrityError):
+        nominate(req.cycle, aorg.secretary, MEMBER, member_user=aorg.member)
+    db.session.rollback()
+
+
+# --- the deadline -------------------------------------------------------------------------------
+
+def _past_deadline(cycle):
+    cycle.deadline = local_today() - timedelta(days=1)
+    db.session.commit()
+
+
+def test_after_the_deadline_no_nomination_and_no_forwarding(app, aorg):
+    cycle = make_cycle(aorg)
+    waiting = nominate(cycle, aorg.secretary, MEMBER, member_user=aorg.member)
+    forwarded = nominate(cycle, aorg.secretary, WORKER, member_user=aorg.member2)
+    forward(forwarded, aorg.secondary)
+    returned = nominate(cycle, aorg.secretary, MEMBER, member_user=aorg.member3)
+    act(returned, aorg.secondary, RET)
+    _past_deadline(cycle)
+
+    late = nominate(cycle, aorg.secretary, WORKER, member_user=aorg.member3, submit=False)
+    with pytest.raises(ActionRefused) as exc:
+        apply_action(late, aorg.secretary, S)
+    assert "推荐已于" in exc.value.message and "截止" in exc.value.message
+    db.session.rollback()
+    with pytest.raises(ActionRefused) as exc:
+        apply_action(returned, aorg.secretary, S)
+    assert "截止" in exc.value.message
+    db.session.rollback()
+    # The secondary unit can no longer forward, only decline; the later steps go on.
+    assert A not in available_actions(waiting, aorg.secondary)
+    with pytest.raises(ActionRefused) as exc:
+        forward(waiting, aorg.secondary)
+    assert "截止" in exc.value.message
+    db.session.rollback()
+    act(waiting, aorg.secondary, R)
+    assert waiting.state is RequestState.REJECTED
+    act(forwarded, aorg.org_dept_user, A, opinion="同意")
+    assert forwarded.current_step == "school"
+
+
+def test_the_deadline_day_itself_is_still_open(app, aorg):
+    cycle = make_cycle(aorg, deadline=local_today())
+    req = nominate(cycle, aorg.secretary, MEMBER, member_user=aorg.member)
+    forward(req, aorg.secondary)
+    assert req.current_step == "org_dept"
+
+
+# --- timeline and audit ---------------------------------------------------------------------------
+
+def test_the_timeline_records_the_forwarding_with_rank_and_quota(app, aorg):
+    req = _at_org_dept(aorg)
+    entry = req.timeline[-1]
+    assert entry.action == "approve" and entry.step == "secondary"
+    assert entry.detail == "报送「优秀共产党员」，排序第 1 名；会计学院党委已用名额 1/2"
+    act(req, aorg.org_dept_user, RET, return_to="secondary")
+    assert req.timeline[-1].detail == "释放会计学院党委「优秀共产党员」名额，已用 0/2"
+
+
+def test_a_nomination_with_a_new_member_of_the_branch(app, aorg):
+    """A member with a rare name character goes through to the decision (PDF fonts are tested with it)."""
+    nominee = make_user("rare", make_member(aorg.branch_a2, "钱赟堃"))
+    db.session.commit()
+    req = decided(aorg, make_cycle(aorg), member_user=nominee, initiator=aorg.secretary_a2)
+    assert req.state is RequestState.APPROVED and req.rank == 1
