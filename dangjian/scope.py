@@ -53,7 +53,3 @@ def get_request_or_404(request_id: int, user: User, cls=Request, options=()):
         abort(404)
     return req
 
-
-def members_in_scope(user: User, role):
-    """Organizations where `user` holds `role`, as a condition on an organization id column."""
-    return [ra.organization for ra in user.roles if ra.role is role]
