@@ -189,7 +189,7 @@ def form_context(doc) -> dict:
         "signer": f"{submit.actor.display_name}（{Role.BRANCH_SECRETARY.label}）" if submit and submit.actor else "",
         "date": _local_date(submit.created_at) if submit else None,
         "action_label": "同意" if submit else None,
-        "meeting": None, "extra": None,
+        "meeting": None, "detail": None,
     }]
     for outcome in step_outcomes(req):
         e = outcome.entry
@@ -202,7 +202,7 @@ def form_context(doc) -> dict:
             "signer": f"{e.actor.display_name}（{role_label(e)}）" if e and e.actor else "",
             "date": _local_date(e.created_at) if e else None,
             "action_label": outcome.action_label,
-            "extra": extra,
+            "detail": extra,
             "meeting": {
                 "type_label": meeting_label(e), "date": e.meeting_date, "votes_for": e.votes_for,
                 "votes_against": e.votes_against, "votes_abstain": e.votes_abstain,
