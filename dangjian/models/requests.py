@@ -1,7 +1,6 @@
 """What every request has: number, state, initiator, organization, beneficiary, amount,
 attachments and a timeline (DOMAIN: "What every request has")."""
-from sqlalchemy import (Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint,
-                        select, update)
+from sqlalchemy import Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 

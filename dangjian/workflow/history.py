@@ -97,11 +97,13 @@ def opinion_boxes(req: Request) -> list[dict]:
     for outcome in step_outcomes(req):
         e = outcome.entry
         boxes.append({
+            "key": outcome.step.key,
             "label": outcome.step.opinion_label,
             "opinion": e.opinion if e else "",
             "signer": f"{e.actor.display_name}（{role_label(e)}）" if e and e.actor else "",
             "date": to_local(e.created_at).date() if e else None,
             "action_label": outcome.action_label,
+            "detail": e.detail if e else "",
             "meeting": {
                 "type_label": meeting_label(e), "date": e.meeting_date, "votes_for": e.votes_for,
                 "votes_against": e.votes_against, "votes_abstain": e.votes_abstain,

@@ -86,7 +86,6 @@ def _meeting():
 
 def load_demo(ctx) -> None:
     users = ctx.users
-    acc = ctx.secondaries["会计学院党委"]
     eco = ctx.secondaries["经济学院党委"]
     jg = ctx.secondaries["机关党委"]
     acc1 = ctx.branches["会计学院教工第一党支部"]

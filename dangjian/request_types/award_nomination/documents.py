@@ -21,7 +21,7 @@ from ...models import Document, DocumentStatus, Member, Organization, OrgKind, R
 from ...timeutil import to_local
 from ...workflow import Action
 from ...workflow.definition import DocumentSpec
-from ...workflow.history import current_round, meeting_label, role_label, step_outcomes
+from ...workflow.history import current_round, opinion_boxes
 
 #: 文号 prefix of the school committee's documents (西财党〔2026〕12号).
 DEFAULT_DOC_PREFIX = "西财党"
@@ -191,23 +191,10 @@ def form_context(doc) -> dict:
         "action_label": "同意" if submit else None,
         "meeting": None, "detail": None,
     }]
-    for outcome in step_outcomes(req):
-        e = outcome.entry
-        extra = None
-        if outcome.step.key == "secondary" and req.rank:
-            extra = f"排序：{req.category_label}第 {req.rank} 名（本单位名额 {quota.quota if quota else 0} 名）"
-        steps.append({
-            "label": outcome.step.opinion_label,
-            "opinion": e.opinion if e else "",
-            "signer": f"{e.actor.display_name}（{role_label(e)}）" if e and e.actor else "",
-            "date": _local_date(e.created_at) if e else None,
-            "action_label": outcome.action_label,
-            "detail": extra,
-            "meeting": {
-                "type_label": meeting_label(e), "date": e.meeting_date, "votes_for": e.votes_for,
-                "votes_against": e.votes_against, "votes_abstain": e.votes_abstain,
-            } if e and e.meeting_type else None,
-        })
+    for box in opinion_boxes(req):
+        if box["key"] == "secondary" and req.rank:
+            box["detail"] = f"排序：{req.category_label}第 {req.rank} 名（本单位名额 {quota.quota if quota else 0} 名）"
+        steps.append(box)
     objections = req.objections
     publicity = None
     if req.publicized_at is not None:

@@ -5,7 +5,7 @@ Times are stored in UTC; the form prints local dates, so they are converted here
 """
 from ...models import RequestState, Role
 from ...timeutil import to_local
-from ...workflow.history import current_round, role_label, step_outcomes
+from ...workflow.history import current_round, opinion_boxes
 
 
 def _proposal(req) -> dict:
@@ -34,18 +34,7 @@ def form_context(doc) -> dict:
     member = req.beneficiary
     branch = req.organization
     secondary = branch.secondary_unit
-    steps = [_proposal(req)]
-    for outcome in step_outcomes(req):
-        e = outcome.entry
-        steps.append({
-            "label": outcome.step.opinion_label,
-            "opinion": e.opinion if e else "",
-            "signer": f"{e.actor.display_name}（{role_label(e)}）" if e else "",
-            "date": to_local(e.created_at).date() if e else None,
-            "action_label": outcome.action_label,
-            "detail": e.detail if e else "",
-            "meeting": None,
-        })
+    steps = [_proposal(req), *opinion_boxes(req)]
     flags = []
     if member.is_old_member:
         flags.append("老党员")

@@ -4,7 +4,7 @@
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import Date, ForeignKey, String, Text, and_, select
+from sqlalchemy import Date, ForeignKey, Text, and_, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ...extensions import db

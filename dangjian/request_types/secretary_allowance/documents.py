@@ -9,7 +9,7 @@ from decimal import Decimal
 from ...models import OrgKind, RequestState
 from ...timeutil import to_local
 from ...workflow.definition import Action
-from ...workflow.history import current_round, role_label, step_outcomes
+from ...workflow.history import current_round, opinion_boxes
 from .model import ITEM_KEYS, ITEMS
 
 POLICY = "《关于健全党内激励关怀帮扶机制的实施意见》第三部分（一）3"
@@ -62,16 +62,7 @@ def _decided_on(req):
 def batch_context(doc) -> dict:
     req = doc.request
     unit = req.organization
-    steps = []
-    for outcome in step_outcomes(req):
-        e = outcome.entry
-        steps.append({
-            "label": outcome.step.opinion_label,
-            "opinion": e.opinion if e else "",
-            "signer": f"{e.actor.display_name}（{role_label(e)}）" if e else "",
-            "date": to_local(e.created_at).date() if e else None,
-            "action_label": outcome.action_label,
-        })
+    steps = opinion_boxes(req)
     adjustments = [{"date": to_local(e.created_at).date(), "actor": e.actor.display_name if e.actor else "系统",
                     "detail": e.detail, "opinion": e.opinion}
                    for e in current_round(req) if e.action == Action.ADJUST.value]
