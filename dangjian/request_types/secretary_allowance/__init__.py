@@ -4,6 +4,7 @@ from sqlalchemy import exists, select
 
 from ...extensions import db
 from ...models import Request, RequestState, Role
+from ...inbox import CONFLICTS
 from ...scope import EXTRA_VISIBILITY
 from . import model, workflow  # noqa: F401  (workflow attaches itself to the model)
 from . import records  # noqa: F401  (registers the record pages on the blueprint)
@@ -17,6 +18,9 @@ blueprints = [bp]
 # Every secretary a batch pays may see it and its notices.
 if paid_secretary_condition not in EXTRA_VISIBILITY:
     EXTRA_VISIBILITY.append(paid_secretary_condition)
+# ... and may not act on it: it stays out of their 待办 (回避).
+if paid_secretary_condition not in CONFLICTS:
+    CONFLICTS.append(paid_secretary_condition)
 
 
 def start_entries(user) -> list[dict]:
