@@ -13,6 +13,7 @@ from dangjian.models import AuditEvent, BudgetEntry, BudgetLine, BudgetLineKind,
 from dangjian.request_types.secretary_allowance.compute import fill_batch, plan_unit
 from dangjian.request_types.secretary_allowance.model import AllowanceClaim, PaymentMethod
 from dangjian.workflow import Action, ActionRefused, apply_action, available_actions
+from tests.workflow_table import check_case, ok, refused
 from tests.factories_allowance import YEAR, adjust_payload, allowance_world, line_of, new_batch
 
 A, R, RET, W, S, ADJ = (Action.APPROVE, Action.REJECT, Action.RETURN, Action.WITHDRAW, Action.SUBMIT,
@@ -104,14 +105,6 @@ SCENARIOS = {f.__name__[1:]: f for f in (_org_dept, _org_dept_adjusted, _school,
                                          _withdrawn, _draft, _b_org_dept, _b_school, _direct_org_dept)}
 
 
-def ok(state, step=None):
-    return ("ok", state, step)
-
-
-def refused(message):
-    return ("refused", message)
-
-
 CASES = [
     # 组织部核定: any 组织部 holder approves, adjusts, rejects or returns.
     ("org_dept", "org_dept_user", A, {}, ok(P, "school")),
@@ -188,27 +181,7 @@ def _case_id(case):
 def test_transition_table(world, scenario, user_key, action, kw, expected):
     req = SCENARIOS[scenario](world)
     user = getattr(world, user_key)
-    before = (req.state, req.current_step, req.version, len(req.timeline))
-    if expected[0] == "ok":
-        assert action in available_actions(req, user)
-        entry = act(req, user, action, **kw)
-        _, state, step = expected
-        assert (req.state, req.current_step) == (state, step)
-        assert req.version == before[2] + 1
-        assert entry.actor_id == user.id and entry.action == action.value
-        if step is not None:
-            wf = type(req).workflow
-            assert req.current_org_id == wf.step(step).org(req).id
-        else:
-            assert req.current_org_id is None
-    else:
-        assert (action in available_actions(req, user)) == bool(kw)
-        with pytest.raises(ActionRefused) as exc:
-            act(req, user, action, **kw)
-        assert expected[1] in exc.value.message
-        db.session.rollback()
-        db.session.expire_all()
-        assert (req.state, req.current_step, req.version, len(req.timeline)) == before
+    check_case(req, user, action, kw, expected, act)
 
 
 STEP = {A, R, RET}

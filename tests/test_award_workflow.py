@@ -16,6 +16,7 @@ from dangjian.models.base import utcnow
 from dangjian.request_types.award_nomination.publicity import publish_cycle
 from dangjian.timeutil import local_today
 from dangjian.workflow import Action, ActionRefused, apply_action, available_actions
+from tests.workflow_table import check_case, ok, refused
 from tests.factories import make_member, make_user
 from tests.factories_award import (MEMBER, ORG, PARTY_MEETING, WORKER, aorg, decided, forward,  # noqa: F401
                                    make_cycle, nominate)
@@ -125,14 +126,6 @@ SCENARIOS = {f.__name__[1:]: f for f in (
     _school_is_nominee_at_school, _org_led_by_org_dept)}
 
 
-def ok(state, step=None):
-    return ("ok", state, step)
-
-
-def refused(message):
-    return ("refused", message)
-
-
 NOT_HOLDER = "您不是当前审批环节的处理人"
 RECUSED_INITIATOR = "您是本申请的发起人，按回避规定不能审批本申请"
 RECUSED_BENEFICIARY = "您是本申请的受益人，按回避规定不能审批本申请"
@@ -221,26 +214,8 @@ def _case_id(case):
 def test_transition_table(app, aorg, scenario, user_key, action, kw, expected):
     req = SCENARIOS[scenario](aorg)
     user = getattr(aorg, user_key) if user_key else None
-    before = (req.state, req.current_step, req.version, len(req.timeline))
-    if expected[0] == "ok":
-        assert action in available_actions(req, user)
-        entry = act(req, user, action, **kw)
-        _, state, step = expected
-        assert (req.state, req.current_step) == (state, step)
-        assert req.version == before[2] + 1
-        assert entry.actor_id == user.id and entry.action == action.value
-        if step is not None:
-            wf = type(req).workflow
-            assert req.current_org_id == wf.step(step).org(req).id
-    else:
-        if user is not None:
-            assert (action in available_actions(req, user)) == (bool(kw) or action is REV and user_key == "org_dept_user")
-        with pytest.raises(ActionRefused) as exc:
-            act(req, user, action, payload={"now": utcnow()}, **kw)
-        assert expected[1] in exc.value.message
-        db.session.rollback()
-        db.session.expire_all()
-        assert (req.state, req.current_step, req.version, len(req.timeline)) == before
+    check_case(req, user, action, kw, expected, act, refusal_kw={"payload": {"now": utcnow()}},
+               button_on_refusal=bool(kw) or (action is REV and user_key == "org_dept_user"))
 
 
 BUTTONS = [

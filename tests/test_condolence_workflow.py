@@ -18,6 +18,7 @@ from dangjian.request_types.condolence.model import (CondolenceCategory, Funding
                                                      PayeeKind, set_threshold)
 from dangjian.timeutil import local_today
 from dangjian.workflow import Action, ActionRefused, apply_action, available_actions
+from tests.workflow_table import check_case, ok, refused
 from tests.factories_condolence import budget_line, new_condolence, payment_payload, set_budget, setup_settings
 
 A, R, RET, W, S = Action.APPROVE, Action.REJECT, Action.RETURN, Action.WITHDRAW, Action.SUBMIT
@@ -81,14 +82,6 @@ SCENARIOS = {
 def _then(req, user, action):
     act(req, user, action)
     return req
-
-
-def ok(state, step=None):
-    return ("ok", state, step)
-
-
-def refused(message):
-    return ("refused", message)
 
 
 NOT_HOLDER = "您不是当前审批环节的处理人"
@@ -192,26 +185,7 @@ def _case_id(case):
 def test_transition_table(o, scenario, user_key, action, kw, expected):
     req = SCENARIOS[scenario](o)
     user = getattr(o, user_key)
-    before = (req.state, req.current_step, req.version, len(req.timeline))
-    if expected[0] == "ok":
-        assert action in available_actions(req, user)
-        entry = act(req, user, action, **kw)
-        _, state, step = expected
-        assert (req.state, req.current_step) == (state, step)
-        assert req.version == before[2] + 1
-        assert entry.actor_id == user.id and entry.action == action.value
-        if step is not None:
-            wf = type(req).workflow
-            assert req.current_org_id == wf.step(step).org(req).id
-            assert req.current_role == wf.step(step).role.value
-    else:
-        assert (action in available_actions(req, user)) == bool(kw)
-        with pytest.raises(ActionRefused) as exc:
-            act(req, user, action, **kw)
-        assert expected[1] in exc.value.message
-        db.session.rollback()
-        db.session.expire_all()
-        assert (req.state, req.current_step, req.version, len(req.timeline)) == before
+    check_case(req, user, action, kw, expected, act)
 
 
 B = {A, R, RET}
