@@ -32,6 +32,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     os.makedirs(app.instance_path, exist_ok=True)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _secret_key(app)
+    if not app.config.get("DATA_KEYS"):
+        from .personal_data import load_data_keys
+        app.config["DATA_KEYS"] = load_data_keys(app.instance_path)
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(app.instance_path, "dangjian.sqlite3")
     app.config["ARCHIVE_DIR"] = app.config.get("ARCHIVE_DIR") or os.path.join(app.instance_path, "archive")

@@ -8,6 +8,7 @@ from types import SimpleNamespace
 from sqlalchemy import func, select
 
 from .extensions import db
+from .org import idcard
 from .models import (BranchType, Member, MemberCategory, Organization, OrgKind, PersonCategory, Role,
                      RoleAssignment, User)
 
@@ -51,10 +52,11 @@ def _org(name, kind, parent=None, branch_type=None, order=0) -> Organization:
     return org
 
 
-def _id_number(rng: random.Random, birth: date) -> str:
+def _id_number(rng: random.Random, birth: date, gender: str) -> str:
+    """A well-formed 身份证号 (GB 11643 check digit, sequence odd for 男 and even for 女)."""
     region = rng.choice(["610113", "610103", "610402", "610502", "410105", "140106"])
-    seq = f"{rng.randint(0, 999):03d}"
-    return f"{region}{birth:%Y%m%d}{seq}{rng.choice('0123456789X')}"
+    seq = rng.randint(0, 499) * 2 + (1 if gender == "男" else 0)
+    return idcard.make(region, birth, seq)
 
 
 def _member(rng, name, gender, branch, category: PersonCategory, staff_no, **overrides) -> Member:
@@ -73,7 +75,7 @@ def _member(rng, name, gender, branch, category: PersonCategory, staff_no, **ove
         dues = Decimal(rng.choice(["45.00", "62.50", "88.00", "105.30", "136.80"]))
     probationary = category is PersonCategory.STUDENT and rng.random() < 0.3
     m = Member(
-        name=name, gender=gender, staff_no=staff_no, id_number=_id_number(rng, birth), branch=branch,
+        name=name, gender=gender, staff_no=staff_no, id_number=_id_number(rng, birth, gender), branch=branch,
         person_category=category,
         member_category=MemberCategory.PROBATIONARY if probationary else MemberCategory.FULL,
         joined_party_on=min(joined, today - timedelta(days=30)), birth_date=birth,
@@ -91,7 +93,9 @@ def _account(username, display_name, member=None, roles=()) -> User:
     user = User(username=username, display_name=display_name, member=member)
     user.set_password(DEMO_PASSWORD)
     for role, org in roles:
-        user.roles.append(RoleAssignment(role=role, organization=org))
+        # Terms began with the current committee, two years back (role history has something to show).
+        user.role_assignments.append(RoleAssignment(role=role, organization=org,
+                                                    starts_on=date(date.today().year - 2, 1, 1)))
     db.session.add(user)
     return user
 

@@ -74,9 +74,12 @@ def run_migrations_offline():
 
 def render_item(type_, obj, autogen_context):
     """Write our column types as plain SQLAlchemy types, so migrations never import app code:
-    EnumText is a VARCHAR of the enum value, Money is a BIGINT of fen."""
+    EnumText is a VARCHAR of the enum value, Money is a BIGINT of fen, Encrypted is TEXT."""
     from dangjian.models.base import EnumText
     from dangjian.money import Money
+    from dangjian.personal_data import Encrypted
+    if type_ == "type" and isinstance(obj, Encrypted):
+        return "sa.Text()"
     if type_ == "type" and isinstance(obj, EnumText):
         return f"sa.String(length={obj.impl.length})"
     if type_ == "type" and isinstance(obj, Money):
@@ -110,6 +113,12 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        if connection.dialect.name == "sqlite":
+            # A batch ALTER on SQLite copies a table and drops the old one; with foreign keys on,
+            # dropping a table that others reference fails. The pragma only works outside a
+            # transaction, so it is set here, before the migrations' transaction begins.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),

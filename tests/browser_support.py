@@ -47,6 +47,7 @@ def flask_worker(app, log_path: Path):
         "DANGJIAN_ARCHIVE_DIR": app.config["ARCHIVE_DIR"],
         "DANGJIAN_UPLOAD_DIR": app.config["UPLOAD_DIR"],
         "SECRET_KEY": app.config["SECRET_KEY"],  # so the worker never writes instance/secret_key
+        "DANGJIAN_DATA_KEY": ",".join(app.config["DATA_KEYS"]),  # and reads the same personal data
         "PYTHONUNBUFFERED": "1",
     })
     with open(log_path, "wb") as log:

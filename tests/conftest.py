@@ -14,6 +14,8 @@ from dangjian.extensions import db
 from tests.factories import build_org
 
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6391/0")
+# A fixed Fernet key for the tests (personal_data); production generates its own.
+TEST_DATA_KEY = "q9Jc0c0VfQ0VbUeF6sM3X1iYB7h7cC2m0m0b7cH3S4A="
 
 
 def _worker_database(url: str) -> str:
@@ -54,6 +56,7 @@ def app(tmp_path, postgres_url):
         "ARCHIVE_DIR": str(tmp_path / "archive"),
         "UPLOAD_DIR": str(tmp_path / "uploads"),
         "DEMO_MODE": False,
+        "DATA_KEYS": [TEST_DATA_KEY],
     })
 
     # Flask reuses the test's app context for every request made from this thread, so `g` would

@@ -38,7 +38,7 @@ def make_user(username, member=None, roles=()) -> User:
     user = User(username=username, display_name=member.name if member else username,
                 password_hash=PASSWORD_HASH, member=member)
     for role, org in roles:
-        user.roles.append(RoleAssignment(role=role, organization=org))
+        user.role_assignments.append(RoleAssignment(role=role, organization=org))
     db.session.add(user)
     return user
 

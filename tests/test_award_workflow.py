@@ -113,7 +113,7 @@ def _school_is_nominee_at_school(o):
 
 def _org_led_by_org_dept(o):
     """Branch b1 (先进基层党组织), whose committee includes 刘组织部: 组织部 recuses him too."""
-    o.org_dept_user.roles.append(RoleAssignment(role=Role.BRANCH_SECRETARY, organization=o.branch_b1))
+    o.org_dept_user.role_assignments.append(RoleAssignment(role=Role.BRANCH_SECRETARY, organization=o.branch_b1))
     db.session.commit()
     req = nominate(make_cycle(o), o.secretary_b, ORG, org=o.branch_b1)
     forward(req, o.secondary_b)

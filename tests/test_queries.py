@@ -114,7 +114,7 @@ def test_request_page_costs_the_same_for_1_and_many_timeline_entries(app, org, a
 def test_role_assignments_stay_loaded_with_the_user(app, org):
     """The inbox and scope read user.roles and each role's organization: one query, not one per role."""
     for branch in (org.branch_a2, org.branch_b1, org.direct):
-        org.secondary.roles.append(RoleAssignment(role=Role.BRANCH_SECRETARY, organization=branch))
+        org.secondary.role_assignments.append(RoleAssignment(role=Role.BRANCH_SECRETARY, organization=branch))
     db.session.commit()
     user_id = org.secondary.id
     with counting(app) as statements:

@@ -2,12 +2,13 @@
 from .audit import AuditEvent
 from .budget import BudgetEntry, BudgetLine, BudgetLineKind
 from .documents import Document, DocumentStatus
-from .org import BranchType, Organization, OrgKind
-from .people import Member, MemberCategory, PersonCategory, Role, RoleAssignment, User
+from .org import BranchType, Organization, OrgKind, UnitType
+from .people import (Member, MemberCategory, MemberDuesRate, MemberStatus, MemberTransfer, PersonCategory, Role,
+                     RoleAssignment, User)
 from .requests import Attachment, NumberSequence, Request, RequestState, TimelineEntry
 
 __all__ = [
     "AuditEvent", "Attachment", "BranchType", "BudgetEntry", "BudgetLine", "BudgetLineKind", "Document", "DocumentStatus",
-    "Member", "MemberCategory", "NumberSequence", "Organization", "OrgKind",
+    "Member", "MemberCategory", "MemberDuesRate", "MemberStatus", "MemberTransfer", "UnitType", "NumberSequence", "Organization", "OrgKind",
     "PersonCategory", "Request", "RequestState", "Role", "RoleAssignment", "TimelineEntry", "User",
 ]

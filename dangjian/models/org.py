@@ -21,6 +21,14 @@ class BranchType(LabeledEnum):
     RETIRED = "retired", "离退休党支部"
 
 
+class UnitType(LabeledEnum):
+    """The kind of a 二级单位党组织."""
+
+    COMMITTEE = "committee", "二级党委"
+    GENERAL_BRANCH = "general_branch", "党总支"
+    ORGANS = "organs", "机关党委"
+
+
 class Organization(db.Model):
     __tablename__ = "organizations"
 
@@ -28,6 +36,9 @@ class Organization(db.Model):
     name: Mapped[str] = mapped_column(String(100))
     kind: Mapped[OrgKind] = mapped_column(EnumText(OrgKind))
     branch_type: Mapped[BranchType | None] = mapped_column(EnumText(BranchType), nullable=True)
+    unit_type: Mapped[UnitType | None] = mapped_column(EnumText(UnitType), nullable=True)  # secondary units
+    # 组织编码: the key an Excel import matches organizations by (unique when given).
+    code: Mapped[str | None] = mapped_column(String(30), unique=True, nullable=True)
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"), nullable=True, index=True)
     # Materialized path "/1/4/17/": a subtree is one indexed prefix match.
     path: Mapped[str] = mapped_column(String(255), default="", index=True)
@@ -73,7 +84,19 @@ class Organization(db.Model):
             if self.is_direct_branch:
                 return "直属党支部"
             return self.branch_type.label if self.branch_type else "党支部"
+        if self.kind is OrgKind.SECONDARY and self.unit_type is not None:
+            return self.unit_type.label
         return self.kind.label
+
+    def exists_on(self, day: date) -> bool:
+        """Set up on or before `day` and not yet dissolved on it."""
+        return ((self.founded_on is None or self.founded_on <= day)
+                and (self.dissolved_on is None or day < self.dissolved_on))
+
+    @property
+    def is_dissolved(self) -> bool:
+        from ..timeutil import local_today
+        return self.dissolved_on is not None and self.dissolved_on <= local_today()
 
     def set_parent(self, parent):
         """Attach under parent and compute the path (call after the row has an id)."""

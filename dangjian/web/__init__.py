@@ -5,8 +5,7 @@ from flask import make_response, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
-from ..extensions import db, login_manager
-from ..models import User
+from ..extensions import login_manager
 from ..money import format_yuan, yuan_capital
 from ..timeutil import local_today, to_local
 
@@ -32,9 +31,14 @@ def _dt(value: datetime | None) -> str:
 
 def register_web(app) -> None:
     from .. import request_types
+    from ..accounts import admin_views
+    from ..org import views as org_views
+    from ..supervision import audit_views
     from . import auth, budget, documents, inbox, launch, me, requests
 
-    for bp in (auth.bp, inbox.bp, requests.bp, documents.bp, me.bp, launch.bp, budget.bp, *request_types.blueprints()):
+    core = (auth.bp, inbox.bp, requests.bp, documents.bp, me.bp, launch.bp, budget.bp)
+    administration = (admin_views.bp, org_views.bp, audit_views.bp)
+    for bp in (*core, *administration, *request_types.blueprints()):
         app.register_blueprint(bp)
 
     app.jinja_env.filters.update(yuan=format_yuan, yuan_capital=yuan_capital, ym=_ym, ymd=_ymd, dt=_dt)
@@ -46,18 +50,21 @@ def register_web(app) -> None:
     login_manager.login_message = "请先登录"
     login_manager.login_message_category = "warning"
 
-    @login_manager.user_loader
-    def load_user(user_id: str):
-        return db.session.get(User, int(user_id))
+    from ..accounts.sessions import load_user
+    login_manager.user_loader(load_user)
 
     @app.context_processor
     def inject_badge():
         if current_user.is_authenticated:
             from .. import request_types
             from ..inbox import todo_count
+            from ..accounts.permissions import is_org_dept, is_supervisor, is_sysadmin
             return {"todo_count": todo_count(current_user),
                     "extra_nav": request_types.nav_entries(current_user),
-                    "can_manage": launch.can_manage(current_user)}
+                    "can_manage": launch.can_manage(current_user),
+                    "nav_admin": is_sysadmin(current_user),
+                    "nav_org": is_org_dept(current_user),
+                    "nav_audit": is_supervisor(current_user)}
         return {}
 
     @app.errorhandler(404)

@@ -42,7 +42,7 @@ DEEDS = {
 
 
 def _holder(role: Role, org) -> User:
-    return db.session.scalars(select(User).join(RoleAssignment).where(
+    return db.session.scalars(select(User).join(RoleAssignment, RoleAssignment.user_id == User.id).where(RoleAssignment.in_effect(),
         RoleAssignment.role == role, RoleAssignment.organization_id == org.id).order_by(User.id)).first()
 
 

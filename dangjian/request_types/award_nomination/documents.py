@@ -164,7 +164,8 @@ def _nominee(req) -> dict:
 
     secretaries = db.session.scalars(
         select(User.display_name).join(RoleAssignment, RoleAssignment.user_id == User.id)
-        .where(RoleAssignment.organization_id == org.id, RoleAssignment.role == Role.BRANCH_SECRETARY)
+        .where(RoleAssignment.organization_id == org.id, RoleAssignment.role == Role.BRANCH_SECRETARY,
+               RoleAssignment.in_effect())
         .order_by(User.id)).all()
     parent = org.parent
     return {"kind": "org", "name": org.name, "type_label": org.type_label,

@@ -235,7 +235,8 @@ class AwardNomination(Request):
         return set(db.session.scalars(
             select(User.member_id).join(RoleAssignment, RoleAssignment.user_id == User.id)
             .where(RoleAssignment.organization_id == self.nominee_org_id,
-                   RoleAssignment.role == Role.BRANCH_SECRETARY, User.member_id.is_not(None))))
+                   RoleAssignment.role == Role.BRANCH_SECRETARY, RoleAssignment.in_effect(),
+                   User.member_id.is_not(None))))
 
     def summary(self, limit: int = 80) -> str:
         """A short 事迹 summary for the 公示 board: the first sentence(s), at most `limit` characters."""

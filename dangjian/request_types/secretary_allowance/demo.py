@@ -90,7 +90,7 @@ def load_demo(ctx) -> None:
 
         second = User(username="zuzhibu2", display_name="郑文静")
         second.set_password(DEMO_PASSWORD)
-        second.roles.append(RoleAssignment(role=Role.ORG_DEPT, organization=ctx.org_dept))
+        second.role_assignments.append(RoleAssignment(role=Role.ORG_DEPT, organization=ctx.org_dept))
         db.session.add(second)
 
     line = db.session.scalar(select(BudgetLine).where(BudgetLine.year == year,
