@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from .. import audit
+from ..accounts.permissions import is_sysadmin
 from ..documents import storage
 from ..extensions import db
 from ..models import Attachment, Document, DocumentStatus, Request
@@ -24,6 +25,8 @@ def download(document_id: int):
     The bytes sent are the bytes checked: read once, hashed, compared with the stored SHA-256.
     A file changed or lost on disk is refused (500) and logged, never served.
     """
+    if is_sysadmin(current_user):
+        abort(404)  # 三员分立: the 系统管理员 downloads no document, not even a published one
     doc = db.session.scalar(select(Document).join(Request, Request.id == Document.request_id)
                             .where(Document.id == document_id, visible_requests(current_user)))
     if doc is None:
@@ -55,6 +58,8 @@ def _archive_error(doc: Document):
 @bp.route("/attachments/<int:attachment_id>")
 @login_required
 def attachment(attachment_id: int):
+    if is_sysadmin(current_user):
+        abort(404)  # 三员分立
     att = db.session.scalar(select(Attachment).join(Request, Request.id == Attachment.request_id)
                             .where(Attachment.id == attachment_id, visible_requests(current_user)))
     if att is None:

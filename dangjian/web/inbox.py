@@ -3,6 +3,7 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 from flask_login import current_user, login_required
 
 from .. import inbox
+from ..accounts.permissions import only_sysadmin
 from ..extensions import db
 from ..htmx import is_htmx
 
@@ -12,12 +13,16 @@ bp = Blueprint("inbox", __name__)
 @bp.route("/")
 @login_required
 def index():
+    if only_sysadmin(current_user):  # 三员分立: the administrator's home is its accounts page
+        return redirect(url_for("admin.accounts"))
     return redirect(url_for("inbox.tab", tab="todo"))
 
 
 @bp.route("/inbox/<tab>")
 @login_required
 def tab(tab: str):
+    if only_sysadmin(current_user):
+        return redirect(url_for("admin.accounts"))
     if tab not in inbox.TABS:
         abort(404)
     title, query = inbox.TABS[tab]

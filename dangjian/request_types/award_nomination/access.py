@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from ...accounts.permissions import is_sysadmin
 from ...extensions import db
 from ...models import Member, Role
 from ...timeutil import local_today
@@ -20,6 +21,12 @@ def branches_of(user) -> list:
 def units_of(user) -> list:
     """The secondary units where the user ranks and forwards nominations."""
     return [ra.organization for ra in user.roles if ra.role is Role.SECONDARY]
+
+
+def sees_business_content(user) -> bool:
+    """三员分立: the 系统管理员 sees no 公示 事迹, objections or documents. The role is held alone
+    (accounts.operations refuses it beside a business role), so this refuses the role as such."""
+    return not is_sysadmin(user)
 
 
 def can_read_cycles(user) -> bool:

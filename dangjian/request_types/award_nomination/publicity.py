@@ -19,6 +19,7 @@ from ...models import Document, NumberSequence, RequestState, Role
 from ...models.base import utcnow
 from ...timeutil import to_local
 from ...workflow import Action, ActionRefused, AlreadyHandled, WorkflowError, apply_action
+from .access import sees_business_content
 from .calendar import end_of_local_day, parse_holidays, publicity_period
 from .documents import DECISION_SPEC, NOTICE_SPEC, create_cycle_documents, doc_prefix
 from .model import AwardCategory, AwardCycle, AwardNomination, CycleStatus, Objection, ObjectionStatus
@@ -139,6 +140,8 @@ def _ensure_notice(cycle: AwardCycle) -> None:
 def file_objection(nomination_id: int, user, content: str, now=None) -> Objection:
     """提出异议: any logged-in user, during the 公示 period. Raises WorkflowError(field="content")."""
     now = now or utcnow()
+    if not sees_business_content(user):
+        raise ActionRefused("系统管理员不能查看公示内容，也不能提出异议（三员分立）")
     nom = db.session.get(AwardNomination, nomination_id)
     cycle = nom.cycle
     if nom.state is not RequestState.PUBLICIZING or cycle.status is not CycleStatus.PUBLICIZING:

@@ -1,5 +1,6 @@
 """公示栏: every logged-in user sees the list being publicized — name, unit, category and a short
-事迹 summary only, never private data — and may file an objection (异议) during the period."""
+事迹 summary only, never private data — and may file an objection (异议) during the period. The
+系统管理员 does not (三员分立: it sees no business content)."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -13,6 +14,7 @@ from ...extensions import db
 from ...models import RequestState
 from ...models.base import utcnow
 from ...workflow import WorkflowError
+from .access import sees_business_content
 from .blueprint import bp
 from .form import ObjectionForm, add_error
 from .model import AwardCycle, AwardNomination, CycleStatus
@@ -50,6 +52,8 @@ def _listed(cycle: AwardCycle, states) -> dict:
 @bp.route("/publicity")
 @login_required
 def board():
+    if not sees_business_content(current_user):
+        abort(404)
     publicizing, completed = board_cycles()
     now = utcnow()
     current = [{"cycle": c, "groups": _listed(c, (RequestState.PUBLICIZING,)), "over": c.publicity_over(now),
@@ -70,6 +74,8 @@ def _on_board_or_404(request_id: int) -> AwardNomination:
 @bp.route("/publicity/<int:request_id>/objection", methods=["GET", "POST"])
 @login_required
 def objection(request_id: int):
+    if not sees_business_content(current_user):
+        abort(404)
     nom = _on_board_or_404(request_id)
     form = ObjectionForm()
     over = nom.cycle.publicity_over()
@@ -94,6 +100,8 @@ def objection(request_id: int):
 @login_required
 def cycle_documents(cycle_id: int):
     """The cycle's documents widget (polled while one is being made). A cycle document exists only
-    once published, and is for every logged-in user, like the download."""
+    once published, and is for every logged-in user but the 系统管理员, like the download."""
+    if not sees_business_content(current_user):
+        abort(404)
     cycle = db.session.get(AwardCycle, cycle_id) or abort(404)
     return render_template("award_nomination/_cycle_documents.html", cycle=cycle)

@@ -1,0 +1,219 @@
+"""The 系统管理员's business steps: accounts and roles with terms.
+
+Each operation checks, changes, audits and commits in one transaction, or raises AdminError with a
+Chinese message (and the form field it belongs to) and writes nothing. No request, no flash here:
+the views parse input, call one of these, and render.
+
+Temporary passwords are returned to the caller to be shown once; only their hash is stored, and
+no audit detail ever holds a password.
+
+三员分立: the 系统管理员 role is held alone, on an account of its own. An account holding it gets
+no business role; an account with a business role, or linked to a member record, does not become
+系统管理员 (see _sysadmin_alone). So "holds 系统管理员" and "is only a 系统管理员" mean the same,
+its scope holds no request at all (no member of its own, no reader role), and the business content
+it may not see (request contents, 公示 事迹, objections, documents) is refused to the role as such.
+"""
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from .. import audit
+from ..extensions import db
+from ..models import Member, Organization, Role, RoleAssignment, User
+from ..models.base import utcnow
+from ..models.people import check_role_organization
+from ..timeutil import local_today
+from .passwords import generate_temporary_password
+from .sessions import end_all_sessions
+
+USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{1,49}$")
+EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class AdminError(Exception):
+    """A refusal for the administrator, in Chinese; `field` names the form field it belongs to."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+def is_locked(user: User, now=None) -> bool:
+    return user.locked_until is not None and user.locked_until > (now or utcnow())
+
+
+# --- accounts -------------------------------------------------------------------------------------
+
+def create_account(actor: User, *, username: str, display_name: str = "", email: str = "",
+                   member_id: int | None = None) -> tuple[User, str]:
+    """新建账号, linked to a member record or not. Returns the account and its one-time temporary
+    password (to show once); the user must change it at the first sign-in."""
+    username = (username or "").strip()
+    display_name = (display_name or "").strip()
+    email = (email or "").strip()
+    if not username:
+        raise AdminError("请填写账号", "username")
+    if not USERNAME_PATTERN.match(username):
+        raise AdminError("账号为2–50位，由字母、数字及 _ . - @ 组成，以字母或数字开头", "username")
+    if db.session.scalar(select(User.id).where(func.lower(User.username) == username.lower())):
+        raise AdminError(f"账号「{username}」已存在", "username")
+    if email and not EMAIL_PATTERN.match(email):
+        raise AdminError("电子邮箱格式不正确", "email")
+    member = None
+    if member_id:
+        member = db.session.get(Member, member_id)
+        if member is None:
+            raise AdminError("所选党员不存在，请重新查找", "member_id")
+        if member.user is not None:
+            raise AdminError(f"党员{member.name}（{member.staff_no}）已有账号「{member.user.username}」，"
+                             "一名党员只能有一个账号", "member_id")
+        display_name = display_name or member.name
+    if not display_name:
+        raise AdminError("请填写姓名（或关联一名党员）", "display_name")
+    if len(display_name) > 50:
+        raise AdminError("姓名不能超过50字", "display_name")
+    password = generate_temporary_password()
+    user = User(username=username, display_name=display_name, email=email, member=member, active=True,
+                must_change_password=True)
+    user.set_password(password)
+    db.session.add(user)
+    try:
+        db.session.flush()
+    except IntegrityError:  # the same username or member, created at the same moment
+        db.session.rollback()
+        raise AdminError("该账号或该党员的账号刚刚已被创建，请刷新后查看", "username")
+    audit.record("admin.account_created", user, user=actor, username=username, display_name=display_name,
+                 member_id=member.id if member else None, staff_no=member.staff_no if member else None)
+    db.session.commit()
+    return user, password
+
+
+def set_active(actor: User, user: User, active: bool) -> None:
+    """停用 / 启用. Disabling ends every session of the account at once."""
+    if not active and user.id == actor.id:
+        raise AdminError("不能停用自己的账号")
+    if user.active == active:
+        raise AdminError("该账号已是启用状态" if active else "该账号已是停用状态")
+    user.active = active
+    if not active:
+        end_all_sessions(user)
+    audit.record("admin.account_enabled" if active else "admin.account_disabled", user, user=actor,
+                 username=user.username)
+    db.session.commit()
+
+
+def reset_password(actor: User, user: User) -> str:
+    """重置密码: a new one-time temporary password (returned, to show once), to be changed at the
+    next sign-in; every session of the account ends, and a lock from failed sign-ins is lifted."""
+    if user.id == actor.id:
+        raise AdminError("不能在此重置自己的密码，请使用「修改密码」")
+    password = generate_temporary_password()
+    user.set_password(password)
+    user.must_change_password = True
+    was_locked = is_locked(user)
+    user.failed_logins = 0
+    user.locked_until = None
+    end_all_sessions(user)
+    audit.record("admin.password_reset", user, user=actor, username=user.username, unlocked=was_locked)
+    db.session.commit()
+    return password
+
+
+def unlock(actor: User, user: User) -> None:
+    """解锁 an account locked after failed sign-ins."""
+    if not is_locked(user) and not user.failed_logins:
+        raise AdminError("该账号未被锁定")
+    audit.record("admin.account_unlocked", user, user=actor, username=user.username,
+                 failed_logins=user.failed_logins)
+    user.failed_logins = 0
+    user.locked_until = None
+    db.session.commit()
+
+
+# --- roles ----------------------------------------------------------------------------------------
+
+def _sysadmin_alone(user: User, role: Role, starts_on: date) -> str | None:
+    """三员分立: 系统管理员 is never held together with a business role (now or later)."""
+    today = local_today()
+    live = [ra for ra in user.role_assignments
+            if ra.revoked_at is None and (ra.ends_on is None or ra.ends_on >= max(today, starts_on))]
+    if role is Role.SYSADMIN:
+        if user.member_id is not None:
+            return ("按三员分立要求，系统管理员使用不关联党员信息的专用账号（关联党员的账号能看到本人的申请）。"
+                    "请另建一个不关联党员的账号")
+        other = next((ra for ra in live if ra.role is not Role.SYSADMIN), None)
+        if other:
+            return (f"按三员分立要求，系统管理员不能兼任业务角色：该账号担任「{other.organization.name} · "
+                    f"{other.role.label}」。请为系统管理员另建账号")
+    else:
+        if any(ra.role is Role.SYSADMIN for ra in live):
+            return "按三员分立要求，系统管理员账号不能兼任业务角色。请为该人员另建账号"
+    return None
+
+
+def assign_role(actor: User, user: User, *, role, organization_id: int | None, starts_on: date | None = None,
+                ends_on: date | None = None, note: str = "") -> RoleAssignment:
+    """任命: `role` at an organization for a term (starts_on, default today; ends_on optional,
+    inclusive). Refused: the wrong kind of organization, a dissolved one, an end before the start,
+    a term overlapping the same role at the same organization, and 系统管理员 with a business role."""
+    try:
+        role = Role(role)
+    except ValueError:
+        raise AdminError("请选择角色", "role")
+    org = db.session.get(Organization, organization_id) if organization_id else None
+    if org is None:
+        raise AdminError("请选择组织", "organization_id")
+    reason = check_role_organization(role, org)
+    if reason:
+        raise AdminError(reason, "organization_id")
+    starts_on = starts_on or local_today()
+    if ends_on is not None and ends_on < starts_on:
+        raise AdminError("结束日期不能早于开始日期", "ends_on")
+    if org.dissolved_on is not None and (org.is_dissolved or starts_on >= org.dissolved_on):
+        raise AdminError(f"「{org.name}」已于{org.dissolved_on.isoformat()}撤销，不能在撤销后任职", "organization_id")
+    note = (note or "").strip()
+    if len(note) > 200:
+        raise AdminError("备注不能超过200字", "note")
+    reason = _sysadmin_alone(user, role, starts_on)
+    if reason:
+        raise AdminError(reason, "role")
+    far = date.max
+    for ra in user.role_assignments:
+        if (ra.role is role and ra.organization_id == org.id and ra.revoked_at is None
+                and ra.starts_on <= (ends_on or far) and starts_on <= (ra.ends_on or far)):
+            until = ra.ends_on.isoformat() if ra.ends_on else "未定结束日期"
+            raise AdminError(f"该账号已在「{org.name}」担任「{role.label}」（{ra.starts_on.isoformat()} 至 {until}），"
+                             "任期不能重叠", "starts_on")
+    ra = RoleAssignment(user=user, role=role, organization=org, starts_on=starts_on, ends_on=ends_on,
+                        granted_by_id=actor.id, note=note)
+    db.session.add(ra)
+    db.session.flush()
+    audit.record("admin.role_assigned", ra, user=actor, username=user.username, role=role.value,
+                 role_label=role.label, organization_id=org.id, organization=org.name,
+                 starts_on=starts_on, ends_on=ends_on, note=note)
+    db.session.commit()
+    return ra
+
+
+def revoke_role(actor: User, ra: RoleAssignment) -> None:
+    """撤销: the role stops at once (revoked_at now; the term ends today, or never began when it
+    had not started yet), and the history keeps who held it until when."""
+    today = local_today()
+    if ra.revoked_at is not None:
+        raise AdminError("该任职已撤销")
+    if ra.ends_on is not None and ra.ends_on < today:
+        raise AdminError(f"该任职已于{ra.ends_on.isoformat()}结束，无需撤销")
+    if ra.role is Role.SYSADMIN and ra.user_id == actor.id:
+        raise AdminError("不能撤销自己的系统管理员角色")
+    ra.revoked_at = utcnow()
+    ra.revoked_by_id = actor.id
+    ra.ends_on = today if ra.starts_on <= today else ra.starts_on - timedelta(days=1)
+    audit.record("admin.role_revoked", ra, user=actor, username=ra.user.username, role=ra.role.value,
+                 role_label=ra.role.label, organization_id=ra.organization_id, organization=ra.organization.name,
+                 starts_on=ra.starts_on, ends_on=ra.ends_on)
+    db.session.commit()
