@@ -135,3 +135,5 @@ def register_cli(app) -> None:
     app.cli.add_command(documents_cli)
     app.cli.add_command(worker_command)
     app.cli.add_command(ticker_command)
+    from .accounts.cli import users_cli  # flask users create-admin ...
+    app.cli.add_command(users_cli)

@@ -22,3 +22,38 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+
+    # --- Sign-in (dangjian.accounts: sessions, lockout, rate limit, LDAP, SSO) ---
+    # Behind HTTPS (DANGJIAN_HTTPS=1): the session cookie is sent over HTTPS only.
+    SESSION_COOKIE_SECURE = os.environ.get("DANGJIAN_HTTPS") == "1"
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    PREFERRED_URL_SCHEME = "https" if SESSION_COOKIE_SECURE else "http"
+    # A session ends after this long without a request, and this long after sign-in in any case.
+    SESSION_IDLE_MINUTES = int(os.environ.get("DANGJIAN_SESSION_IDLE_MINUTES", "30"))
+    SESSION_ABSOLUTE_HOURS = int(os.environ.get("DANGJIAN_SESSION_ABSOLUTE_HOURS", "12"))
+    # This many consecutive failed sign-ins lock the account for LOCKOUT_MINUTES.
+    LOCKOUT_THRESHOLD = int(os.environ.get("DANGJIAN_LOCKOUT_THRESHOLD", "5"))
+    LOCKOUT_MINUTES = int(os.environ.get("DANGJIAN_LOCKOUT_MINUTES", "15"))
+    # Failed sign-ins per client address (a campus NAT puts many people behind one: be generous).
+    LOGIN_RATE_LIMIT = os.environ.get("DANGJIAN_LOGIN_RATE_LIMIT", "30 per minute")
+    # Rate-limit counters live in Redis under this namespace (several deployments may share a Redis).
+    LOGIN_RATE_LIMIT_NAMESPACE = os.environ.get("DANGJIAN_LOGIN_RATE_LIMIT_NAMESPACE", "dangjian")
+    RATELIMIT_STORAGE_URI = os.environ.get("DANGJIAN_RATELIMIT_STORAGE_URI")  # default: REDIS_URL
+    RATELIMIT_SWALLOW_ERRORS = True  # Redis down: sign-in still works (lockout still applies)
+    # How many reverse proxies (nginx) stand in front of the app: X-Forwarded-For is believed only
+    # from them. 0: the app faces the clients directly and the header is ignored.
+    PROXY_COUNT = int(os.environ.get("DANGJIAN_PROXY_COUNT", "0"))
+    # LDAP sign-in (off unless AUTH_LDAP_URL is set), e.g. ldaps://ldap.example.edu.cn
+    AUTH_LDAP_URL = os.environ.get("AUTH_LDAP_URL", "")
+    AUTH_LDAP_BASE_DN = os.environ.get("AUTH_LDAP_BASE_DN", "")
+    AUTH_LDAP_USER_FILTER = os.environ.get("AUTH_LDAP_USER_FILTER", "(uid={username})")  # by 工号
+    AUTH_LDAP_BIND_DN = os.environ.get("AUTH_LDAP_BIND_DN", "")  # for the search; empty: anonymous
+    AUTH_LDAP_BIND_PASSWORD = os.environ.get("AUTH_LDAP_BIND_PASSWORD", "")
+    AUTH_LDAP_TIMEOUT = int(os.environ.get("AUTH_LDAP_TIMEOUT", "5"))
+    # On: a directory user with no account gets one, linked to the member with that 工号, no roles.
+    AUTH_LDAP_CREATE_USERS = os.environ.get("AUTH_LDAP_CREATE_USERS") == "1"
+    # Single sign-on through a trusted reverse proxy (off unless the header is named), e.g.
+    # AUTH_TRUSTED_HEADER=X-Remote-User AUTH_TRUSTED_PROXIES=127.0.0.1,10.0.0.5
+    AUTH_TRUSTED_HEADER = os.environ.get("AUTH_TRUSTED_HEADER", "")
+    AUTH_TRUSTED_PROXIES = [a.strip() for a in os.environ.get("AUTH_TRUSTED_PROXIES", "").split(",") if a.strip()]
+    AUTH_TRUSTED_LOGOUT_URL = os.environ.get("AUTH_TRUSTED_LOGOUT_URL", "")  # the SSO's own logout

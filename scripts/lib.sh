@@ -81,6 +81,13 @@ svc_stop_all() (
             wait_until 10 pid_gone "$pid" || kill -9 "$pid" 2>/dev/null
         fi
     fi
+    if [[ -f $SVC_DIR/ldap/slapd.pid ]]; then
+        pid=$(<"$SVC_DIR/ldap/slapd.pid")
+        if [[ $pid =~ ^[0-9]+$ && $(cat "/proc/$pid/comm" 2>/dev/null) == slapd* ]]; then
+            kill "$pid" 2>/dev/null
+            wait_until 10 pid_gone "$pid" || kill -9 "$pid" 2>/dev/null
+        fi
+    fi
     if [[ -f $SVC_DIR/pg/data/postmaster.pid ]]; then
         pg_as_owner "$SVC_DIR/pg" "$(pg_bindir)/pg_ctl" -D "$SVC_DIR/pg/data" -m immediate -w stop \
             >/dev/null 2>&1 || true
@@ -172,4 +179,58 @@ EOF
         -c "CREATE DATABASE \"$db\"" || die "could not create database $db"
     PG_URL="postgresql+psycopg://postgres@127.0.0.1:$port/$db"
     log "PostgreSQL $("$bin/postgres" --version | awk '{print $3}') ready on 127.0.0.1:$port, database $db"
+}
+
+# start_slapd PORT: throwaway OpenLDAP (Debian slapd) on 127.0.0.1:PORT, an empty directory
+# dc=dangjian,dc=test with ou=people, administered as cn=admin,dc=dangjian,dc=test (the tests add
+# and remove their own people). Sets LDAP_URL, LDAP_BASE_DN, LDAP_ADMIN_DN, LDAP_ADMIN_PASSWORD.
+start_slapd() {
+    local port=$1 dir=$SVC_DIR/ldap slapd slapadd
+    slapd=$(command -v slapd || echo /usr/sbin/slapd)
+    slapadd=$(command -v slapadd || echo /usr/sbin/slapadd)
+    [[ -x $slapd && -x $slapadd ]] || die "slapd not found; run: make sysdeps-test (Debian: slapd ldap-utils)"
+    if port_open 127.0.0.1 "$port"; then
+        die "port $port is already in use; stop what listens there or choose another port (see README)"
+    fi
+    LDAP_BASE_DN="dc=dangjian,dc=test"
+    LDAP_ADMIN_DN="cn=admin,$LDAP_BASE_DN"
+    LDAP_ADMIN_PASSWORD="admin-$RANDOM$RANDOM"
+    mkdir -p "$dir/db"
+    cat >"$dir/slapd.conf" <<EOF
+include /etc/ldap/schema/core.schema
+include /etc/ldap/schema/cosine.schema
+include /etc/ldap/schema/inetorgperson.schema
+pidfile $dir/slapd.pid
+argsfile $dir/slapd.args
+modulepath /usr/lib/ldap
+moduleload back_mdb
+database mdb
+maxsize 104857600
+suffix "$LDAP_BASE_DN"
+rootdn "$LDAP_ADMIN_DN"
+rootpw $LDAP_ADMIN_PASSWORD
+directory $dir/db
+access to attrs=userPassword by self write by anonymous auth by * none
+access to * by * read
+EOF
+    cat >"$dir/base.ldif" <<EOF
+dn: $LDAP_BASE_DN
+objectClass: dcObject
+objectClass: organization
+dc: dangjian
+o: dangjian test directory
+
+dn: ou=people,$LDAP_BASE_DN
+objectClass: organizationalUnit
+ou: people
+EOF
+    "$slapadd" -f "$dir/slapd.conf" -l "$dir/base.ldif" >"$dir/slapadd.log" 2>&1 \
+        || { cat "$dir/slapadd.log" >&2; die "slapadd failed"; }
+    "$slapd" -f "$dir/slapd.conf" -h "ldap://127.0.0.1:$port/" >"$dir/slapd.log" 2>&1 \
+        || { cat "$dir/slapd.log" >&2; die "slapd failed to start"; }
+    if ! wait_until 10 port_open 127.0.0.1 "$port"; then
+        die "slapd on port $port did not start listening"
+    fi
+    LDAP_URL="ldap://127.0.0.1:$port"
+    log "OpenLDAP ready on 127.0.0.1:$port, base $LDAP_BASE_DN"
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install the Debian/Ubuntu packages the app needs, but only those that are missing.
 #   scripts/sysdeps.sh run    what `make run` needs (Redis, fonts, Pango, poppler, Node)
-#   scripts/sysdeps.sh test   the same, plus Chromium and the PostgreSQL server
+#   scripts/sysdeps.sh test   the same, plus Chromium, the PostgreSQL server and OpenLDAP (slapd)
 # Runs `apt-get update` at most once, and only when something must be installed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,7 +16,8 @@ packages=(redis-server fonts-noto-cjk libharfbuzz-subset0 libpango-1.0-0 libpang
           poppler-utils)
 case $profile in
     run) ;;
-    test) packages+=(chromium chromium-driver) ;;    # Playwright drives /usr/bin/chromium
+    test) packages+=(chromium chromium-driver    # Playwright drives /usr/bin/chromium
+                     slapd ldap-utils) ;;            # a throwaway OpenLDAP for the LDAP sign-in tests
     *) die "usage: $0 run|test" ;;
 esac
 

@@ -31,12 +31,12 @@ def _dt(value: datetime | None) -> str:
 
 def register_web(app) -> None:
     from .. import request_types
-    from ..accounts import admin_views
+    from ..accounts import admin_views, self_views, signin
     from ..org import views as org_views
     from ..supervision import audit_views
-    from . import auth, budget, documents, inbox, launch, me, requests
+    from . import budget, documents, inbox, launch, me, requests
 
-    core = (auth.bp, inbox.bp, requests.bp, documents.bp, me.bp, launch.bp, budget.bp)
+    core = (signin.bp, self_views.bp, inbox.bp, requests.bp, documents.bp, me.bp, launch.bp, budget.bp)
     administration = (admin_views.bp, org_views.bp, audit_views.bp)
     for bp in (*core, *administration, *request_types.blueprints()):
         app.register_blueprint(bp)
@@ -52,6 +52,7 @@ def register_web(app) -> None:
 
     from ..accounts.sessions import load_user
     login_manager.user_loader(load_user)
+    signin.init_app(app)  # sessions' guard, login rate limit, proxy addresses, 429 page
 
     @app.context_processor
     def inject_badge():

@@ -46,8 +46,10 @@ def download(document_id: int):
     owner = {"number": doc.request.number} if doc.request is not None else {"award_cycle_id": doc.award_cycle_id}
     audit.record("document.download", doc, **owner, sha256=doc.sha256)
     db.session.commit()
-    return send_file(io.BytesIO(data), mimetype="application/pdf", as_attachment=True,
+    resp = send_file(io.BytesIO(data), mimetype="application/pdf", as_attachment=True,
                      download_name=doc.download_name, max_age=0)
+    resp.headers["Cache-Control"] = "no-store"  # never kept by the browser or a proxy
+    return resp
 
 
 def _archive_error(doc: Document):
@@ -69,4 +71,6 @@ def attachment(attachment_id: int):
         abort(404)
     audit.record("attachment.download", att, filename=att.filename)
     db.session.commit()
-    return send_file(path, mimetype=att.content_type, as_attachment=True, download_name=att.filename)
+    resp = send_file(path, mimetype=att.content_type, as_attachment=True, download_name=att.filename)
+    resp.headers["Cache-Control"] = "no-store"  # never kept by the browser or a proxy
+    return resp
