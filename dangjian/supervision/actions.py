@@ -1,0 +1,132 @@
+"""The one registry of audit actions: code → the Chinese label 纪委 reads (审计日志).
+
+Every `audit.record(code, ...)` in the app should have its code here. A code that is missing still
+shows, as its group's name and the code itself, so nothing recorded is ever hidden; the test
+`test_every_recorded_action_has_a_label` greps the sources for codes without a label.
+"""
+from ..workflow.definition import Action
+
+# (group key, group label, code prefixes, {code: label}) in the order the filter offers them.
+GROUPS: list[tuple[str, str, tuple[str, ...], dict[str, str]]] = [
+    ("auth", "登录与会话", ("auth.",), {
+        "auth.login": "登录",
+        "auth.login_failed": "登录失败",
+        "auth.locked": "账号被锁定",
+        "auth.logout": "退出登录",
+        "auth.password_changed": "修改本人密码",
+        "auth.session_timeout": "登录超时",
+        "auth.sso_refused": "拒绝不可信来源的单点登录",
+        "auth.account_created_from_directory": "从统一身份认证目录创建账号",
+    }),
+    ("admin", "账号与角色", ("admin.", "account."), {
+        "account.admin_created": "命令行创建系统管理员",
+        "admin.account_created": "创建账号",
+        "admin.account_updated": "修改账号信息",
+        "admin.account_disabled": "停用账号",
+        "admin.account_enabled": "启用账号",
+        "admin.password_reset": "重置密码",
+        "admin.account_unlocked": "解除锁定",
+        "admin.role_assigned": "授予角色",
+        "admin.role_revoked": "撤销角色",
+    }),
+    ("org", "组织", ("org.",), {
+        "org.created": "初始化学校党委",
+        "org.unit_created": "新建党组织",
+        "org.unit_renamed": "党组织更名",
+        "org.unit_updated": "修改党组织信息",
+        "org.unit_moved": "调整党组织隶属关系",
+        "org.unit_dissolved": "撤销党组织",
+        "org.dates.set": "设置党组织成立/撤销日期",
+    }),
+    ("member", "党员", ("member.",), {
+        "member.created": "新增党员",
+        "member.updated": "修改党员信息",
+        "member.transferred": "组织关系转接",
+        "member.status_changed": "党籍状态变更",
+        "member.dues_set": "调整月缴党费",
+        "member.flags_set": "设置困难标记",
+        "member.exported": "导出党员名册",
+        "member.reveal_id_number": "查看完整身份证号",
+        "member.reveal_phone": "查看完整联系电话",
+    }),
+    ("import", "批量导入", ("import.",), {
+        "import.organizations": "导入党组织",
+        "import.members": "导入党员",
+        "import.accounts": "导入账号与角色",
+    }),
+    ("request", "申请审批", ("request.",), {
+        "request.create": "新建申请",
+        **{f"request.{a.value}": label for a, label in (
+            (Action.SUBMIT, "提交申请"), (Action.APPROVE, "同意"), (Action.REJECT, "不同意"),
+            (Action.RETURN, "退回修改"), (Action.WITHDRAW, "撤回申请"), (Action.ADJUST, "核定调整"),
+            (Action.RECORD_PAYMENT, "登记走访发放"), (Action.CANCEL, "取消申请"),
+            (Action.PUBLISH, "发布公示"), (Action.REVOKE, "撤销推荐"), (Action.AWARD, "确认表彰"))},
+    }),
+    ("files", "文件与附件", ("document.", "attachment."), {
+        "document.download": "下载文件",
+        "attachment.download": "下载附件",
+    }),
+    ("care", "关怀帮扶与经费", ("budget.", "condolence.", "allowance."), {
+        "budget.set": "设定年度预算",
+        "condolence.campaign": "批量发起七一/春节慰问",
+        "condolence.delete_draft": "删除慰问金草稿",
+        "condolence.standard.set": "设置慰问金标准",
+        "condolence.threshold.set": "设置报校审批金额",
+        "allowance.assessment.set": "录入党支部年度考核",
+        "allowance.term.create": "登记支部书记任职",
+        "allowance.term.end": "支部书记任职结束",
+        "allowance.term.delete": "删除支部书记任职记录",
+    }),
+    ("award", "表彰与公示", ("award_cycle.", "award_nomination.", "award_objection."), {
+        "award_cycle.create": "发起表彰评选",
+        "award_cycle.update": "修改表彰评选",
+        "award_cycle.publish": "发布表彰公示",
+        "award_cycle.complete": "表彰评选完成",
+        "award_nomination.move": "调整推荐排序",
+        "award_objection.file": "提出异议",
+        "award_objection.upheld": "异议成立",
+        "award_objection.dismissed": "异议不成立",
+    }),
+    ("audit", "审计日志", ("audit.",), {
+        "audit.viewed": "查看审计日志",
+        "audit.exported": "导出审计日志",
+    }),
+]
+
+LABELS: dict[str, str] = {code: label for _, _, _, codes in GROUPS for code, label in codes.items()}
+GROUP_LABELS: dict[str, str] = {key: label for key, label, _, _ in GROUPS}
+GROUP_PREFIXES: dict[str, tuple[str, ...]] = {key: prefixes for key, _, prefixes, _ in GROUPS}
+
+
+def group_of(code: str) -> str | None:
+    for key, _, prefixes, _ in GROUPS:
+        if code.startswith(prefixes):
+            return key
+    return None
+
+
+def label(code: str) -> str:
+    """The Chinese label of an action; an unknown code shows as its group and the code itself.
+    A whole group, as the filter names it (`group:request`), reads 全部申请审批."""
+    if code in LABELS:
+        return LABELS[code]
+    if code.startswith("group:") and code[len("group:"):] in GROUP_LABELS:
+        return f"全部{GROUP_LABELS[code[len('group:'):]]}"
+    group = group_of(code)
+    return f"{GROUP_LABELS[group]}：{code}" if group else code
+
+
+def is_known(code: str) -> bool:
+    return code in LABELS
+
+
+def choices(extra_codes=()) -> list[tuple[str, list[tuple[str, str]]]]:
+    """The action filter's options, grouped: each group offers 「全部…」 (value `group:<key>`) and
+    its actions; codes found in the log but not in the registry are offered under 其他."""
+    out = []
+    for key, group_label, _, codes in GROUPS:
+        out.append((group_label, [(f"group:{key}", f"全部{group_label}")] + list(codes.items())))
+    unknown = sorted(c for c in set(extra_codes) if c not in LABELS)
+    if unknown:
+        out.append(("其他", [(c, label(c)) for c in unknown]))
+    return out
