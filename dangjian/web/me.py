@@ -26,5 +26,8 @@ def profile():
     if member is None:
         return render_template("me/profile.html", member=None)
     waivers = approved_waivers(member.id)
-    months = [(m, dues_owed(member, m, waivers)) for m in _next_months(local_today().replace(month=1, day=1), 12)]
-    return render_template("me/profile.html", member=member, waivers=waivers, months=months)
+    # Each month's dues from the effective-dated history (Member.dues_on), less approved waivers.
+    months = [(m, member.dues_on(m), dues_owed(member, m, waivers))
+              for m in _next_months(local_today().replace(month=1, day=1), 12)]
+    return render_template("me/profile.html", member=member, waivers=waivers, months=months,
+                           dues_now=member.dues_on(local_today()))

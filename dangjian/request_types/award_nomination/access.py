@@ -6,6 +6,7 @@ from sqlalchemy import select
 from ...accounts.permissions import is_sysadmin
 from ...extensions import db
 from ...models import Member, Role
+from ...org.standing import may_be_offered
 from ...timeutil import local_today
 from .model import AwardCycle, AwardNomination, CycleStatus
 
@@ -58,7 +59,7 @@ def nominee_options(user) -> tuple[dict, list]:
         choices = [(AwardNomination.key_for(org=branch), f"【党组织】{branch.name}")]
         options[choices[0][0]] = (None, branch, branch)
         for m in members:
-            if m.id == user.member_id:
+            if m.id == user.member_id or not may_be_offered(m):  # 回避; 党籍 in good standing only
                 continue
             key = AwardNomination.key_for(member=m)
             options[key] = (m, None, branch)

@@ -13,6 +13,7 @@ from ... import audit, uploads
 from ...extensions import db
 from ...htmx import is_htmx
 from ...models import Organization, RequestState, Role
+from ...org.standing import beneficiary_refusal
 from ...scope import get_request_or_404
 from ...workflow import Action, WorkflowError, apply_action, create_request
 from . import quota
@@ -112,6 +113,10 @@ def edit(request_id: int):
         abort(404)
     if req.state not in (RequestState.RETURNED, RequestState.WITHDRAWN):
         flash(f"推荐当前为「{req.state.label}」状态，不能修改", "warning")
+        return redirect(url_for("requests.view", request_id=req.id))
+    refused = beneficiary_refusal(req.beneficiary)
+    if refused:  # the nominee's 党籍 changed since (出党, 停止党籍, 去世): no resubmission
+        flash(refused, "danger")
         return redirect(url_for("requests.view", request_id=req.id))
     form = EditDeedsForm()
     if request.method == "GET":

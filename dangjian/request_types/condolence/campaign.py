@@ -99,6 +99,8 @@ def preview(user, unit: Organization, category: CondolenceCategory, year: int) -
         skip = None
         if m.id == user.member_id:
             skip = "本人（回避，由支部其他负责人发起）"
+        elif not m.in_good_standing:
+            skip = f"党籍状态为「{m.status.label}」"
         elif m.id in dead:
             skip = f"已亡故（{dead[m.id].number}）"
         elif m.id in visited:

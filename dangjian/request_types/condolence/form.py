@@ -10,6 +10,7 @@ from wtforms.validators import InputRequired, Length
 
 from ... import uploads
 from ...money import MoneyError, format_yuan, parse_yuan
+from ...org.standing import beneficiary_refusal
 from ...timeutil import local_today
 from ...web.forms import ChineseForm
 from .model import (FAMILY_RELATIONS, HOLIDAY_CATEGORIES, CondolenceCategory, CondolencePayment, FundingSource,
@@ -71,6 +72,12 @@ class CondolenceForm(ChineseForm):
                 _add(self.category, "请选择慰问类别")
             ok = False
         values["category"] = category
+        # 党籍: a member who 出党 or whose 党籍 is 停止 is not the subject of a new request; one who
+        # has died only of the 慰问金 for that death (org.standing).
+        refused = beneficiary_refusal(member, for_death=category is CondolenceCategory.DEATH)
+        if refused:
+            _add(self.member_id, refused)
+            ok = False
 
         event_date = parse_date(self.event_date.data)
         if event_date is None:
@@ -137,7 +144,10 @@ class CondolenceForm(ChineseForm):
         except ValueError:
             _add(self.funding_source, "请选择经费来源")
             funding, ok = None, False
-        if funding is FundingSource.UNIT and member.branch.is_direct_branch:
+        # The branch the request is filed in: a request already filed keeps its own, even if the
+        # member has since moved (组织关系转接).
+        branch = existing.organization if existing is not None else member.branch
+        if funding is FundingSource.UNIT and branch.is_direct_branch:
             _add(self.funding_source, "直属党支部没有二级单位经费，慰问金由校级专项经费列支")
             ok = False
         values["funding_source"] = funding

@@ -14,6 +14,7 @@ from ...extensions import db
 from ...htmx import is_htmx
 from ...budget import line_for
 from ...models import BudgetLineKind, Member, Organization, OrgKind, Request, RequestState, Role
+from ...org.standing import may_be_offered
 from ...scope import get_request_or_404
 from ...timeutil import local_today
 from ...web.requests import PAGE_LOADS, page_context, panel_context
@@ -74,17 +75,19 @@ def can_start(user) -> bool:
 
 
 def applicable_members(user) -> list[Member]:
-    """Members the user may start a 慰问金 for: never themself (回避)."""
+    """Members the user may start a 慰问金 for: never themself (回避); members in good standing,
+    and a member who has died (for the 亡故 慰问金 only: the form checks the category)."""
     levels = starting_orgs(user)
     if not levels:
         return []
     members = db.session.scalars(select(Member).where(Member.branch_id.in_(levels))
                                  .order_by(Member.branch_id, Member.staff_no)).all()
-    return [m for m in members if m.id != user.member_id]
+    return [m for m in members if m.id != user.member_id and may_be_offered(m, for_death_too=True)]
 
 
 def _choices(members):
-    return [(m.id, f"{m.name}（{m.staff_no}，{m.branch.name}）") for m in members]
+    return [(m.id, f"{m.name}（{m.staff_no}，{m.branch.name}）" + ("（已去世）" if m.is_deceased else ""))
+            for m in members]
 
 
 def _form_context(form, req, members):

@@ -1,6 +1,7 @@
 """The 党费减免 application form, with the rules of §三(二)3 as field errors in Chinese."""
 import re
 from datetime import date
+from decimal import Decimal
 
 from flask_wtf.file import FileField, MultipleFileField
 from sqlalchemy import select
@@ -12,7 +13,9 @@ from ...models import RequestState
 from ...money import MoneyError, parse_yuan
 from ... import uploads
 from ...web.forms import ChineseForm
-from .model import MAX_MONTHS, DuesWaiver, HardshipCategory, WaiverMode, months_between
+from ...org.standing import beneficiary_refusal
+from ...timeutil import local_today
+from .model import MAX_MONTHS, DuesWaiver, HardshipCategory, WaiverMode, month_range, months_between
 
 MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
 OPEN_STATES = (RequestState.DRAFT, RequestState.PENDING, RequestState.RETURNED, RequestState.APPROVED)
@@ -47,7 +50,11 @@ class DuesWaiverForm(ChineseForm):
         if member is None:
             self.member_id.errors = list(self.member_id.errors) + ["请选择申请减免的党员"]
             return None
-        dues = member.monthly_dues
+        # 党籍: only a member in good standing applies or is applied for (not 出党, 停止党籍, 去世).
+        refused = beneficiary_refusal(member)
+        if refused:
+            self.member_id.errors = list(self.member_id.errors) + [refused]
+            return None
         mode = self.mode.data
         if mode and mode not in {m.value for m in WaiverMode}:
             self.mode.errors = list(self.mode.errors) + ["请选择减免方式"]
@@ -56,25 +63,9 @@ class DuesWaiverForm(ChineseForm):
         if category and category not in {c.value for c in HardshipCategory}:
             self.hardship_category.errors = list(self.hardship_category.errors) + ["请选择困难类别"]
             ok = False
-        raw_amount = (self.monthly_amount.data or "").strip()
-        if mode == WaiverMode.FULL.value and not raw_amount:
-            raw_amount = str(dues)
-        try:
-            amount = parse_yuan(raw_amount)
-            if amount <= 0:
-                raise MoneyError("每月减免金额应大于0")
-            if amount > dues:
-                raise MoneyError(f"每月减免金额不能超过该党员的月缴党费（¥{dues:,.2f}）")
-            if mode == WaiverMode.FULL.value and amount != dues:
-                raise MoneyError(f"全额免交时，每月减免金额应等于月缴党费（¥{dues:,.2f}）")
-            if mode == WaiverMode.PARTIAL.value and amount == dues:
-                raise MoneyError("部分减交的金额应小于月缴党费；如需全部减免，请选择「全额免交」")
-            values["monthly_amount"] = amount
-        except MoneyError as exc:
-            self.monthly_amount.errors = list(self.monthly_amount.errors) + [str(exc)]
-            ok = False
 
         start, end = parse_month(self.start_month.data), parse_month(self.end_month.data)
+        period_ok = start is not None and end is not None
         if start is None:
             self.start_month.errors = list(self.start_month.errors) + ["请选择起始年月"]
             ok = False
@@ -84,11 +75,11 @@ class DuesWaiverForm(ChineseForm):
         if start and end:
             if end < start:
                 self.end_month.errors = list(self.end_month.errors) + ["截止年月不能早于起始年月"]
-                ok = False
+                ok = period_ok = False
             elif months_between(start, end) > MAX_MONTHS:
                 self.end_month.errors = list(self.end_month.errors) + [
                     f"减免期限最多{MAX_MONTHS}个月，到期后如需继续减免请重新申请"]
-                ok = False
+                ok = period_ok = False
             else:
                 clash = self._overlap(member.id, start, end, existing)
                 if clash:
@@ -96,6 +87,37 @@ class DuesWaiverForm(ChineseForm):
                         f"该党员已有覆盖这段时间的党费减免申请（{clash.number}，{clash.state.label}），期间不能重叠"]
                     ok = False
         values.update(start_month=start, end_month=end)
+
+        # 月缴党费 of each month of the period (the effective-dated history): the waiver is measured
+        # against the dues of its own months, not today's.
+        months = month_range(start, end) if period_ok else [local_today().replace(day=1)]
+        schedule = [(m, member.dues_on(m)) for m in months]
+        rates = sorted({d for _, d in schedule})
+        lowest_month, lowest = min(schedule, key=lambda md: (md[1], md[0]))
+        dues = schedule[0][1]
+        raw_amount = (self.monthly_amount.data or "").strip()
+        if mode == WaiverMode.FULL.value and (not raw_amount or len(rates) > 1):
+            raw_amount = str(dues)  # 全额免交: each month's dues, whatever was typed
+        try:
+            amount = parse_yuan(raw_amount)
+            if amount <= 0:
+                raise MoneyError("每月减免金额应大于0")
+            if amount > lowest:
+                if len(rates) > 1:
+                    raise MoneyError(f"每月减免金额不能超过减免期间各月的月缴党费（{lowest_month.year}年"
+                                     f"{lowest_month.month}月为¥{lowest:,.2f}）")
+                raise MoneyError(f"每月减免金额不能超过该党员的月缴党费（¥{dues:,.2f}）")
+            if mode == WaiverMode.FULL.value and len(rates) == 1 and amount != dues:
+                raise MoneyError(f"全额免交时，每月减免金额应等于月缴党费（¥{dues:,.2f}）")
+            if mode == WaiverMode.PARTIAL.value and len(rates) == 1 and amount == dues:
+                raise MoneyError("部分减交的金额应小于月缴党费；如需全部减免，请选择「全额免交」")
+            values["monthly_amount"] = amount
+            values["monthly_dues_at_application"] = dues
+            values["total"] = (sum((d for _, d in schedule), Decimal("0.00")) if mode == WaiverMode.FULL.value
+                               else amount * len(schedule))
+        except MoneyError as exc:
+            self.monthly_amount.errors = list(self.monthly_amount.errors) + [str(exc)]
+            ok = False
 
         evidence = [f for f in (self.evidence.data or []) if f and f.filename]
         has_evidence = bool(existing and any(a.kind == "evidence" for a in existing.attachments))

@@ -39,7 +39,8 @@ class DuesWaiver(Request):
     id: Mapped[int] = mapped_column(ForeignKey("requests.id"), primary_key=True)
     mode: Mapped[WaiverMode] = mapped_column(EnumText(WaiverMode))
     monthly_amount = mapped_column(Money, nullable=False)  # 每月减免金额
-    monthly_dues_at_application = mapped_column(Money, nullable=False)  # 月缴党费 when applying
+    # 月缴党费 of the first month of the period when applying (the form checks every month's dues).
+    monthly_dues_at_application = mapped_column(Money, nullable=False)
     start_month: Mapped[date] = mapped_column(Date)  # first day of the first month
     end_month: Mapped[date] = mapped_column(Date)  # first day of the last month
     hardship_category: Mapped[HardshipCategory] = mapped_column(EnumText(HardshipCategory))
@@ -61,6 +62,15 @@ class DuesWaiver(Request):
         return self.start_month <= month.replace(day=1) <= self.end_month
 
 
+def month_range(start: date, end: date) -> list[date]:
+    """The first day of every month from start's month to end's month."""
+    months, y, m = [], start.year, start.month
+    while (y, m) <= (end.year, end.month):
+        months.append(date(y, m, 1))
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return months
+
+
 def approved_waivers(member_id: int):
     """The member's approved waivers, newest first: the effect of an approval on dues owed."""
     return db.session.scalars(
@@ -71,10 +81,11 @@ def approved_waivers(member_id: int):
 
 
 def dues_owed(member, month: date, waivers=None) -> Decimal:
-    """月缴党费 less an approved waiver covering that month (never below zero)."""
+    """That month's 月缴党费 (Member.dues_on: the effective-dated history) less an approved waiver
+    covering it: nothing under 全额免交, the monthly amount under 部分减交 (never below zero)."""
     waivers = approved_waivers(member.id) if waivers is None else waivers
-    owed = member.monthly_dues
+    owed = member.dues_on(month)
     for w in waivers:
         if w.covers(month):
-            owed = max(Decimal("0.00"), owed - w.monthly_amount)
+            owed = Decimal("0.00") if w.mode is WaiverMode.FULL else max(Decimal("0.00"), owed - w.monthly_amount)
     return owed

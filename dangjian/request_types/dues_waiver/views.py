@@ -6,6 +6,7 @@ from sqlalchemy import select
 from ... import uploads
 from ...extensions import db
 from ...models import Member, RequestState, Role
+from ...org.standing import applicant_refusal, may_be_offered
 from ...scope import get_request_or_404
 from ...workflow import Action, WorkflowError, apply_action, create_request
 from .form import DuesWaiverForm
@@ -15,13 +16,14 @@ bp = Blueprint("dues_waiver", __name__, url_prefix="/dues-waivers")
 
 
 def applicable_members(user) -> list[Member]:
-    """Whom the user may apply for: themself, and members of branches where they are secretary."""
-    members = [user.member] if user.member else []
+    """Whom the user may apply for: themself, and members of branches where they are secretary;
+    members in good standing only (not 出党, 停止党籍 or 去世: org.standing)."""
+    members = [user.member] if user.member and may_be_offered(user.member) else []
     branch_ids = [ra.organization_id for ra in user.roles if ra.role is Role.BRANCH_SECRETARY]
     if branch_ids:
         others = db.session.scalars(select(Member).where(Member.branch_id.in_(branch_ids))
                                     .order_by(Member.branch_id, Member.name)).all()
-        members += [m for m in others if m not in members]
+        members += [m for m in others if m not in members and may_be_offered(m)]
     return members
 
 
@@ -33,11 +35,11 @@ def _choices(user, members):
 def _apply_values(req: DuesWaiver, values: dict, form: DuesWaiverForm, member: Member, written: list):
     req.mode = WaiverMode(form.mode.data)
     req.monthly_amount = values["monthly_amount"]
-    req.monthly_dues_at_application = member.monthly_dues
+    req.monthly_dues_at_application = values["monthly_dues_at_application"]
     req.start_month, req.end_month = values["start_month"], values["end_month"]
     req.hardship_category = HardshipCategory(form.hardship_category.data)
     req.hardship_description = form.hardship_description.data.strip()
-    req.amount = req.monthly_amount * req.months
+    req.amount = values["total"]
     for f in values["evidence"]:
         req.attachments.append(uploads.save(f, "evidence", current_user, written))
     if values["signed"]:
@@ -50,7 +52,7 @@ def new():
     user = current_user._get_current_object()
     members = applicable_members(user)
     if not members:
-        flash("您的账号未关联党员信息，无法申请党费减免", "warning")
+        flash(applicant_refusal(user.member) or "您的账号未关联党员信息，无法申请党费减免", "warning")
         return redirect(url_for("inbox.index"))
     form = DuesWaiverForm()
     form.member_id.choices = _choices(user, members)
