@@ -15,9 +15,8 @@ from sqlalchemy.orm import selectinload
 from ..extensions import db
 from ..htmx import is_htmx
 from ..models import Member, Organization, Role, RoleAssignment, User
-from ..models.base import utcnow
 from ..timeutil import local_today
-from . import operations, roles
+from . import operations, roles, sessions
 from .forms import AccountForm, HistoryForm, RoleForm
 from .operations import AdminError
 from .permissions import is_sysadmin, only_sysadmin
@@ -81,7 +80,7 @@ def _account_query(text: str, status: str, role: str):
                         User.display_name.icontains(text, autoescape=True),
                         Member.staff_no.icontains(text, autoescape=True),
                         Member.name.icontains(text, autoescape=True)))
-    now = utcnow()
+    now = sessions.now()
     locked = and_(User.locked_until.is_not(None), User.locked_until > now)
     if status == "active":
         q = q.where(User.active.is_(True), ~locked)

@@ -27,6 +27,7 @@ from ..models import Member, Organization, Role, RoleAssignment, User
 from ..models.base import utcnow
 from ..models.people import check_role_organization
 from ..timeutil import local_today
+from . import lockout
 from .passwords import generate_temporary_password
 from .sessions import end_all_sessions
 
@@ -43,8 +44,9 @@ class AdminError(Exception):
         self.field = field
 
 
-def is_locked(user: User, now=None) -> bool:
-    return user.locked_until is not None and user.locked_until > (now or utcnow())
+def is_locked(user: User) -> bool:
+    """Locked after failed sign-ins (accounts.lockout sets locked_until; its clock is sessions.now)."""
+    return lockout.is_locked(user)
 
 
 # --- accounts -------------------------------------------------------------------------------------
