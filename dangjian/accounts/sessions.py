@@ -19,7 +19,7 @@ a cookie from before this code) is not accepted: remember-me cookies are never i
 """
 from datetime import datetime, timedelta, timezone
 
-from flask import current_app, session
+from flask import current_app, request, session
 from flask_login import login_user, logout_user
 
 from ..extensions import db
@@ -85,6 +85,8 @@ def end() -> None:
     """This browser's session ends (the user's others are ended by end_all_sessions)."""
     logout_user()
     session.clear()
+    if current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies:
+        session["_remember"] = "clear"  # Flask-Login deletes a remember-me cookie at the response
 
 
 def method() -> str | None:

@@ -3,6 +3,7 @@ change, single sign-on, the login rate limit and the client address behind a pro
 
 Blueprint "auth" (endpoints auth.login, auth.logout). `init_app` wires the rest into the app.
 """
+import time
 from urllib.parse import urlparse
 
 from flask import Blueprint, Flask, current_app, flash, g, redirect, render_template, request, session, url_for
@@ -110,8 +111,11 @@ def guard():
     if request.endpoint == "static":
         return None
     timed_out = False
+    # Load the user first: Flask-Login would also accept a remember-me cookie, which carries no
+    # sign-in time and is therefore ended below like any unstamped session.
+    authenticated = current_user.is_authenticated
     if "_user_id" in session:
-        if not current_user.is_authenticated:
+        if not authenticated:
             session.clear()  # a stale version (退出 elsewhere, password changed, disabled): start afresh
         else:
             reason = sessions.expired()
@@ -137,9 +141,9 @@ def guard():
 def too_many_requests(e):
     message = "登录失败次数过多，请稍后再试。如需帮助，请联系本单位党务工作人员或系统管理员。"
     resp = current_app.make_response((render_template("errors/error.html", code=429, message=message), 429))
-    retry = getattr(e, "retry_after", None)
-    if retry:
-        resp.headers["Retry-After"] = str(retry)
+    current = limiter.current_limit
+    if current is not None:  # the seconds until the window of failures ends
+        resp.headers["Retry-After"] = str(max(1, current.reset_at - int(time.time())))
     return resp
 
 
