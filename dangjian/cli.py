@@ -137,3 +137,5 @@ def register_cli(app) -> None:
     app.cli.add_command(ticker_command)
     from .accounts.cli import users_cli  # flask users create-admin ...
     app.cli.add_command(users_cli)
+    from .org.imports.cli import import_cli  # flask import members|organizations|accounts FILE
+    app.cli.add_command(import_cli)
