@@ -28,6 +28,7 @@ SHOW = {"all": "全部", "error": "错误", "new": "新增", "update": "更新",
 
 class UploadForm(ChineseForm):
     kind = HiddenField()
+    replaces = HiddenField()  # the token of the previous upload, when a corrected file replaces it
     file = FileField("Excel 文件")
 
 
@@ -103,6 +104,8 @@ def upload(area):
     except storage.UploadRefused as e:
         form.file.errors = [str(e)]
         return _index(area, form)
+    if form.replaces.data and _load(area, form.replaces.data) is not None:
+        storage.discard(form.replaces.data)
     meta = storage.save(data, storage_file.filename, form.kind.data, current_user.id)
     prepared = operations.prepare(meta["kind"], storage.file_path(meta["token"]))
     db.session.rollback()  # planning writes nothing; leave no transaction open
@@ -137,7 +140,8 @@ def preview(area, token):
     shown = rows[(page - 1) * PER_PAGE: page * PER_PAGE]
     return partial_or_page(request, "imports/preview.html", "imports/_rows.html", area=area, meta=meta,
                            plan=plan, rows=shown, total=len(rows), show=show, shows=SHOW, page_no=page, pages=pages,
-                           outcomes=Outcome, labels=KIND_LABELS, form=ConfirmForm())
+                           outcomes=Outcome, labels=KIND_LABELS, form=ConfirmForm(),
+                           upload=UploadForm(kind=meta["kind"], replaces=token, formdata=None))
 
 
 @bp.route("/<any(org, admin):area>/import/<token>/confirm", methods=["POST"])
