@@ -43,8 +43,7 @@ def test_an_old_cookie_replayed_after_logout_lands_on_the_login_page(app, org, a
 def test_logout_ends_the_sessions_on_every_other_browser_too(app, org, auth, client):
     other = app.test_client()
     auth.login(org.member)
-    Auth2 = type(auth)
-    Auth2(other).login(org.member)
+    type(auth)(other).login(org.member)  # a second browser
     assert other.get("/me").status_code == 200
     client.post("/logout")
     assert lands_on_login(other.get("/me"))
