@@ -8,19 +8,18 @@ from dangjian.extensions import db
 from dangjian.models import Member, MemberCategory, PersonCategory
 from dangjian.org import idcard
 
-_seq = iter(range(100, 999))
+_seq = iter(range(50, 499))
 TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
 
 
 def real_member(branch, name="郑晓燕", gender="女", born=date(1975, 3, 8), dues="52.00", **kw) -> Member:
     """A member whose 身份证号 passes GB 11643 and matches its 出生日期 and 性别."""
-    seq = next(_seq)
-    if (seq % 2 == 1) != (gender == "男"):
-        seq += 1
-    m = Member(name=name, gender=gender, staff_no=kw.pop("staff_no", f"R{seq:05d}"),
-               id_number=idcard.make("610113", born, seq), branch=branch, person_category=PersonCategory.STAFF,
-               member_category=MemberCategory.FULL, joined_party_on=date(2000, 7, 1), birth_date=born,
-               phone="13912345678", monthly_dues=Decimal(dues), **kw)
+    seq = next(_seq) * 2 % 1000 + (1 if gender == "男" else 0)  # odd for men (GB 11643)
+    fields = dict(name=name, gender=gender, staff_no=f"R{seq:05d}", id_number=idcard.make("610113", born, seq),
+                  branch=branch, person_category=PersonCategory.STAFF, member_category=MemberCategory.FULL,
+                  joined_party_on=date(2000, 7, 1), birth_date=born, phone="13912345678", monthly_dues=Decimal(dues))
+    fields.update(kw)
+    m = Member(**fields)
     db.session.add(m)
     db.session.commit()
     return m
