@@ -29,8 +29,8 @@ def write_xlsx(path: Path, sheets: dict, formats: dict | None = None) -> Path:
 
 
 def member_row(n: int, branch: str, **kw) -> list:
-    """A valid 党员 row in MEMBER_HEADER order: 工号 M0000n, born 1980-01-01 + n days."""
-    born = kw.pop("born", date(1980 + n % 20, 1 + n % 12, 1 + n % 28))
+    """A valid 党员 row in MEMBER_HEADER order: 工号 M0000n, born 1960–1979, joined 2005-07-01."""
+    born = kw.pop("born", date(1960 + n % 20, 1 + n % 12, 1 + n % 28))
     gender = kw.pop("gender", "男" if n % 2 else "女")
     values = {"工号": f"M{n:05d}", "姓名": f"党员{n}", "性别": gender, "身份证号": idcard.make("610113", born, (n % 499) * 2 + (1 if gender == "男" else 0)),
               "所在支部": branch, "人员类别": "教职工", "党员类别": "正式党员", "入党日期": "2005-07-01",

@@ -14,7 +14,7 @@ from sqlalchemy import insert, select
 from ...extensions import db
 from ...models import (Member, MemberCategory, MemberDuesRate, MemberStatus, MemberTransfer, PersonCategory)
 from ...personal_data import blind_index
-from .. import idcard
+from .. import idcard, validation
 from . import cells
 from .cells import CellError
 from .headers import Column
@@ -69,7 +69,7 @@ COLUMNS = (
     Column("living_difficulty", "生活困难", ("是否生活困难",), kind="bool", choices=("是", "否"), width=8),
     Column("lives_alone", "独居", ("是否独居",), kind="bool", choices=("是", "否"), width=8),
     Column("frail_sick_disabled", "老弱病残", ("是否老弱病残",), kind="bool", choices=("是", "否"), width=8),
-    Column("difficulty_reason", "困难原因", ("困难情况", "困难情况说明", "困难说明"), width=24,
+    Column("difficulty_reason", "困难情况说明", ("困难原因", "困难情况", "困难说明"), width=24,
            note="设有困难标记时填写原因。"),
 )
 COLUMN_BY_KEY = {c.key: c for c in COLUMNS}
@@ -86,8 +86,8 @@ FIELDS = {"name": "姓名", "gender": "性别", "id_number": "身份证号", "bi
           "full_member_on": "转正日期", "phone": "联系电话", "monthly_dues": "月缴党费", "ethnicity": "民族",
           "education": "学历", "post": "工作岗位", "status": "党籍状态", "status_on": "党籍状态日期",
           "is_model_worker": "老模范", "living_difficulty": "生活困难", "lives_alone": "独居",
-          "frail_sick_disabled": "老弱病残", "difficulty_reason": "困难原因"}
-MAX_LEN = {"name": 50, "staff_no": 30, "ethnicity": 20, "education": 30, "post": 100, "phone": 30}
+          "frail_sick_disabled": "老弱病残", "difficulty_reason": "困难情况说明"}
+MAX_LEN = {"staff_no": 30, "phone": 30}  # the other lengths are validation.MAX_LENGTHS
 
 
 def _cell(row: PlannedRow, sheet, r, key, parse):
@@ -110,7 +110,8 @@ def read_row(sheet, r, row: PlannedRow) -> dict:
         "gender": _cell(row, sheet, r, "gender", lambda c: cells.parse_choice(c.value, GENDERS, "性别", "男、女")),
         "id_number": _cell(row, sheet, r, "id_number", lambda c: idcard.normalize(cells.id_number(c.value)) or None),
         "branch": "".join(cells.name(r.value("branch")).split()) or None,
-        "phone": _cell(row, sheet, r, "phone", lambda c: cells.identifier(c.value, c.number_format, "联系电话") or None),
+        "phone": _cell(row, sheet, r, "phone",
+                       lambda c: validation.normalize_phone(cells.identifier(c.value, c.number_format, "联系电话")) or None),
         "monthly_dues": _cell(row, sheet, r, "monthly_dues", lambda c: cells.parse_money(c.value, label("monthly_dues", "月缴党费"))),
         "ethnicity": cells.text(r.value("ethnicity")) or None,
         "education": cells.text(r.value("education")) or None,
@@ -218,20 +219,33 @@ def plan(sheets, directory: Directory, today: date) -> list[PlannedRow]:
     return rows
 
 
-def _check(row, sheet, v: dict, today: date, id_given: bool):
-    """Rules on the values the member will have (file values over the stored ones)."""
+# The rules of a member record live in org/validation.py (shared with the member form); the
+# import checks 工号 and 身份证号 duplicates itself, in batches, and the branch through the Directory.
+_SHARED_RULES = set(validation.MEMBER_FIELDS) - {"staff_no", "id_number", "branch"}
+# What the cross-field rules read besides the field being set.
+_CONTEXT = {"joined_party_on": ("birth_date",), "birth_date": ("joined_party_on",),
+            "full_member_on": ("joined_party_on", "member_category"), "member_category": ("full_member_on",),
+            **{f: (*FLAGS[1:], "difficulty_reason") for f in (*FLAGS[1:], "difficulty_reason")}}
+
+
+def _check(row, sheet, v: dict, today: date, fields, id_given: bool):
+    """Rules on the values the member will have (`v`: the file's values over the stored ones), for
+    the fields the row sets (`fields`) and the ones their rules read."""
     if id_given and v["id_number"]:
         for problem in idcard.problems(v["id_number"], v["birth_date"], v["gender"]):
             row.error(problem, sheet, "id_number")
-    for key in ("birth_date", "joined_party_on", "full_member_on", "status_on"):
-        if v.get(key) and v[key] > today:
-            row.error(f"{FIELDS[key]}不能晚于今天", sheet, key)
-    if v["birth_date"] and v["joined_party_on"] and v["joined_party_on"] <= v["birth_date"]:
-        row.error("入党日期应晚于出生日期", sheet, "joined_party_on")
-    if v["full_member_on"] and v["joined_party_on"] and v["full_member_on"] < v["joined_party_on"]:
-        row.error("转正日期不能早于入党日期", sheet, "full_member_on")
-    if v["member_category"] is MemberCategory.PROBATIONARY and v["full_member_on"]:
-        row.error("预备党员不应有转正日期：已转正的请将党员类别改为正式党员", sheet, "member_category")
+    checked = set(fields)
+    for f in fields:
+        checked.update(_CONTEXT.get(f, ()))
+    values = {f: v.get(f) for f in checked & _SHARED_RULES}
+    if row.has_error_on("id_number"):  # 出生日期 and 性别 follow from it once it is readable
+        values = {f: x for f, x in values.items() if not (x is None and f in ("birth_date", "gender"))}
+    for field, messages in validation.member_errors(values, today=today).items():
+        if not row.has_error_on(field):
+            for message in messages:
+                row.error(message, sheet, field)
+    if v.get("status_on") and v["status_on"] > today:
+        row.error("党籍状态日期不能晚于今天", sheet, "status_on")
     if v["status"] not in (None, MemberStatus.NORMAL) and not v["status_on"]:
         row.error(f"党籍状态为「{v['status'].label}」时请填写党籍状态日期", sheet, "status_on")
 
@@ -251,15 +265,18 @@ def _plan_new(row, sheet, v, branch, today):
     _derive_from_id(v)
     for key in ("name", "gender", "id_number", "birth_date", "branch", "person_category", "member_category",
                 "joined_party_on"):
-        if v[key] is None and not any(e.column == sheet.headers.get(key) and e.column for e in row.errors):
+        if v[key] is None and not row.has_error_on(key):
             header = sheet.header_of(key, COLUMN_BY_KEY[key].label)
             if key in ("gender", "birth_date") and not v["id_number"]:
+                if row.has_error_on("id_number"):
+                    continue  # follows from the 身份证号 once it is readable
                 row.error(f"新增党员须填写{header}（或填写身份证号以推出）", sheet, key)
             elif key not in ("gender", "birth_date"):
                 where = "" if key in sheet.headers else "（文件中没有这一列）"
                 row.error(f"新增党员须填写{header}{where}", sheet, key)
     v["status"] = v["status"] or MemberStatus.NORMAL
-    _check(row, sheet, v, today, id_given=True)
+    # 月缴党费 may be missing from a national roster: the new member starts at 0 (the preview says so).
+    _check(row, sheet, v, today, [f for f in FIELDS if f != "monthly_dues" or v[f] is not None], id_given=True)
     row.new = True
     row.values.update(v, branch_target=branch)
     if branch is not None:
@@ -275,7 +292,7 @@ def _plan_update(row, sheet, v, branch, member: Member, directory, today):
         return
     # The rules apply to what the member will be: the file's values over the stored ones.
     merged = {k: (v[k] if v.get(k) is not None else getattr(member, k)) for k in FIELDS if k != "branch"}
-    _check(row, sheet, merged, today, id_given=bool(v["id_number"]))
+    _check(row, sheet, merged, today, [k for k in FIELDS if v.get(k) is not None], id_given=bool(v["id_number"]))
     if row.errors:
         return
     for key, label in FIELDS.items():

@@ -212,8 +212,7 @@ def plan(sheets, directory: Directory, today) -> list[PlannedRow]:
         fo = FileOrg(row, v["code"], v["name"], v["type"], existing)
         row.values.update(v)
         row.values["file_org"] = fo
-        if not row.errors:
-            directory.add(fo)
+        directory.add(fo)  # also with errors: rows that refer to it are told which row to fix
         planned.append(row)
         parsed.append((sheet, row, v, fo))
     # Parents can be anywhere in the sheet: resolve them once every row is known.

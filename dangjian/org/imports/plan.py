@@ -28,6 +28,7 @@ class Issue:
     message: str
     column: str | None = None  # the header as written in the file
     letter: str | None = None
+    field: str | None = None  # the column's key (staff_no, id_number …)
 
     @property
     def where(self) -> str:
@@ -85,7 +86,10 @@ class PlannedRow:
         if sheet_data is not None and key is not None:
             column = sheet_data.headers.get(key, column)
             letter = sheet_data.letters.get(key)
-        self.errors.append(Issue(self.sheet, self.row, message, column, letter))
+        self.errors.append(Issue(self.sheet, self.row, message, column, letter, key))
+
+    def has_error_on(self, key: str) -> bool:
+        return any(e.field == key for e in self.errors)
 
     @property
     def outcome(self) -> Outcome:
