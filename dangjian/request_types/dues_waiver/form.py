@@ -102,7 +102,8 @@ class DuesWaiverForm(ChineseForm):
             amount = parse_yuan(raw_amount)
             if amount <= 0:
                 raise MoneyError("每月减免金额应大于0")
-            if amount > lowest:
+            full = mode == WaiverMode.FULL.value
+            if amount > lowest and not (full and len(rates) > 1):
                 if len(rates) > 1:
                     raise MoneyError(f"每月减免金额不能超过减免期间各月的月缴党费（{lowest_month.year}年"
                                      f"{lowest_month.month}月为¥{lowest:,.2f}）")

@@ -15,15 +15,17 @@ from .model import DuesWaiver, HardshipCategory, WaiverMode
 bp = Blueprint("dues_waiver", __name__, url_prefix="/dues-waivers")
 
 
-def applicable_members(user) -> list[Member]:
-    """Whom the user may apply for: themself, and members of branches where they are secretary;
-    members in good standing only (not 出党, 停止党籍 or 去世: org.standing)."""
-    members = [user.member] if user.member and may_be_offered(user.member) else []
+def applicable_members(user, good_standing_only: bool = True) -> list[Member]:
+    """Whom the user may apply for: themself, and members of branches where they are secretary.
+    Offered: members in good standing only (not 出党, 停止党籍 or 去世: org.standing); the others
+    are looked up on a POST only, so that the form says why they are refused."""
+    offered = (lambda m: may_be_offered(m)) if good_standing_only else (lambda m: True)
+    members = [user.member] if user.member and offered(user.member) else []
     branch_ids = [ra.organization_id for ra in user.roles if ra.role is Role.BRANCH_SECRETARY]
     if branch_ids:
         others = db.session.scalars(select(Member).where(Member.branch_id.in_(branch_ids))
                                     .order_by(Member.branch_id, Member.name)).all()
-        members += [m for m in others if m not in members and may_be_offered(m)]
+        members += [m for m in others if m not in members and offered(m)]
     return members
 
 
@@ -60,7 +62,8 @@ def new():
         form.member_id.data = request.args.get("member_id", type=int) or members[0].id
         form.mode.data = WaiverMode.PARTIAL.value
     if request.method == "POST":
-        member = next((m for m in members if m.id == form.member_id.data), None)
+        member = next((m for m in applicable_members(user, good_standing_only=False)
+                       if m.id == form.member_id.data), None)
         values = form.check(member, on_behalf=bool(member and member.id != user.member_id))
         if values is not None:
             written = []
