@@ -271,3 +271,17 @@ def test_dues_refusals(app, org, auth, client):
     html = client.post(f"/org/members/{m}/dues", data={"effective_from": "", "amount": "1"}).get_data(as_text=True)
     assert "请选择起始月份" in field_errors(html, "effective_from")
     assert db.session.scalar(select(func.count(AuditEvent.id)).where(AuditEvent.action == "member.dues_set")) == 0
+
+
+def test_the_member_page_lists_requests_and_help_received(app, org, auth, client):
+    helped = new_waiver(org.member)
+    for user in (org.secretary, org.secondary, org.school_user):
+        approve(helped, user)
+    pending = new_waiver(org.member, start_month=date(2026, 7, 1), end_month=date(2026, 8, 1))
+    other = new_waiver(org.member2)
+    auth.login(org.supervisor)
+    page = client.get(f"/org/members/{org.member.member_id}").get_data(as_text=True)
+    help_box = page[page.index('id="help"'):page.index('id="requests"')]
+    requests_box = page[page.index('id="requests"'):page.index('id="changes"')]
+    assert helped.number in help_box and pending.number not in help_box and "已通过" in help_box
+    assert helped.number in requests_box and pending.number in requests_box and other.number not in requests_box
