@@ -166,6 +166,16 @@ def test_behind_a_trusted_proxy_each_client_address_counts_apart(app, org, redis
     assert ips == {"10.0.0.1", "10.0.0.2"}  # the audit has the client's address, not the proxy's
 
 
+def test_with_redis_down_sign_in_still_works_and_lockout_still_holds(app, org):
+    broken = sibling_app(app, RATELIMIT_STORAGE_URI="redis://127.0.0.1:9/0")  # nothing listens there
+    client = broken.test_client()
+    assert post_login(client, "member", WRONG).status_code == 200
+    assert post_login(client, "member", "pw").status_code == 302
+    for _ in range(5):
+        post_login(broken.test_client(), "secretary", WRONG)
+    assert post_login(broken.test_client(), "secretary", "pw").status_code == 200
+
+
 # --- cookies and downloads --------------------------------------------------------------------------
 
 def test_cookies_are_secure_when_the_deployment_says_https(monkeypatch):
