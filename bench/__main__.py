@@ -40,6 +40,8 @@ def parse_args(argv):
     p.add_argument("--reuse", action="store_true", help="keep an already seeded bench database")
     p.add_argument("--skip-pages", action="store_true")
     p.add_argument("--skip-worker", action="store_true")
+    p.add_argument("--skip-imports", action="store_true", help="skip the Excel import phase")
+    p.add_argument("--import-members", type=int, default=None, help="members in the import roster (10000)")
     p.add_argument("--profile", action="store_true",
                    help="also profile each page (pyinstrument if installed, else cProfile) into bench/out/")
     args = p.parse_args(argv)
@@ -48,6 +50,7 @@ def parse_args(argv):
     args.page_runs = args.page_runs if args.page_runs is not None else (40 if quick else 200)
     args.pdf_runs = args.pdf_runs if args.pdf_runs is not None else (5 if quick else 20)
     args.renders = args.renders if args.renders is not None else (20 if quick else 200)
+    args.import_members = args.import_members if args.import_members is not None else (1000 if quick else 10_000)
     return args
 
 
@@ -190,6 +193,12 @@ def main(argv=None) -> int:
         finally:
             w.stop()
 
+    # ---------------------------------------------------------------- Excel import
+    if not args.skip_imports:
+        from . import imports
+        results["load"].append(os.getloadavg()[0])
+        results["imports"] = imports.measure(app, OUT, args.import_members, log=log)
+
     results["seconds"] = time.perf_counter() - started
     results["load"].append(os.getloadavg()[0])
     print_report(results, db_url)
@@ -263,6 +272,9 @@ def print_report(results, db_url) -> None:
               f"{report.MEMORY_FLAT_MB:.0f} MB): {report.verdict(ok)}")
         if mem.errors:
             print(f"render errors: {mem.errors}")
+    if "imports" in results:
+        from .imports import report_lines
+        print("\n".join(report_lines(results["imports"])))
     print(f"\nTotal bench time {results['seconds']:.0f} s. Figures vary by about 30% from run to run.")
 
 
