@@ -35,7 +35,7 @@ def _reload(user):
 
 def _listed(client, **args) -> list[str]:
     html = client.get("/admin/accounts", query_string=args).get_data(as_text=True)
-    return re.findall(r'<td class="dj-num fw-semibold">([^<]+)</td>', html)
+    return re.findall(r'<td class="dj-num fw-semibold">([^<]+)<', html)
 
 
 # --- the list -------------------------------------------------------------------------------------
