@@ -6,7 +6,7 @@ import pytest
 from dangjian.extensions import db
 from dangjian.models import Role
 from tests.factories import make_user
-from tests.signin_support import detail, events, post_login, sibling_app  # noqa: F401
+from tests.signin_support import detail, events, sibling_app
 
 HEADER = "X-Remote-User"
 PROXY = "10.0.0.5"
