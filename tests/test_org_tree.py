@@ -9,6 +9,7 @@ from sqlalchemy import select
 from dangjian.extensions import db
 from dangjian.models import AuditEvent, BranchType, MemberStatus, Organization, OrgKind, UnitType
 from dangjian.org import operations
+from dangjian.request_types.award_nomination.access import nominee_options
 from dangjian.request_types.secretary_allowance.compute import existed_months
 from dangjian.timeutil import local_today
 from tests.factories import new_waiver
@@ -160,6 +161,9 @@ def test_dissolve_an_empty_branch_greys_it_and_it_is_no_longer_offered(app, org,
     assert f'value="{b.id}"' not in client.get(f"/org/members/{org.member.member_id}/transfer").get_data(as_text=True)
     html = client.post("/org/members/new", data=member_form(b.id)).get_data(as_text=True)
     assert "请选择所在支部" in field_errors(html, "branch_id")
+    # Nor for new requests: its secretary has nothing left to nominate for it.
+    with app.test_request_context():
+        assert nominee_options(org.secretary_a2) == ({}, [])
 
 
 def test_dissolve_date_rules(app, org, auth, client):

@@ -16,7 +16,7 @@ CYCLE_READERS = (Role.ORG_DEPT, Role.SCHOOL, Role.SUPERVISOR)
 def branches_of(user) -> list:
     """The branches where the user is 支部书记/支委: they nominate for these."""
     return [ra.organization for ra in user.roles
-            if ra.role is Role.BRANCH_SECRETARY and ra.organization.is_branch]
+            if ra.role is Role.BRANCH_SECRETARY and ra.organization.is_branch and not ra.organization.is_dissolved]
 
 
 def units_of(user) -> list:
