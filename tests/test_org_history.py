@@ -285,3 +285,14 @@ def test_the_member_page_lists_requests_and_help_received(app, org, auth, client
     requests_box = page[page.index('id="requests"'):page.index('id="changes"')]
     assert helped.number in help_box and pending.number not in help_box and "已通过" in help_box
     assert helped.number in requests_box and pending.number in requests_box and other.number not in requests_box
+
+
+def test_a_future_rate_takes_over_when_its_month_begins(app, org):
+    from dangjian.org.operations import refresh_current_dues, set_dues
+    nxt = date(TODAY.year + (TODAY.month == 12), TODAY.month % 12 + 1, 1)
+    with app.test_request_context():
+        set_dues(org.org_dept_user, _member(org.member), nxt, Decimal("30.00"))
+    assert _member(org.member).monthly_dues == Decimal("45.00")
+    assert refresh_current_dues(TODAY) == 0
+    assert refresh_current_dues(nxt + timedelta(days=3)) == 1
+    assert _member(org.member).monthly_dues == Decimal("30.00")

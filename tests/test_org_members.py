@@ -212,3 +212,19 @@ def test_validation_is_callable_with_plain_values(app, org):
     assert normalize_phone("+86 138 0013 8000") == "13800138000" and phone_problem("13800138000") is None
     assert phone_problem("0917-2234567") is None and phone_problem("029-8888123-801") is None and phone_problem("88881234") is None
     assert phone_problem("12345") is not None
+
+
+def test_create_member_operation_reports_every_missing_field(app, org):
+    """What the Excel import gets for a row with only a name: one Chinese message per missing field."""
+    from dangjian.org.operations import MemberInvalid, create_member
+    with app.test_request_context():
+        try:
+            create_member(org.org_dept_user, {"name": "孙一"})
+        except MemberInvalid as exc:
+            errors = exc.errors
+        else:
+            raise AssertionError("created without the required fields")
+    assert set(errors) == {"gender", "staff_no", "id_number", "branch", "person_category", "member_category",
+                           "joined_party_on", "birth_date", "monthly_dues"}
+    assert errors["staff_no"] == ["请填写工号/学号"] and errors["id_number"] == ["请填写身份证号"]
+    assert db.session.scalar(select(func.count(Member.id)).where(Member.name == "孙一")) == 0

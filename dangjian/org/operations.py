@@ -235,6 +235,8 @@ def dissolve_unit(user, unit: Organization, on: date, note: str = "", commit: bo
 # --- members --------------------------------------------------------------------------------------
 
 EDITABLE_FIELDS = tuple(f for f in MEMBER_FIELDS if f not in ("branch", "monthly_dues"))
+REQUIRED_ON_CREATE = ("name", "gender", "staff_no", "id_number", "branch", "person_category", "member_category",
+                      "joined_party_on", "birth_date", "monthly_dues")
 
 
 def _month(d: date) -> date:
@@ -244,6 +246,7 @@ def _month(d: date) -> date:
 def create_member(user, values: dict, commit: bool = True) -> Member:
     """新增党员 with every field. The 月缴党费 starts its effective-dated history from the month of
     joining; the 所在支部 is the branch (later moves are 组织关系转接)."""
+    values = {**{f: None for f in REQUIRED_ON_CREATE}, **values}  # a missing field is an error, not a crash
     errors = member_errors(values)
     if errors:
         raise MemberInvalid(errors)
@@ -417,7 +420,10 @@ def refresh_current_dues(today: date | None = None) -> int:
     from a month that has now begun. For the periodic ticker; returns how many were updated."""
     today = today or local_today()
     month = _month(today)
-    ids = db.session.scalars(select(MemberDuesRate.member_id).where(MemberDuesRate.effective_from == month)).all()
+    # Rates that began within the last year (a missed run catches up).
+    since = month.replace(year=month.year - 1)
+    ids = db.session.scalars(select(MemberDuesRate.member_id).distinct().where(
+        MemberDuesRate.effective_from > since, MemberDuesRate.effective_from <= month)).all()
     changed = 0
     for member in db.session.scalars(select(Member).where(Member.id.in_(ids))) if ids else ():
         current = member.dues_on(today)
