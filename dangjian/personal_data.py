@@ -5,13 +5,17 @@
 - `blind_index()` is a keyed hash (HMAC-SHA256) of a normalized value, stored beside the token so
   that an exact search by 身份证号 needs no decryption.
 - The key: `DANGJIAN_DATA_KEY` from the environment (several keys separated by commas: the first
-  encrypts, all decrypt, so a key can be rotated), else one generated once into
-  `instance/data_key`. Losing the key loses every encrypted number: back it up (README).
+  encrypts, all decrypt, so a key can be rotated by putting a new one in front), else one
+  generated once into `instance/data_key`. Losing the key loses every encrypted number: back it
+  up (README).
+- The keyed hash is derived from the LAST key listed (the oldest), so rotating by putting a new key
+  in front changes nothing for search. Removing the oldest key changes the hash key: re-index then.
 """
 import base64
 import hashlib
 import hmac
 import os
+import unicodedata
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from flask import current_app
@@ -19,10 +23,27 @@ from sqlalchemy import Text
 from sqlalchemy.types import TypeDecorator
 
 
+class DataKeyError(RuntimeError):
+    """A data key that cannot be used: the app refuses to start rather than fail on first use."""
+
+
+def check_keys(keys: list[str], source: str) -> list[str]:
+    if not keys:
+        raise DataKeyError(f"{source} 中没有数据密钥")
+    for i, key in enumerate(keys, 1):
+        try:
+            Fernet(key.encode())
+        except (ValueError, TypeError):
+            raise DataKeyError(f"{source} 的第 {i} 个数据密钥无效：应为 Fernet 密钥（32 字节的 URL 安全 Base64，"
+                               f"可用 Fernet.generate_key() 生成）") from None
+    return keys
+
+
 def load_data_keys(instance_path: str) -> list[str]:
     """The data keys: from DANGJIAN_DATA_KEY, else instance/data_key (created on first run)."""
-    if os.environ.get("DANGJIAN_DATA_KEY"):
-        return [k.strip() for k in os.environ["DANGJIAN_DATA_KEY"].split(",") if k.strip()]
+    if os.environ.get("DANGJIAN_DATA_KEY", "").strip():
+        keys = [k.strip() for k in os.environ["DANGJIAN_DATA_KEY"].split(",") if k.strip()]
+        return check_keys(keys, "DANGJIAN_DATA_KEY")
     path = os.path.join(instance_path, "data_key")
     if not os.path.exists(path):
         try:
@@ -33,7 +54,7 @@ def load_data_keys(instance_path: str) -> list[str]:
             with os.fdopen(fd, "w") as f:
                 f.write(Fernet.generate_key().decode())
     with open(path) as f:
-        return [f.read().strip()]
+        return check_keys([k.strip() for k in f.read().split(",") if k.strip()], path)
 
 
 def _keys() -> list[str]:
@@ -60,16 +81,22 @@ def decrypt(token: str) -> str:
     try:
         return _fernet().decrypt(token.encode("ascii")).decode("utf-8")
     except InvalidToken as e:
-        raise RuntimeError("个人信息无法解密：数据密钥（DANGJIAN_DATA_KEY / instance/data_key）与加密时不一致") from e
+        raise DataKeyError("个人信息无法解密：数据密钥（DANGJIAN_DATA_KEY / instance/data_key）与加密时不一致") from e
+
+
+def normalize_for_index(value: str) -> str:
+    """What the hash sees: full-width characters made half-width (NFKC), every space removed,
+    upper case (the check character x of a 身份证号 is X)."""
+    return "".join(unicodedata.normalize("NFKC", value).split()).upper()
 
 
 def blind_index(value: str | None) -> str | None:
-    """A keyed hash for exact search. The key is derived from the first data key, so the index
-    does not change when encryption keys rotate behind it (rotate the index with the migration tool)."""
-    if not value:
+    """A keyed hash (HMAC-SHA256) for exact search. Its key is derived from the last (oldest) data
+    key, so putting a new key in front for rotation leaves every stored hash valid."""
+    normalized = normalize_for_index(value or "")
+    if not normalized:
         return None
-    normalized = value.strip().upper()
-    raw = base64.urlsafe_b64decode(_keys()[0].encode())
+    raw = base64.urlsafe_b64decode(_keys()[-1].encode())
     mac_key = hashlib.sha256(b"dangjian-blind-index:" + raw).digest()
     return hmac.new(mac_key, normalized.encode("utf-8"), hashlib.sha256).hexdigest()
 
