@@ -66,7 +66,7 @@ def test_role_on_the_wrong_kind_of_organization_and_other_refusals(app, org, tmp
         ["usr3", "丙", "NOPE", "", "", "", "", ""],                                     # 4: unknown 工号
         ["usr4", "丁", "", "", "校长", "", "", ""],                                      # 5: unknown role
         ["usr5", "戊", "", "", "支部书记", "", "", ""],                                  # 6: no organization
-        ["a b", "己", "", "", "", "", "", ""],                                         # 7: bad username
+        ["_bad!", "己", "", "", "", "", "", ""],                                       # 7: bad username
         ["usr7", "", "", "", "", "", "", ""],                                            # 8: new account, no name
         ["usr8", "庚", "", "bad-mail", "", "", "", ""],                                  # 9: bad email
         ["usr9", "辛", "", "", "支部书记", "会计学院本科生党支部", "2026-05-01", "2026-01-01"],  # 10: ends before
@@ -75,7 +75,7 @@ def test_role_on_the_wrong_kind_of_organization_and_other_refusals(app, org, tmp
     plan = plan_of(sheet(tmp_path, rows))
     e = {r.row: [(x.column, x.message) for x in r.errors] for r in plan.rows}
     assert e[2] == [("角色", "「支部书记/支委」只能设在党支部，不能设在二级单位党组织「会计学院党委」")]
-    assert e[3][0][0] == "角色" and "只能设在党委组织部" in e[3][0][1]
+    assert e[3] and e[3][0][0] == "角色" and "只能设在党委组织部" in e[3][0][1], e
     assert e[4] == [("工号", "系统中没有工号为「NOPE」的党员")]
     assert e[5][0][0] == "角色" and "未知的角色「校长」" in e[5][0][1]
     assert e[6] == [("组织编码/名称", "请填写「支部书记/支委」所在的组织（编码或名称）")]
@@ -100,3 +100,24 @@ def test_existing_account_gets_a_role_and_a_new_term(app, org, tmp_path):
     operations.confirm("accounts", path2, user=org.sysadmin, sha256="s")
     ras = db.session.scalars(select(RoleAssignment).where(RoleAssignment.user_id == org.member.id)).all()
     assert len(ras) == 1 and ras[0].ends_on == date(2026, 12, 31)
+
+
+def test_separation_of_duties_and_usernames_without_regard_to_case(app, org, tmp_path):
+    member = make_member(org.branch_b1, "吴新")
+    db.session.commit()
+    rows = [
+        ["SYSADMIN", "", "", "", "支部书记", org.branch_a1.name, "", ""],          # 2: the sysadmin, another role
+        ["admin2", "", member.staff_no, "", "系统管理员", "", "", ""],       # 3: sysadmin linked to a member
+        ["admin3", "管理员三", "", "", "系统管理员", "", "", ""],                    # 4: fine alone …
+        ["admin3", "", "", "", "校党委", "", "", ""],                                # 5: … but not with a business role
+        ["Member", "", "", "", "支部书记", org.branch_a2.name, "", ""],             # 6: matches "member"
+        ["member", "", "", "", "支部书记", org.branch_a2.name, "", ""],             # 7: the same role twice
+    ]
+    plan = plan_of(sheet(tmp_path, rows))
+    e = {r.row: [(x.column, x.message) for x in r.errors] for r in plan.rows}
+    assert e[2] == [("角色", "按三员分立要求，系统管理员账号不能兼任业务角色，请为该人员另建账号")]
+    assert e[3] == [("角色", "按三员分立要求，系统管理员使用不关联党员信息的专用账号，请另建一个不关联党员的账号")]
+    assert e[4] == [("角色", "按三员分立要求，系统管理员不能兼任业务角色，请为系统管理员另建账号")]
+    assert e[5] == []  # the conflict is reported on the 系统管理员 row
+    assert e[6] == [] and plan.rows[4].outcome is Outcome.UPDATE and plan.rows[4].key == "member"
+    assert e[7] == [("角色", "与第6行重复：同一账号在同一组织的同一角色只写一行")]

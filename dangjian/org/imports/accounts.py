@@ -8,9 +8,10 @@ the import (and printed by the command line), never stored in plain text.
 import re
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from werkzeug.security import generate_password_hash
 
+from ...accounts.operations import USERNAME_PATTERN
 from ...accounts.passwords import generate_temporary_password
 from ...extensions import db
 from ...models import Member, OrgKind, Role, RoleAssignment, User
@@ -32,12 +33,12 @@ ROLE_SPELLINGS = {
 ROLE_SPELLINGS = {"".join(k.split()): v for k, v in ROLE_SPELLINGS.items()}
 ROLE_DEFAULT_ORG = {Role.SCHOOL: OrgKind.SCHOOL, Role.SUPERVISOR: OrgKind.SCHOOL, Role.SYSADMIN: OrgKind.SCHOOL,
                     Role.ORG_DEPT: OrgKind.ORG_DEPT}
-USERNAME = re.compile(r"^[A-Za-z0-9_.@-]{3,50}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 COLUMNS = (
     Column("username", "账号", ("用户名", "登录账号", "登录名", "账户"), required=True, kind="identifier",
-           note="3–50位字母、数字或 _ . @ -，如工号。已有账号按账号匹配；一人多个角色写多行。", width=16),
+           note="2–50位字母、数字或 _ . @ -，以字母或数字开头，如工号。已有账号按账号匹配（不区分大小写）；"
+                "一人多个角色写多行。", width=16),
     Column("display_name", "姓名", ("显示名称", "名字"), required=True, kind="name", width=10,
            note="新账号必填；填写工号时须与该党员姓名一致。"),
     Column("staff_no", "工号", ("学号", "职工号", "工号/学号"), kind="identifier", width=12,
@@ -80,8 +81,8 @@ def _read(sheet, r, row) -> dict:
         except CellError as e:
             row.error(str(e), sheet, key)
             v[key] = None
-    if v["username"] and not USERNAME.match(v["username"]):
-        row.error("账号须为3–50位字母、数字或 _ . @ -", sheet, "username")
+    if v["username"] and not USERNAME_PATTERN.match(v["username"]):
+        row.error("账号为2–50位，由字母、数字及 _ . - @ 组成，以字母或数字开头", sheet, "username")
     if v["email"] and (not EMAIL.match(v["email"]) or len(v["email"]) > 120):
         row.error(f"邮箱「{v['email']}」格式不正确", sheet, "email")
     if v["display_name"] and len(v["display_name"]) > 50:
@@ -95,10 +96,11 @@ def plan(sheets, directory: Directory, today: date) -> list[PlannedRow]:
         for r in sheet.rows:
             row = PlannedRow(sheet=sheet.title, row=r.number)
             parsed.append((sheet, r, row, _read(sheet, r, row)))
-    usernames = {v["username"] for *_, v in parsed if v["username"]}
+    usernames = {v["username"].lower() for *_, v in parsed if v["username"]}
     users = {}
-    if usernames:
-        users = {u.username: u for u in db.session.scalars(select(User).where(User.username.in_(usernames)))}
+    if usernames:  # 账号 are unique without regard to case
+        users = {u.username.lower(): u for u in db.session.scalars(
+            select(User).where(func.lower(User.username).in_(usernames)))}
     staff_nos = {v["staff_no"] for *_, v in parsed if v["staff_no"]}
     members = {m.staff_no: m for m in db.session.scalars(select(Member).where(Member.staff_no.in_(staff_nos)))} \
         if staff_nos else {}
@@ -106,7 +108,8 @@ def plan(sheets, directory: Directory, today: date) -> list[PlannedRow]:
     if members:
         linked = {u.member_id: u.username for u in db.session.scalars(
             select(User).where(User.member_id.in_([m.id for m in members.values()])))}
-    first_row = {}  # username -> (row number, values)
+    first_row = {}  # username (lower case) -> (row number, values)
+    seen_roles = {}  # (username, role, organization id) -> row number
     staff_owner = {}  # 工号 -> username in this file
     rows = []
     for sheet, r, row, v in parsed:
@@ -115,7 +118,9 @@ def plan(sheets, directory: Directory, today: date) -> list[PlannedRow]:
         if not v["username"]:
             row.error("请填写账号", sheet, "username")
             continue
-        user = users.get(v["username"])
+        user = users.get(v["username"].lower())
+        if user is not None:
+            v["username"] = row.key = user.username  # as the system spells it
         member = None
         if v["staff_no"]:
             member = members.get(v["staff_no"])
@@ -131,14 +136,14 @@ def plan(sheets, directory: Directory, today: date) -> list[PlannedRow]:
                 if v["display_name"] and v["display_name"] != member.name:
                     row.error(f"姓名「{v['display_name']}」与工号{v['staff_no']}的党员「{member.name}」不一致",
                               sheet, "display_name")
-        earlier = first_row.get(v["username"])
+        earlier = first_row.get(v["username"].lower())
         if earlier:
             number, ev = earlier
             for key, label in (("display_name", "姓名"), ("staff_no", "工号"), ("email", "邮箱")):
                 if v[key] and ev[key] and v[key] != ev[key]:
                     row.error(f"同一账号在第{number}行的{label}是「{ev[key]}」，与本行不一致", sheet, key)
         else:
-            first_row[v["username"]] = (r.number, v)
+            first_row[v["username"].lower()] = (r.number, v)
         if user is None and not earlier and not (v["display_name"] or member):
             row.error("新账号须填写姓名", sheet, "display_name")
         org = None
@@ -148,6 +153,11 @@ def plan(sheets, directory: Directory, today: date) -> list[PlannedRow]:
             row.error("填写了组织或任期，但没有填写角色", sheet, "role")
         if v["starts_on"] and v["ends_on"] and v["ends_on"] < v["starts_on"]:
             row.error("结束日期不能早于开始日期", sheet, "ends_on")
+        if v["role"] is not None and org is not None:
+            key = (v["username"].lower(), v["role"], org.id)
+            if key in seen_roles:
+                row.error(f"与第{seen_roles[key]}行重复：同一账号在同一组织的同一角色只写一行", sheet, "role")
+            seen_roles.setdefault(key, r.number)
         if row.errors:
             continue
         row.values.update(v, member=member, user=user, org=org, first=not earlier)
@@ -167,7 +177,35 @@ def plan(sheets, directory: Directory, today: date) -> list[PlannedRow]:
                                           f"{member.name}（{member.staff_no}）"))
         if v["role"] is not None:
             _plan_role(row, v, user, org, today)
+    _separation_of_duties(parsed, users, today)
     return rows
+
+
+def _separation_of_duties(parsed, users: dict, today: date) -> None:
+    """三员分立, as accounts.operations.assign_role enforces it: a 系统管理员 account holds no
+    business role and is linked to no member, counting the roles it already has and the file's."""
+    accounts = {}
+    for sheet, _r, row, v in parsed:
+        if v["username"] and not row.errors:
+            accounts.setdefault(v["username"].lower(), []).append((sheet, row, v))
+    for key, entries in accounts.items():
+        user = users.get(key)
+        live = [ra.role for ra in (user.role_assignments if user else [])
+                if ra.revoked_at is None and (ra.ends_on is None or ra.ends_on >= today)]
+        roles = live + [v["role"] for _s, _r, v in entries if v["role"] is not None]
+        if Role.SYSADMIN not in roles:
+            continue
+        linked = (user is not None and user.member_id is not None) or any(row.values.get("member")
+                                                                             for _s, row, _v in entries)
+        business = any(r is not Role.SYSADMIN for r in roles)
+        for sheet, row, v in entries:
+            if v["role"] is Role.SYSADMIN and linked:
+                row.error("按三员分立要求，系统管理员使用不关联党员信息的专用账号，请另建一个不关联党员的账号",
+                          sheet, "role")
+            elif v["role"] is Role.SYSADMIN and business:
+                row.error("按三员分立要求，系统管理员不能兼任业务角色，请为系统管理员另建账号", sheet, "role")
+            elif v["role"] is not None and v["role"] is not Role.SYSADMIN and Role.SYSADMIN in live:
+                row.error("按三员分立要求，系统管理员账号不能兼任业务角色，请为该人员另建账号", sheet, "role")
 
 
 def _role_org(row, sheet, v, directory: Directory):
@@ -194,8 +232,8 @@ def _role_org(row, sheet, v, directory: Directory):
     if problem:
         row.error(problem, sheet, "role")
         return None
-    if org.is_dissolved:
-        row.error(f"组织「{org.name}」已撤销", sheet, "org")
+    if org.dissolved_on is not None and (org.is_dissolved or (v["starts_on"] or date.max) >= org.dissolved_on):
+        row.error(f"「{org.name}」已于{org.dissolved_on.isoformat()}撤销，不能在撤销后任职", sheet, "org")
         return None
     return org
 
