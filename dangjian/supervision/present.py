@@ -50,8 +50,8 @@ def _endpoint_url(endpoint: str, **values) -> str | None:
 
 
 def _member_url(member_id: int, viewer) -> str | None:
-    from ..accounts.permissions import is_org_dept, is_supervisor
-    if not (is_org_dept(viewer) or is_supervisor(viewer)):
+    from ..org.access import can_read_members
+    if viewer is None or not can_read_members(viewer):
         return None
     return _endpoint_url("org.member", member_id=member_id)
 
@@ -146,6 +146,21 @@ KEY_LABELS = {
     "updated": "更新", "unchanged": "不变", "errors": "错误", "display_name": "姓名", "email": "邮箱",
     "staff_no": "工号/学号", "target": "对象", "ip": "IP地址", "via": "方式", "header": "请求头",
     "transferred_on": "转接日期", "effective_from": "起始月份", "dues": "月缴党费", "flags": "困难标记",
+    "code": "组织编码", "parent": "上级组织", "from_parent": "原上级组织", "to_parent": "新上级组织",
+    "type": "类型", "failed_logins": "连续失败次数", "forced": "强制", "member_id": "党员序号",
+    "method": "登录方式", "minutes": "分钟", "new_username": "新账号", "organization_id": "党组织序号",
+    "peer": "来源地址", "role_label": "角色", "signed_in_at": "登录时间", "unlocked": "已解锁",
+    "expected_digest": "文件摘要",
+}
+# Codes that sign-in writes into its rows, in words.
+VALUE_LABELS = {
+    "reason": {"locked": "账号已锁定", "inactive": "账号已停用", "bad_password": "密码错误",
+               "ldap_bad_password": "统一身份认证密码错误", "unknown_user": "账号不存在",
+               "no_local_account": "本系统无此账号", "password_change_bad_current": "修改密码时当前密码错误",
+               "sso_user_changed": "单点登录用户已变更", "administrator_local_only": "系统管理员只能用本系统密码登录",
+               "idle": "长时间未操作", "absolute": "超过最长登录时间", "unstamped": "会话缺少登录时间"},
+    "method": {"password": "本系统密码", "ldap": "统一身份认证（LDAP）", "sso": "单点登录"},
+    "source": {"cli": "命令行", "web": "网页"},
 }
 STEP_LABELS = {"branch": "党支部", "secondary": "二级党组织", "org_dept": "组织部", "school": "校党委"}
 
@@ -168,6 +183,8 @@ def _value_text(key: str, value) -> str:
         return "；".join(f"{KEY_LABELS.get(k, k)}：{_value_text(k, v)}" for k, v in value.items())
     if not isinstance(value, str):
         return str(value)
+    if key in VALUE_LABELS and value in VALUE_LABELS[key]:
+        return VALUE_LABELS[key][value]
     if key in ("from_state", "to_state"):
         return _enum_label(RequestState, value)
     if key == "step":
