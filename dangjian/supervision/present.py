@@ -217,7 +217,8 @@ def detail_items(detail: str | None) -> list[tuple[str, str]]:
         return [("", detail)]
     if not isinstance(data, dict):
         return [("", _value_text("", data))]
-    return [(KEY_LABELS.get(k, k), _value_text(k, v)) for k, v in data.items()]
+    # A request leaving 草稿 has no step yet: nothing to say.
+    return [(KEY_LABELS.get(k, k), _value_text(k, v)) for k, v in data.items() if not (k == "step" and not v)]
 
 
 def detail_text(detail: str | None) -> str:
