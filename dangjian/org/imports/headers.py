@@ -92,10 +92,6 @@ class SheetData:
         return self.headers.get(key, fallback)
 
 
-def score(values, lookup: dict) -> int:
-    return len({lookup[k].key for k in (header_key(v) for v in values) if k in lookup})
-
-
 def _cell_parts(cell):
     value = getattr(cell, "value", None)
     if isinstance(value, str) and not value.strip():
