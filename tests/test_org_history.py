@@ -16,7 +16,6 @@ from dangjian.models import AuditEvent, Member, MemberStatus, MemberTransfer, Re
 from dangjian.request_types.award_nomination.access import nominee_options
 from dangjian.request_types.dues_waiver.model import DuesWaiver, dues_owed
 from dangjian.timeutil import local_today
-from dangjian.workflow import Action, apply_action
 from tests.factories import approve, new_waiver
 from tests.factories_condolence import set_budget, setup_settings
 from tests.org_support import field_errors, token

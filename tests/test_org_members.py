@@ -10,7 +10,7 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from dangjian.extensions import db
-from dangjian.models import AuditEvent, Member, MemberDuesRate, MemberStatus, PersonCategory
+from dangjian.models import AuditEvent, Member, MemberStatus, PersonCategory
 from dangjian.org import idcard
 from dangjian.org.validation import member_errors, normalize_phone, phone_problem
 from tests.factories import make_member
