@@ -60,12 +60,13 @@ def register_web(app) -> None:
         if current_user.is_authenticated:
             from .. import request_types
             from ..inbox import todo_count
-            from ..accounts.permissions import is_org_dept, is_supervisor, is_sysadmin
+            from ..accounts.permissions import is_supervisor, is_sysadmin
+            from ..org import access as org_access
             return {"todo_count": todo_count(current_user),
                     "extra_nav": request_types.nav_entries(current_user),
                     "can_manage": launch.can_manage(current_user),
                     "nav_admin": is_sysadmin(current_user),
-                    "nav_org": is_org_dept(current_user),
+                    "nav_org": org_access.can_read_members(current_user),
                     "nav_audit": is_supervisor(current_user)}
         return {}
 
