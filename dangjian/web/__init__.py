@@ -60,14 +60,15 @@ def register_web(app) -> None:
         if current_user.is_authenticated:
             from .. import request_types
             from ..inbox import todo_count
-            from ..accounts.permissions import is_supervisor, is_sysadmin
+            from ..accounts.permissions import is_sysadmin
+            from ..supervision.audit_views import can_read_audit_log
             from ..org import access as org_access
             return {"todo_count": todo_count(current_user),
                     "extra_nav": request_types.nav_entries(current_user),
                     "can_manage": launch.can_manage(current_user),
                     "nav_admin": is_sysadmin(current_user),
                     "nav_org": org_access.can_read_members(current_user),
-                    "nav_audit": is_supervisor(current_user)}
+                    "nav_audit": can_read_audit_log(current_user)}
         return {}
 
     @app.errorhandler(404)
