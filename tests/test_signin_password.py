@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from dangjian.extensions import db
 from dangjian.models import Organization, OrgKind, Role, User
+from dangjian.models.people import check_role_organization
 from tests.signin_support import detail, events, post_login  # noqa: F401
 
 NEW = "Dangjian#2026x"
@@ -46,11 +47,15 @@ def test_create_admin_on_an_empty_database_then_the_first_sign_in_forces_a_chang
     password = one_time_password(result.output)
     db.session.expire_all()
     admin = db.session.scalar(select(User).where(User.username == "admin"))
-    [school] = db.session.scalars(select(Organization)).all()
+    school, dept = db.session.scalars(select(Organization).order_by(Organization.id)).all()
     assert school.kind is OrgKind.SCHOOL and school.name == "中共某某大学委员会" and school.parent is None
+    # The 党委组织部 node too: the 组织部 role can be held nowhere else, and no page creates it.
+    assert dept.kind is OrgKind.ORG_DEPT and dept.name == "党委组织部" and dept.parent == school
+    assert dept.path == f"{school.path}{dept.id}/"
+    assert "已在「中共某某大学委员会」下建立「党委组织部」" in result.output
     assert admin.must_change_password and admin.holds(Role.SYSADMIN, school.id)
     assert admin.check_password(password) and password not in "".join(e.detail for e in events())
-    assert [e.action for e in events()] == ["org.created", "account.admin_created"]
+    assert [e.action for e in events()] == ["org.created", "org.created", "account.admin_created"]
 
     resp = post_login(anon, "admin", password)
     assert resp.status_code == 302
@@ -71,6 +76,42 @@ def test_create_admin_uses_the_existing_school_node(app, org):
     admin = db.session.scalar(select(User).where(User.username == "admin2"))
     assert admin.holds(Role.SYSADMIN, org.school.id)
     assert len(db.session.scalars(select(Organization).where(Organization.kind == OrgKind.SCHOOL)).all()) == 1
+
+
+def test_create_admin_reuses_the_existing_org_dept_node(app, org):
+    result = create_admin(app, "admin2", "--org-dept-name", "党委组织部")
+    assert result.exit_code == 0, result.output
+    assert "建立" not in result.output
+    assert db.session.scalars(select(Organization).where(Organization.kind == OrgKind.ORG_DEPT)).all() == [org.org_dept]
+
+
+def test_an_org_dept_name_that_does_not_match_the_tree_is_refused(app, org):
+    result = create_admin(app, "admin2", "--org-dept-name", "组织部")
+    assert result.exit_code == 1 and "「党委组织部」" in result.output and "未做任何修改" in result.output
+    assert db.session.scalar(select(User).where(User.username == "admin2")) is None
+
+
+def test_a_school_without_an_org_dept_gets_one_named_by_the_option(app):
+    assert create_admin(app, "admin", "--school-name", "中共某某大学委员会",
+                        "--org-dept-name", "中共某某大学委员会组织部").exit_code == 0
+    assert create_admin(app, "admin2").exit_code == 0  # the second administrator: no second node
+    depts = db.session.scalars(select(Organization).where(Organization.kind == OrgKind.ORG_DEPT)).all()
+    assert [d.name for d in depts] == ["中共某某大学委员会组织部"]
+
+
+def test_an_existing_school_without_an_org_dept_node_gets_one(app):
+    school = Organization(name="中共某某大学委员会", kind=OrgKind.SCHOOL, path="")
+    db.session.add(school)
+    db.session.flush()
+    school.set_parent(None)
+    db.session.commit()
+    result = create_admin(app, "admin")
+    assert result.exit_code == 0, result.output
+    db.session.expire_all()
+    [dept] = db.session.scalars(select(Organization).where(Organization.kind == OrgKind.ORG_DEPT)).all()
+    assert dept.parent_id == school.id and dept.name == "党委组织部"
+    assert check_role_organization(Role.ORG_DEPT, dept) is None  # the 组织部 role can now be given
+    assert "已在「中共某某大学委员会」下建立「党委组织部」" in result.output
 
 
 def test_a_school_name_that_does_not_match_the_tree_is_refused(app, org):
