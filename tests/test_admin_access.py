@@ -14,11 +14,12 @@ OTHER_USERS = ["member", "member2", "secretary", "committee", "secretary_a2", "s
 
 GET_URLS = [
     "/admin/", "/admin/accounts", "/admin/accounts?q=member&status=active", "/admin/accounts/new",
-    "/admin/accounts/{target}", "/admin/members/search?member_q=王", "/admin/accounts/search?account_q=sec",
+    "/admin/accounts/{target}", "/admin/accounts/{target}/edit", "/admin/members/search?member_q=王", "/admin/accounts/search?account_q=sec",
     "/admin/orgs", "/admin/orgs/{branch}", "/admin/roles/history?org={branch}&role=branch_secretary&on=2026-01-01",
 ]
 POST_URLS = [
     ("/admin/accounts/new", {"username": "intruder", "display_name": "闯入者"}),
+    ("/admin/accounts/{target}/edit", {"display_name": "改名者", "email": "x@example.edu.cn", "member_id": ""}),
     ("/admin/accounts/{target}/disable", {}),
     ("/admin/accounts/{target}/enable", {}),
     ("/admin/accounts/{target}/unlock", {}),
@@ -43,6 +44,7 @@ def _state(org):
     db.session.expire_all()
     target = db.session.get(User, org.member2.id)
     return (target.active, target.password_hash, target.session_version, len(target.role_assignments),
+            target.display_name, target.email, target.member_id,
             db.session.scalar(select(func.count(User.id))), db.session.scalar(select(func.count(RoleAssignment.id))),
             db.session.get(RoleAssignment, org.secretary.role_assignments[0].id).revoked_at)
 

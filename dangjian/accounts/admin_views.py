@@ -17,7 +17,7 @@ from ..htmx import is_htmx
 from ..models import Member, Organization, Role, RoleAssignment, User
 from ..timeutil import local_today
 from . import operations, roles, sessions
-from .forms import AccountForm, HistoryForm, RoleForm
+from .forms import AccountEditForm, AccountForm, HistoryForm, RoleForm
 from .operations import AdminError
 from .permissions import is_sysadmin, only_sysadmin
 
@@ -101,8 +101,10 @@ def accounts():
     text = request.args.get("q", "").strip()[:50]
     status = request.args.get("status", "")
     role = request.args.get("role", "")
-    page = db.paginate(_account_query(text, status, role), page=request.args.get("page", 1, type=int),
-                       per_page=current_app.config["PER_PAGE"], error_out=False)
+    query, per_page = _account_query(text, status, role), current_app.config["PER_PAGE"]
+    page = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=per_page, error_out=False)
+    if page.pages and page.page > page.pages:  # an old link past the end: show the last page
+        page = db.paginate(query, page=page.pages, per_page=per_page, error_out=False)
     filtered = bool(text or status in STATUSES or role)
     args = {"q": text or None, "status": status or None, "role": role or None}
     template = "admin/_account_rows.html" if is_htmx(request) else "admin/accounts.html"
@@ -129,8 +131,11 @@ def account_new():
 
 @bp.route("/members/search")
 def member_search():
-    """The member picker: members by 工号 or 姓名 (name, 工号 and branch only: no personal data)."""
+    """The member picker: members by 工号 or 姓名 (name, 工号 and branch only: no personal data).
+    `keep` (the account page's current link) stays offered and checked whatever the search finds."""
     text = request.args.get("member_q", "").strip()[:50]
+    keep = request.args.get("keep", type=int)
+    picked = db.session.get(Member, keep) if keep else None
     found = []
     if text:
         found = db.session.scalars(
@@ -139,7 +144,7 @@ def member_search():
             .options(selectinload(Member.user), selectinload(Member.branch))
             .order_by(Member.staff_no).limit(PICKER_LIMIT + 1)).all()
     return render_template("admin/_member_results.html", members=found[:PICKER_LIMIT], text=text,
-                           more=len(found) > PICKER_LIMIT)
+                           more=len(found) > PICKER_LIMIT, picked=picked)
 
 
 @bp.route("/accounts/search")
@@ -163,6 +168,34 @@ def _account_page(user: User, role_form: RoleForm | None = None, status: int = 2
 @bp.route("/accounts/<int:user_id>")
 def account(user_id: int):
     return _account_page(_user_or_404(user_id))
+
+
+@bp.route("/accounts/<int:user_id>/edit", methods=["GET", "POST"])
+def account_edit(user_id: int):
+    """修改账号信息: 姓名, 电子邮箱 and the linked member record; the username stays."""
+    user = _user_or_404(user_id)
+    form = AccountEditForm()
+    if request.method == "GET":
+        form.display_name.data, form.email.data, form.member_id.data = user.display_name, user.email, user.member_id
+    elif "member_id" not in request.form:  # no picker on the page (a 系统管理员 account): link unchanged
+        form.member_id.data = user.member_id
+    if form.validate_on_submit():
+        try:
+            changed = operations.update_account(_me(), user, display_name=form.display_name.data,
+                                                email=form.email.data, member_id=form.member_id.data)
+        except AdminError as exc:
+            db.session.rollback()
+            _apply_error(form, exc)
+        else:
+            if changed:
+                flash(f"已保存账号「{user.username}」的修改：{'、'.join(changed)}", "success")
+            else:
+                flash("没有修改任何内容", "info")
+            return redirect(url_for(".account", user_id=user.id))
+    picked = db.session.get(Member, form.member_id.data) if form.member_id.data else None
+    return render_template("admin/account_edit.html", user=user, form=form, picked=picked,
+                           # 三员分立: no member to pick for a 系统管理员 (one linked by older data may be unlinked)
+                           no_member=operations.is_sysadmin_account(user) and user.member_id is None)
 
 
 def _account_action(user_id: int, action, done: str):

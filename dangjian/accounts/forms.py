@@ -17,6 +17,14 @@ class AccountForm(ChineseForm):
     member_id = IntegerField("关联党员", validators=[Optional()])
 
 
+class AccountEditForm(ChineseForm):
+    """修改账号信息: the username stays as created; the member picked as on the new-account page."""
+
+    display_name = StringField("姓名", validators=[Length(max=50, message="姓名不能超过50字")])
+    email = StringField("电子邮箱", validators=[Optional(), Length(max=120, message="电子邮箱不能超过120位")])
+    member_id = IntegerField("关联党员", validators=[Optional()])
+
+
 class RoleForm(ChineseForm):
     """任命 a role at an organization for a term. On an organization's page the account is picked
     (user_id, from the search results); on an account's page the organization is."""

@@ -9,16 +9,20 @@ no audit detail ever holds a password.
 
 三员分立: the 系统管理员 role is held alone, on an account of its own. An account holding it gets
 no business role; an account with a business role, or linked to a member record, does not become
-系统管理员 (see _sysadmin_alone). So "holds 系统管理员" and "is only a 系统管理员" mean the same,
-its scope holds no request at all (no member of its own, no reader role), and the business content
-it may not see (request contents, 公示 事迹, objections, documents) is refused to the role as such.
+系统管理员 (see _sysadmin_alone), nor is a 系统管理员 account linked to a member later
+(update_account). So "holds 系统管理员" and "is only a 系统管理员" mean the same, its scope holds
+no request at all (no member of its own, no reader role), and the business content it may not see
+(request contents, 公示 事迹, objections, documents) is refused to the role as such.
+
+Checks that read other rows before writing (overlapping terms, 三员分立, a member's one account)
+run under the account's lock (_lock_account), so they hold when two administrators act at once.
 """
 from __future__ import annotations
 
 import re
 from datetime import date, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .. import audit
@@ -95,6 +99,76 @@ def create_account(actor: User, *, username: str, display_name: str = "", email:
     return user, password
 
 
+# The fields an administrator may change after creation, with their labels (the audit's 修改字段).
+ACCOUNT_FIELDS = {"display_name": "姓名", "email": "电子邮箱", "member": "关联党员"}
+
+
+def _member_text(member: Member | None) -> str | None:
+    return f"{member.name}（{member.staff_no}）" if member is not None else None
+
+
+def update_account(actor: User, user: User, *, display_name: str = "", email: str = "",
+                   member_id: int | None = None) -> list[str]:
+    """修改账号信息: 姓名, 电子邮箱, and the member record it belongs to (link, change or unlink;
+    `member_id` None unlinks). The username never changes: it is what the person signs in with and
+    what the audit trail names. Returns the labels of the fields changed; nothing changed means
+    nothing written and nothing audited.
+
+    A member has at most one account, and a 系统管理员 account is never linked to a member (三员分立,
+    see _sysadmin_alone); both are checked under the account's lock, so a role assigned at the
+    same moment cannot slip past."""
+    display_name = (display_name or "").strip()
+    email = (email or "").strip()
+    if email and not EMAIL_PATTERN.match(email):
+        raise AdminError("电子邮箱格式不正确", "email")
+    if len(email) > 120:
+        raise AdminError("电子邮箱不能超过120位", "email")
+    member = None
+    if member_id:
+        member = db.session.get(Member, member_id)
+        if member is None:
+            raise AdminError("所选党员不存在，请重新查找", "member_id")
+    if not display_name:
+        if member is None:
+            raise AdminError("请填写姓名（或关联一名党员）", "display_name")
+        display_name = member.name
+    if len(display_name) > 50:
+        raise AdminError("姓名不能超过50字", "display_name")
+
+    _lock_account(user)
+    previous = user.member
+    if member is not None and member.id != user.member_id:
+        holder = db.session.scalar(select(User).where(User.member_id == member.id, User.id != user.id))
+        if holder is not None:
+            raise AdminError(f"党员{member.name}（{member.staff_no}）已有账号「{holder.username}」，"
+                             "一名党员只能有一个账号", "member_id")
+        if is_sysadmin_account(user):
+            raise AdminError("按三员分立要求，系统管理员账号不能关联党员信息（关联党员的账号能看到本人的申请）。"
+                             "请为该党员另建账号", "member_id")
+    before = {"display_name": user.display_name, "email": user.email or "", "member": _member_text(previous)}
+    after = {"display_name": display_name, "email": email, "member": _member_text(member)}
+    changed = [key for key in ("display_name", "email") if before[key] != after[key]]
+    if (previous.id if previous else None) != (member.id if member else None):
+        changed.append("member")
+    if not changed:
+        db.session.rollback()  # only the lock was taken
+        return []
+    user.display_name = display_name
+    user.email = email
+    user.member = member
+    try:
+        db.session.flush()
+    except IntegrityError:  # the member linked to another account at the same moment
+        db.session.rollback()
+        raise AdminError("该党员刚刚已关联到其他账号，请刷新后重试", "member_id")
+    audit.record("admin.account_updated", user, user=actor, username=user.username,
+                 changed=[ACCOUNT_FIELDS[k] for k in changed],
+                 before={k: before[k] for k in changed}, after={k: after[k] for k in changed},
+                 member_id=member.id if member else None)
+    db.session.commit()
+    return [ACCOUNT_FIELDS[k] for k in changed]
+
+
 def set_active(actor: User, user: User, active: bool) -> None:
     """停用 / 启用. Disabling ends every session of the account at once."""
     if not active and user.id == actor.id:
@@ -139,11 +213,43 @@ def unlock(actor: User, user: User) -> None:
 
 # --- roles ----------------------------------------------------------------------------------------
 
+def _lock_account(user: User) -> None:
+    """Take the account's lock, then read it and its assignments again from the database.
+
+    Every check-then-write on one account (the overlap of terms, 三员分立, the member link) runs
+    after this, so two administrators acting on the same account at the same moment take turns
+    and the second checks what the first wrote; without a constraint the schema cannot express.
+    PostgreSQL: SELECT … FOR UPDATE on the account's row; under READ COMMITTED the statements
+    after the wait see the first transaction's rows. SQLite ignores FOR UPDATE but allows one
+    writer at a time: a write to the row (a no-op) opens the write transaction first, waiting out
+    the busy timeout while another holds it, so the reads that follow are never stale."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        db.session.execute(update(User).where(User.id == user.id).values(session_version=User.session_version),
+                           execution_options={"synchronize_session": False})
+    else:
+        db.session.execute(select(User.id).where(User.id == user.id).with_for_update())
+    # What this session loaded before the lock may be stale: the account's columns, which
+    # assignments it has, and each assignment's term.
+    db.session.refresh(user)
+    db.session.scalars(select(RoleAssignment).where(RoleAssignment.user_id == user.id)
+                       .execution_options(populate_existing=True)).all()
+    db.session.expire(user, ["role_assignments"])
+
+
+def _live_assignments(user: User, from_day: date) -> list[RoleAssignment]:
+    """The account's assignments not revoked and not ended before `from_day` (future ones too)."""
+    return [ra for ra in user.role_assignments
+            if ra.revoked_at is None and (ra.ends_on is None or ra.ends_on >= from_day)]
+
+
+def is_sysadmin_account(user: User) -> bool:
+    """The account holds 系统管理员 now or from a later date (三员分立: no member link for it)."""
+    return any(ra.role is Role.SYSADMIN for ra in _live_assignments(user, local_today()))
+
+
 def _sysadmin_alone(user: User, role: Role, starts_on: date) -> str | None:
     """三员分立: 系统管理员 is never held together with a business role (now or later)."""
-    today = local_today()
-    live = [ra for ra in user.role_assignments
-            if ra.revoked_at is None and (ra.ends_on is None or ra.ends_on >= max(today, starts_on))]
+    live = _live_assignments(user, max(local_today(), starts_on))
     if role is Role.SYSADMIN:
         if user.member_id is not None:
             return ("按三员分立要求，系统管理员使用不关联党员信息的专用账号（关联党员的账号能看到本人的申请）。"
@@ -181,6 +287,7 @@ def assign_role(actor: User, user: User, *, role, organization_id: int | None, s
     note = (note or "").strip()
     if len(note) > 200:
         raise AdminError("备注不能超过200字", "note")
+    _lock_account(user)  # the checks below see every assignment committed before ours
     reason = _sysadmin_alone(user, role, starts_on)
     if reason:
         raise AdminError(reason, "role")
