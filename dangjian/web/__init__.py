@@ -56,6 +56,14 @@ def register_web(app) -> None:
     signin.init_app(app)  # sessions' guard, login rate limit, proxy addresses, 429 page
 
     @app.context_processor
+    def inject_masthead():
+        from .masthead import issuer_names
+
+        def footer_issuer() -> str:  # called by base.html only: partials cost nothing
+            return " · ".join(n for n in issuer_names(app) if n)
+        return {"footer_issuer": footer_issuer}
+
+    @app.context_processor
     def inject_badge():
         if current_user.is_authenticated:
             from .. import request_types
