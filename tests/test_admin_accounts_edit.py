@@ -15,7 +15,7 @@ from dangjian.accounts import operations, sessions
 from dangjian.accounts.operations import AdminError
 from dangjian.extensions import db
 from dangjian.models import AuditEvent, User
-from dangjian.timeutil import to_local
+from dangjian.timeutil import local_today, to_local
 from tests.conftest import Auth
 from tests.factories import make_member, make_user, new_waiver
 
@@ -186,7 +186,6 @@ def test_a_sysadmin_term_that_starts_later_also_forbids_the_link(app, org):
     other_admin = make_user("admin3")
     free = make_member(org.branch_a1, "冯远")
     db.session.commit()
-    from dangjian.timeutil import local_today
     operations.assign_role(org.sysadmin, other_admin, role="sysadmin", organization_id=org.school.id,
                            starts_on=local_today() + timedelta(days=30))
     with pytest.raises(AdminError) as exc:
@@ -311,3 +310,71 @@ def test_the_live_search_answers_rows_that_keep_the_filters(app, org, admin, cli
     page = client.get("/admin/accounts").get_data(as_text=True)
     (form,) = re.findall(r'<form[^>]*role="search"[^>]*>', page)
     assert 'hx-push-url="true"' in form and "change from:select" in form
+
+
+# --- in Chromium ----------------------------------------------------------------------------------
+
+def test_edit_an_account_and_page_a_filtered_list_in_a_browser(app, org, many, tmp_path):
+    """CSRF on, htmx as users get it: 修改信息 with the live member search (the current link stays
+    offered), and a filtered list paged with 下一页 keeping its search. Screenshots go to
+    ADMIN_SCREENSHOTS when set, else the test's tmp dir."""
+    import os
+
+    from playwright.sync_api import expect
+
+    from tests.browser_support import chromium, live_server
+
+    free = make_member(org.branch_b1, "欧阳珏")
+    db.session.commit()
+    target_id, free_id, free_no, current_no = org.member2.id, free.id, free.staff_no, org.member2.member.staff_no
+    shots = os.environ.get("ADMIN_SCREENSHOTS") or str(tmp_path / "shots")
+    os.makedirs(shots, exist_ok=True)
+    errors = []
+    with live_server(app) as base, chromium(tmp_path / "profile", viewport={"width": 1280, "height": 900}) as context:
+        page = context.pages[0] if context.pages else context.new_page()
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto(base + "/login")
+        page.get_by_label("账号").fill("sysadmin")
+        page.get_by_label("密码").fill("pw")
+        page.get_by_role("button", name="登录").click()
+        page.wait_for_url(re.compile(r"/admin/accounts$"))
+
+        page.goto(f"{base}/admin/accounts/{target_id}")
+        expect(page.locator("#lock-state")).to_have_text("未锁定")
+        page.screenshot(path=f"{shots}/account-state-desktop.png", full_page=True)
+        page.get_by_role("link", name="修改信息").click()
+        expect(page.locator("#username")).to_have_attribute("readonly", "")
+        page.get_by_label("姓名", exact=True).fill("张堃（经济）")
+        page.get_by_label("电子邮箱").fill("zhangkun@example.edu.cn")
+        # A search that finds someone else keeps the current link offered and checked.
+        page.get_by_placeholder("输入工号或姓名查找其他党员").fill(free_no)
+        expect(page.get_by_label(re.compile("欧阳珏"))).to_be_visible()
+        expect(page.get_by_label(re.compile(current_no))).to_be_checked()
+        page.get_by_label(re.compile("欧阳珏")).check()
+        page.screenshot(path=f"{shots}/account-edit-desktop.png", full_page=True)
+        page.get_by_role("button", name="保存").click()
+        expect(page.locator(".dj-flash")).to_contain_text("已保存账号「member2」的修改：姓名、电子邮箱、关联党员")
+        expect(page.locator("main")).to_contain_text(f"欧阳珏（{free_no}")
+        user = _reload(org.member2)
+        assert (user.display_name, user.email, user.member_id) == ("张堃（经济）", "zhangkun@example.edu.cn", free_id)
+
+        # The list: filter, search, then 下一页 keeps both.
+        page.goto(base + "/admin/accounts")
+        page.get_by_label("角色", exact=True).select_option(value="none")
+        page.get_by_label("状态", exact=True).select_option(value="active")
+        page.get_by_label("搜索").fill("zz_")
+        expect(page.locator(".dj-list-meta")).to_have_text("共 25 个账号（已筛选）")
+        page.get_by_role("link", name="下一页").click()
+        expect(page.locator("#account-table tbody tr")).to_have_count(5)
+        expect(page.get_by_label("角色", exact=True)).to_have_value("none")
+        expect(page.get_by_label("状态", exact=True)).to_have_value("active")
+        expect(page.get_by_label("搜索")).to_have_value("zz_")
+        page.screenshot(path=f"{shots}/accounts-page2-desktop.png", full_page=True)
+
+        page.set_viewport_size({"width": 390, "height": 844})
+        for name, url in (("account-state", f"/admin/accounts/{target_id}"),
+                          ("account-edit", f"/admin/accounts/{target_id}/edit")):
+            page.goto(base + url)
+            page.screenshot(path=f"{shots}/{name}-phone.png", full_page=True)
+    assert errors == [], errors
