@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from .extensions import db
 from .org import idcard
 from .models import (BranchType, Member, MemberCategory, Organization, OrgKind, PersonCategory, Role,
-                     RoleAssignment, User)
+                     RoleAssignment, UnitType, User)
 
 DEMO_PASSWORD = "dangjian2026"
 
@@ -111,10 +111,14 @@ def load_demo() -> bool:
     secondaries = {}
     for i, (sec_name, branch_list) in enumerate(STRUCTURE, start=2):
         sec = _org(sec_name, OrgKind.SECONDARY, school, order=i)
+        sec.unit_type = UnitType.ORGANS if sec_name == "机关党委" else UnitType.COMMITTEE
+        sec.code = f"D{i - 1:02d}"
         secondaries[sec_name] = sec
         for j, (bname, btype) in enumerate(branch_list):
             branches[bname] = _org(bname, OrgKind.BRANCH, sec, btype, order=j)
+            branches[bname].code = f"{sec.code}{j + 1:02d}"  # 组织编码: what a roster import matches
     direct = _org("图书馆直属党支部", OrgKind.BRANCH, school, BranchType.STAFF, order=9)
+    direct.code = "Z01"
     branches[direct.name] = direct
 
     category_of = {BranchType.STAFF: PersonCategory.STAFF, BranchType.STUDENT: PersonCategory.STUDENT,
