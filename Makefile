@@ -68,8 +68,9 @@ $(VENV)/.requirements-dev.stamp: requirements.txt requirements-dev.txt | sysdeps
 	touch $@ $(VENV)/.requirements.stamp
 
 # htmx and Bootstrap come from npm and are served from our own static folder
-# (the intranet has no internet). $(VENDOR) is git-ignored.
-vendor: $(VENDOR)/htmx.min.js $(VENDOR)/bootstrap.min.css  ## Copy htmx and Bootstrap from node_modules into dangjian/static/vendor
+# (the intranet has no internet). $(VENDOR) is git-ignored. axe-core is for the accessibility
+# browser test only: the test injects it from the same folder, never from a CDN.
+vendor: $(VENDOR)/htmx.min.js $(VENDOR)/bootstrap.min.css $(VENDOR)/axe.min.js  ## Copy htmx, Bootstrap and axe-core from node_modules into dangjian/static/vendor
 
 node_modules/.stamp: package.json $(wildcard package-lock.json) | sysdeps
 	if [ -f package-lock.json ]; then npm ci --no-audit --no-fund --ignore-scripts; \
@@ -79,6 +80,10 @@ node_modules/.stamp: package.json $(wildcard package-lock.json) | sysdeps
 $(VENDOR)/htmx.min.js: node_modules/.stamp
 	mkdir -p $(@D)
 	cp node_modules/htmx.org/dist/htmx.min.js $@
+
+$(VENDOR)/axe.min.js: node_modules/.stamp
+	mkdir -p $(@D)
+	cp node_modules/axe-core/axe.min.js $@
 
 $(VENDOR)/bootstrap.min.css: node_modules/.stamp
 	mkdir -p $(@D)
