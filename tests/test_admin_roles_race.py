@@ -225,3 +225,33 @@ def test_released_together_one_term_wins(app, org, round_):
     assert sum(isinstance(r, AdminError) and "任期不能重叠" in r.message for r in results) == 1, results
     db.session.expire_all()
     assert _count(RoleAssignment, RoleAssignment.user_id == target.id) == 1
+
+
+def test_an_accounts_import_and_an_administrator_on_one_account_at_once(app, org, tmp_path):
+    """三员分立 between the two ways roles are given: A makes the account 系统管理员 on its page, B
+    confirms an accounts import giving it 支部书记. The import takes the account's lock and plans
+    again under it, so it sees A's role and writes nothing."""
+    from dangjian.org.imports import operations as imports
+    from dangjian.org.imports.operations import ImportRefused
+    from tests.import_support import ACCOUNT_HEADER, write_xlsx
+
+    target = make_user("plain")
+    db.session.commit()
+    load, school_id = _in_thread(target.id), org.school.id
+    path = str(write_xlsx(tmp_path / "accounts.xlsx", {"账号": [
+        ACCOUNT_HEADER, ["plain", "", "", "", "支部书记", org.branch_a1.name, "", ""]]}))
+
+    def make_sysadmin():
+        actor, user = load()
+        return operations.assign_role(actor, user, role="sysadmin", organization_id=school_id).id
+
+    def import_secretary():
+        actor = db.session.scalar(select(User).where(User.username == "sysadmin"))
+        return imports.confirm("accounts", path, user=actor, sha256="s")
+
+    first, second = one_after_the_other(app, make_sysadmin, import_secretary)
+    assert isinstance(first, int), repr(first)
+    assert isinstance(second, ImportRefused), repr(second)
+    roles = db.session.scalars(select(RoleAssignment.role).where(RoleAssignment.user_id == target.id)).all()
+    assert roles == [Role.SYSADMIN]
+    assert _count(AuditEvent, AuditEvent.action == "import.accounts") == 0

@@ -15,7 +15,7 @@ no request at all (no member of its own, no reader role), and the business conte
 (request contents, 公示 事迹, objections, documents) is refused to the role as such.
 
 Checks that read other rows before writing (overlapping terms, 三员分立, a member's one account)
-run under the account's lock (_lock_account), so they hold when two administrators act at once.
+run under the account's lock (lock_account), so they hold when two administrators act at once.
 """
 from __future__ import annotations
 
@@ -135,7 +135,7 @@ def update_account(actor: User, user: User, *, display_name: str = "", email: st
     if len(display_name) > 50:
         raise AdminError("姓名不能超过50字", "display_name")
 
-    _lock_account(user)
+    lock_account(user)
     previous = user.member
     if member is not None and member.id != user.member_id:
         holder = db.session.scalar(select(User).where(User.member_id == member.id, User.id != user.id))
@@ -213,7 +213,7 @@ def unlock(actor: User, user: User) -> None:
 
 # --- roles ----------------------------------------------------------------------------------------
 
-def _lock_account(user: User) -> None:
+def lock_account(user: User) -> None:
     """Take the account's lock, then read it and its assignments again from the database.
 
     Every check-then-write on one account (the overlap of terms, 三员分立, the member link) runs
@@ -287,7 +287,7 @@ def assign_role(actor: User, user: User, *, role, organization_id: int | None, s
     note = (note or "").strip()
     if len(note) > 200:
         raise AdminError("备注不能超过200字", "note")
-    _lock_account(user)  # the checks below see every assignment committed before ours
+    lock_account(user)  # the checks below see every assignment committed before ours
     reason = _sysadmin_alone(user, role, starts_on)
     if reason:
         raise AdminError(reason, "role")

@@ -14,6 +14,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 from sqlalchemy.exc import IntegrityError
 
 from ... import audit
+from ...accounts.operations import lock_account
 from ...extensions import db
 from ...models.people import RoleOnWrongOrganization
 from ...timeutil import local_today
@@ -177,6 +178,15 @@ def confirm(kind: str, path: str, *, user, sha256: str, filename: str = "", sour
     that differs from the previewed one (`expected_digest`): the database changed meanwhile."""
     today = today or local_today()
     prepared = prepare(kind, path, today)
+    existing_accounts = sorted({row.values["user"].id: row.values["user"] for row in prepared.account_rows
+                                if row.values.get("user") is not None}.items())
+    if existing_accounts:
+        # 三员分立 and the overlap of terms are checked per account under the account's lock, as the
+        # admin pages do (accounts.operations.lock_account): take the locks in id order, then plan
+        # again, so the checks see whatever another administrator committed meanwhile.
+        for _, account in existing_accounts:
+            lock_account(account)
+        prepared = prepare(kind, path, today)
     plan = prepared.plan
     if not plan.ok:
         db.session.rollback()
