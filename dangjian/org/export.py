@@ -8,11 +8,11 @@ import io
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
 
 from ..extensions import db
 from ..models import OrgKind
 from ..timeutil import local_today
+from ..xlsx import streamed_sheet
 
 HEADERS = ("姓名", "性别", "工号/学号", "身份证号", "所在党支部", "所属二级党组织", "人员类别", "党员类别",
            "入党日期", "转正日期", "出生日期", "联系电话", "民族", "学历", "工作岗位", "月缴党费（元）",
@@ -38,20 +38,7 @@ def member_row(m, today) -> list:
 def members_xlsx(query, title: str) -> bytes:
     """The workbook for select(Member) `query` (member_query of the list's filter)."""
     wb = Workbook(write_only=True)
-    ws = wb.create_sheet("党员名册")
-    for i, width in enumerate(WIDTHS):
-        ws.column_dimensions[chr(ord("A") + i)].width = width
-    ws.freeze_panes = "A3"
-    title_cell = WriteOnlyCell(ws, value=title)
-    title_cell.font = Font(bold=True, size=13)
-    ws.append([title_cell])
-    bold = Font(bold=True)
-    header = []
-    for h in HEADERS:
-        cell = WriteOnlyCell(ws, value=h)
-        cell.font = bold
-        header.append(cell)
-    ws.append(header)
+    ws = streamed_sheet(wb, "党员名册", HEADERS, WIDTHS, title=title)
     today = local_today()
     date_cols = {8, 9, 10, 17}
     for m in db.session.scalars(query.execution_options(yield_per=500)):

@@ -5,9 +5,10 @@ from datetime import datetime
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Font
+from openpyxl.styles import Alignment
 
 from ..timeutil import to_local
+from ..xlsx import streamed_sheet
 from . import actions
 from .present import detail_text, object_refs, person_text
 from .queries import OBJECT_KINDS, AuditFilters, export_rows
@@ -35,17 +36,7 @@ def _describe(f: AuditFilters) -> list[tuple[str, str]]:
 def write_xlsx(f: AuditFilters, viewer, exported_at: datetime):
     """The workbook in a temporary file (positioned at 0) and the number of rows written."""
     wb = Workbook(write_only=True)
-    ws = wb.create_sheet("审计日志")
-    for i, width in enumerate(WIDTHS):
-        ws.column_dimensions[chr(ord("A") + i)].width = width
-    ws.freeze_panes = "A2"
-    bold = Font(bold=True)
-    header = []
-    for title in HEADERS:
-        cell = WriteOnlyCell(ws, value=title)
-        cell.font = bold
-        header.append(cell)
-    ws.append(header)
+    ws = streamed_sheet(wb, "审计日志", HEADERS, WIDTHS)
     wrap = Alignment(wrap_text=True, vertical="top")
     count = 0
     truncated = False
