@@ -3,6 +3,7 @@ of a member record are in validation.py, the rules of each change in operations.
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 from wtforms import BooleanField, HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length
@@ -41,7 +42,7 @@ def parse_month(field) -> date | None:
         return None
 
 
-def parse_money(field, required: bool = True) -> "Decimal | None":  # noqa: F821
+def parse_money(field, required: bool = True) -> Decimal | None:
     text = (field.data or "").strip()
     if not text and not required:
         return None
