@@ -136,6 +136,38 @@
     });
   });
 
+  // --- loading feedback: every htmx request (boosted navigation included) shows the thin bar at
+  // the top (#dj-progress in base.html) and marks the region it will replace aria-busy. The bar
+  // follows the XHR itself (loadend), so a request whose element left the page cannot leave it on.
+  var inflight = 0;
+
+  function showProgress() {
+    var bar = document.getElementById("dj-progress");
+    if (bar) bar.classList.toggle("htmx-request", inflight > 0);
+  }
+
+  document.addEventListener("htmx:beforeRequest", function (e) {
+    var d = e.detail || {};
+    var target = d.target;
+    if (target && target.setAttribute) target.setAttribute("aria-busy", "true");
+    if (!d.xhr) return;
+    inflight += 1;
+    showProgress();
+    d.xhr.addEventListener("loadend", function () {
+      inflight = Math.max(0, inflight - 1);
+      showProgress();
+      if (target && target.removeAttribute) target.removeAttribute("aria-busy");
+    });
+  });
+
+  document.addEventListener("htmx:afterRequest", function (e) {
+    var target = e.detail && e.detail.target;
+    if (target && target.removeAttribute) target.removeAttribute("aria-busy");
+  });
+
+  // A swapped-in page brings a fresh bar: show it again if requests are still under way.
+  document.addEventListener("htmx:afterSettle", showProgress);
+
   function focusFirstError() {
     var bad = document.querySelector(".dj-form .is-invalid");
     if (bad && typeof bad.focus === "function") {

@@ -7,7 +7,7 @@ from ..extensions import db
 from ..htmx import is_htmx
 from ..models import Request, RequestState, TimelineEntry
 from ..scope import get_request_or_404
-from ..workflow import Action, WorkflowError, apply_action, available_actions, recusal_reason
+from ..workflow import Action, AlreadyHandled, WorkflowError, apply_action, available_actions, recusal_reason
 from ..workflow.definition import MEETING_TYPES, Actor
 from ..workflow.history import step_outcomes
 from .forms import ActionForm
@@ -93,6 +93,7 @@ def act(request_id: int):
         abort(400)
     user = current_user._get_current_object()
     error = None
+    stale = False  # someone else acted first: the page shows the request as it is now
     if form.validate():
         wf = type(req).workflow
         t = wf.transition(action)
@@ -115,12 +116,40 @@ def act(request_id: int):
                     error = None
                 db.session.expire_all()
                 req = get_request_or_404(request_id, current_user, options=PAGE_LOADS)
+                if isinstance(exc, AlreadyHandled):
+                    stale, error = True, _already_handled_message(req)
             else:
                 req = get_request_or_404(request_id, current_user, options=PAGE_LOADS)
                 return _after_action(req, action, context)
     if not is_htmx(request):
         return render_template("requests/view.html", **page_context(req, form=form, message=error))
-    return render_template("requests/_panel.html", **panel_context(req, form=form, context=context, message=error))
+    html = render_template("requests/_panel.html", **panel_context(req, form=form, context=context, message=error))
+    if stale:
+        html += _refreshed_parts(req, context)
+    return html
+
+
+def _already_handled_message(req) -> str:
+    """「该申请已被处理」 with where the request stands now, since the page updates itself."""
+    now = f"该申请已被处理，现为「{req.state.label}」"
+    if req.current_step:
+        now += f"，当前环节：{req.current_step_label}"
+        if req.current_org:
+            now += f"（{req.current_org.name}）"
+    return now + "。以下为最新状态。"
+
+
+def _refreshed_parts(req, context: str) -> str:
+    """Out-of-band swaps for a losing approver: the step bar, state and timeline on the request
+    page, or the card's state in the inbox, and the 待办 badge in both."""
+    if context == "inbox":
+        html = render_template("inbox/_card_head.html", req=req, oob=True)
+    else:
+        page = page_context(req)
+        html = render_template("requests/_head.html", oob=True, **page)
+        html += ('<div id="request-timeline" hx-swap-oob="innerHTML">'
+                 + render_template("requests/_timeline.html", **page) + "</div>")
+    return html + render_template("_badge.html", oob=True)
 
 
 def _after_action(req, action: Action, context: str):
