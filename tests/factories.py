@@ -94,6 +94,8 @@ def new_waiver(member_user: User, initiator: User | None = None, submit=True, **
 
 
 MEETING = MeetingRecord("branch_committee", date(2026, 1, 5), 5, 0, 0)
+# A meeting that voted the request down: the decision must agree (不同意 or 退回修改).
+MEETING_AGAINST = MeetingRecord("branch_committee", date(2026, 1, 5), 1, 4, 0)
 
 
 def approve(req, user, opinion="同意", **kw):

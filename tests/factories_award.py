@@ -14,6 +14,7 @@ from tests.factories import make_member, make_user
 ORG, MEMBER, WORKER, SPECIAL = (AwardCategory.ADVANCED_ORG, AwardCategory.EXCELLENT_MEMBER,
                                 AwardCategory.EXCELLENT_WORKER, AwardCategory.SPECIAL)
 PARTY_MEETING = MeetingRecord("party_committee", date(2026, 6, 10), 21, 0, 1)
+PARTY_MEETING_AGAINST = MeetingRecord("party_committee", date(2026, 6, 10), 8, 12, 2)
 
 
 def add_award_people(o):

@@ -18,6 +18,7 @@ from tests.factories_allowance import YEAR, adjust_payload, allowance_world, lin
 
 A, R, RET, W, S, ADJ = (Action.APPROVE, Action.REJECT, Action.RETURN, Action.WITHDRAW, Action.SUBMIT,
                         Action.ADJUST)
+TB = Action.TAKE_BACK
 P = RequestState.PENDING
 D = Decimal
 
@@ -168,6 +169,14 @@ CASES = [
     ("direct_org_dept", "org_dept_user", ADJ, {}, refused(RECUSED_INITIATOR)),
     ("direct_org_dept", "org_dept2", A, {}, ok(P, "school")),
     ("direct_org_dept", "org_dept_user", W, {}, ok(RequestState.WITHDRAWN)),
+    # 取回: the 组织部 holder who passed the batch on, until 校党委 acts; never after the decision.
+    ("school", "org_dept_user", TB, {}, ok(P, "org_dept")),
+    ("school", "org_dept2", TB, {}, refused("只有作出该决定的审批人可以取回")),
+    ("school", "school_user", TB, {}, refused("只有作出该决定的审批人可以取回")),
+    ("b_school", "org_dept2", TB, {}, ok(P, "org_dept")),
+    ("org_dept_adjusted", "org_dept_user", TB, {}, refused("只有作出该决定的审批人可以取回")),
+    ("approved", "school_user", TB, {}, refused("不能取回")),
+    ("approved", "org_dept_user", TB, {}, refused("不能取回")),
 ]
 
 
@@ -194,7 +203,7 @@ BUTTONS = [
     ("org_dept", "supervisor", set()),
     ("org_dept_adjusted", "secondary", set()),
     ("school", "school_user", STEP),
-    ("school", "org_dept_user", set()),
+    ("school", "org_dept_user", {TB}),
     ("school", "secondary", {W}),
     ("approved", "secondary", set()),
     ("approved", "school_user", set()),

@@ -18,18 +18,19 @@ from dangjian.timeutil import local_today
 from dangjian.workflow import Action, ActionRefused, apply_action, available_actions
 from tests.workflow_table import check_case, ok, refused
 from tests.factories import make_member, make_user
-from tests.factories_award import (MEMBER, ORG, PARTY_MEETING, WORKER, aorg, decided, forward,  # noqa: F401
-                                   make_cycle, nominate)
+from tests.factories_award import (MEMBER, ORG, PARTY_MEETING, PARTY_MEETING_AGAINST, WORKER,  # noqa: F401
+                                   aorg, decided, forward, make_cycle, nominate)
 
 A, R, RET, W, S = Action.APPROVE, Action.REJECT, Action.RETURN, Action.WITHDRAW, Action.SUBMIT
 PUB, REV, AWD = Action.PUBLISH, Action.REVOKE, Action.AWARD
+TB = Action.TAKE_BACK
 P = RequestState.PENDING
 
 
 def act(req, user, action, **kw):
     step = type(req).workflow.step(req.current_step)
     if action in (A, R) and step is not None and step.records_meeting:
-        kw.setdefault("meeting", PARTY_MEETING)
+        kw.setdefault("meeting", PARTY_MEETING if action is A else PARTY_MEETING_AGAINST)
     if action in (R, RET, REV):
         kw.setdefault("opinion", f"{action.label}的意见")
     return apply_action(req, user, action, **kw)
@@ -201,12 +202,27 @@ CASES = [
     ("school_is_nominee_at_school", "school_user2", A, {}, ok(RequestState.APPROVED)),
     ("org_led_by_org_dept", "org_dept_user", A, {}, refused(RECUSED_BENEFICIARY)),
     ("org_led_by_org_dept", "org_dept2", A, {}, ok(P, "school")),
+    # The 党委会's vote binds the school's decision.
+    ("at_school", "school_user", A, {"meeting": PARTY_MEETING_AGAINST},
+     refused("会议表决赞成8票、反对12票、弃权2票，赞成票未过半数，不能作出同意的决定")),
+    ("at_school", "school_user", R, {"meeting": PARTY_MEETING}, refused("赞成票已过半数，不能作出不同意的决定")),
+    # 取回 by the approver whose 同意 forwarded the nomination, until the next step acts.
+    ("at_org_dept", "secondary", TB, {}, ok(P, "secondary")),
+    ("at_org_dept", "secretary", TB, {}, refused("只有作出该决定的审批人可以取回")),
+    ("at_school", "org_dept_user", TB, {}, ok(P, "org_dept")),
+    ("at_school", "org_dept2", TB, {}, refused("只有作出该决定的审批人可以取回")),
+    ("at_school", "secondary", TB, {}, refused("下一环节已经处理，不能取回")),
+    ("approved", "school_user", TB, {}, refused("不能取回")),  # decided: the 审批表 is out
+    ("publicizing", "school_user", TB, {}, refused("不能取回")),
 ]
 
 
 def _case_id(case):
     scenario, user, action, kw, expected = case
     extra = f"-to-{kw['return_to']}" if kw.get("return_to") else ""
+    if kw.get("meeting"):
+        m = kw["meeting"]
+        extra += f"-votes-{m.votes_for}-{m.votes_against}-{m.votes_abstain}"
     return f"{scenario}-{user or 'system'}-{action.value}{extra}-{expected[0]}"
 
 
@@ -224,7 +240,7 @@ BUTTONS = [
     ("at_secondary", "member", set()),
     ("at_secondary", "org_dept_user", set()),
     ("at_org_dept", "org_dept_user", {A, R, RET}),
-    ("at_org_dept", "secondary", set()),
+    ("at_org_dept", "secondary", {TB}),
     ("at_school", "school_user", {A, R, RET}),
     ("approved", "org_dept_user", set()),  # PUBLISH only once the cycle is publicizing
     ("publicizing", "org_dept_user", {REV}),  # the objection handling, in _panel_extra.html

@@ -23,6 +23,7 @@ from tests.factories_condolence import budget_line, new_condolence, payment_payl
 
 A, R, RET, W, S = Action.APPROVE, Action.REJECT, Action.RETURN, Action.WITHDRAW, Action.SUBMIT
 PAY, CANCEL = Action.RECORD_PAYMENT, Action.CANCEL
+TB = Action.TAKE_BACK
 P = RequestState.PENDING
 SCHOOL, UNIT = FundingSource.SCHOOL, FundingSource.UNIT
 
@@ -172,6 +173,14 @@ CASES = [
     ("completed", "secretary", CANCEL, {}, refused("不能取消")),
     ("cancelled", "secretary", PAY, {}, refused("不能登记走访发放")),
     ("cancelled", "secretary", S, {}, refused("不能提交")),
+    # 取回 until the next step acts; an approval that reserved the budget is final.
+    ("school_at_org_dept", "secondary", TB, {}, ok(P, "secondary")),
+    ("school_at_org_dept", "secretary", TB, {}, refused("只有作出该决定的审批人可以取回")),
+    ("school_at_school", "org_dept_user", TB, {}, ok(P, "org_dept")),
+    ("school_at_school", "secondary", TB, {}, refused("下一环节已经处理，不能取回")),
+    ("school_approved", "school_user", TB, {}, refused("不能取回")),
+    ("unit_approved", "secondary", TB, {}, refused("不能取回")),
+    ("secondary_started_approved", "committee", TB, {}, refused("不能取回")),
 ]
 
 
@@ -195,6 +204,8 @@ BUTTONS = [
     ("branch_unit", "secondary", B),
     ("branch_unit", "member", set()),
     ("school_at_org_dept", "org_dept_user", B),
+    ("school_at_org_dept", "secondary", {TB}),
+    ("school_at_school", "org_dept_user", {TB}),
     ("school_at_school", "school_user", B),
     ("school_approved", "secretary", {PAY, CANCEL}),
     ("school_approved", "committee", {PAY, CANCEL}),

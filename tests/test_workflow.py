@@ -14,9 +14,12 @@ from dangjian.workflow import (Action, ActionRefused, AlreadyHandled, MeetingRec
                                available_actions)
 from dangjian.workflow.definition import nobody_acted_on_current_step
 from tests.workflow_table import check_case, ok, refused
-from tests.factories import MEETING, approve, new_waiver
+from tests.factories import MEETING, MEETING_AGAINST, approve, new_waiver
+
+MEETING_TIE = MeetingRecord("branch_committee", date(2026, 1, 5), 2, 2, 1)
 
 A, R, RET, W, S = Action.APPROVE, Action.REJECT, Action.RETURN, Action.WITHDRAW, Action.SUBMIT
+TB = Action.TAKE_BACK
 STEP_HOLDER = {A, R, RET}
 P = RequestState.PENDING
 
@@ -25,7 +28,7 @@ def act(req, user, action, **kw):
     """Apply `action` with what a valid form would send: an opinion, and the meeting at the branch."""
     step = type(req).workflow.step(req.current_step)
     if action in (A, R) and step is not None and step.records_meeting:
-        kw.setdefault("meeting", MEETING)
+        kw.setdefault("meeting", MEETING if action is A else MEETING_AGAINST)
     if action in (R, RET):
         kw.setdefault("opinion", f"{action.label}的意见")
     return apply_action(req, user, action, **kw)
@@ -200,12 +203,34 @@ CASES = [
     ("secondary_is_beneficiary", "secondary", R, {}, refused(RECUSED_BENEFICIARY)),
     ("school_member_at_school", "school_user", A, {}, refused(RECUSED_INITIATOR)),
     ("school_member_at_school", "school_user2", A, {}, ok(RequestState.APPROVED)),
+    # The branch's decision agrees with the meeting's vote (同意 needs more than half in favour).
+    ("branch", "secretary", A, {"meeting": MEETING_AGAINST}, refused("赞成1票、反对4票、弃权0票，赞成票未过半数")),
+    ("branch", "secretary", A, {"meeting": MEETING_TIE}, refused("赞成2票、反对2票、弃权1票，赞成票未过半数")),
+    ("branch", "secretary", R, {"meeting": MEETING}, refused("赞成票已过半数，不能作出不同意的决定")),
+    ("branch", "secretary", R, {"meeting": MEETING_TIE}, ok(RequestState.REJECTED)),
+    ("branch", "secretary", RET, {"meeting": MEETING_AGAINST}, ok(RequestState.RETURNED)),
+    # 取回: the approver whose 同意 moved the request on, while the next step has not acted.
+    ("secondary", "secretary", TB, {}, ok(P, "branch")),
+    ("secondary", "committee", TB, {}, refused("只有作出该决定的审批人可以取回")),
+    ("secondary", "member", TB, {}, refused("只有作出该决定的审批人可以取回")),
+    ("secondary", "secondary", TB, {}, refused("只有作出该决定的审批人可以取回")),
+    ("school", "secondary", TB, {}, ok(P, "secondary")),
+    ("school", "secretary", TB, {}, refused("下一环节已经处理，不能取回")),
+    ("direct_school", "direct_secretary", TB, {}, ok(P, "branch")),
+    ("secondary_is_beneficiary", "committee", TB, {}, ok(P, "branch")),
+    ("approved", "school_user", TB, {}, refused("不能取回")),  # a final decision: documents may be out
+    ("rejected", "secondary", TB, {}, refused("不能取回")),
+    ("returned", "secretary", TB, {}, refused("不能取回")),
+    ("withdrawn", "secretary", TB, {}, refused("不能取回")),
 ]
 
 
 def _case_id(case):
     scenario, user, action, kw, expected = case
     extra = f"-to-{kw['return_to']}" if kw.get("return_to") else ""
+    if kw.get("meeting"):
+        m = kw["meeting"]
+        extra += f"-votes-{m.votes_for}-{m.votes_against}-{m.votes_abstain}"
     return f"{scenario}-{user}-{action.value}{extra}-{expected[0]}"
 
 
@@ -230,12 +255,12 @@ BUTTONS = [
     ("branch", "supervisor", set()),
     ("branch", "sysadmin", set()),
     ("secondary", "member", {W}),
-    ("secondary", "secretary", set()),
+    ("secondary", "secretary", {TB}),
     ("secondary", "secondary", B),
     ("secondary", "secondary_b", set()),
     ("school", "school_user", B),
     ("school", "school_user2", B),
-    ("school", "secondary", set()),
+    ("school", "secondary", {TB}),
     ("school", "member", {W}),
     ("approved", "member", set()),
     ("approved", "school_user", set()),
@@ -255,7 +280,7 @@ BUTTONS = [
     ("committee_on_behalf", "secretary", B),
     ("secondary_is_beneficiary", "secondary", set()),
     ("secondary_is_beneficiary", "secretary", {W}),
-    ("secondary_is_beneficiary", "committee", set()),
+    ("secondary_is_beneficiary", "committee", {TB}),
     ("school_member_at_school", "school_user", {W}),
     ("school_member_at_school", "school_user2", B),
 ]
@@ -404,11 +429,12 @@ def test_a_stale_version_is_already_handled(app, org):
 
 
 def test_withdraw_is_refused_once_someone_acted_on_the_current_step(app, org):
-    """The guard behind 撤回: an approver's entry on the current step since it was entered."""
+    """The guard behind 撤回: an approver's entry on the current step since it was entered (a
+    comment does not count: tests/test_comments.py)."""
     req = _branch(org)
     assert nobody_acted_on_current_step(req) is None
     db.session.add(TimelineEntry(request_id=req.id, actor_id=org.secretary.id, actor_role="branch_secretary",
-                                 actor_org_id=org.branch_a1.id, action="comment", step="branch", opinion="已阅",
+                                 actor_org_id=org.branch_a1.id, action="adjust", step="branch", opinion="已阅",
                                  created_at=req.step_entered_at))
     db.session.commit()
     db.session.expire(req)

@@ -27,19 +27,23 @@ class Action(LabeledEnum):
     PUBLISH = "publish", "发布公示"
     REVOKE = "revoke", "撤销推荐"
     AWARD = "award", "确认表彰"
+    TAKE_BACK = "take_back", "取回"  # the approver takes back their 同意 before the next step acts
+    COMMENT = "comment", "评论"  # not a decision: workflow.comments adds it, state and version stay
 
     @property
     def css(self) -> str:
         return {"approve": "success", "reject": "danger", "return": "warning",
                 "withdraw": "secondary", "submit": "primary", "adjust": "primary",
                 "record_payment": "success", "cancel": "secondary", "publish": "primary",
-                "revoke": "danger", "award": "success"}[self.value]
+                "revoke": "danger", "award": "success", "take_back": "secondary",
+                "comment": "secondary"}[self.value]
 
 
 class Actor(enum.Enum):
     INITIATOR = "initiator"  # the person who started the request
     STEP_HOLDER = "step_holder"  # a holder of the current step's role at the step's organization
     SYSTEM = "system"  # the application itself (a scheduled job); no user
+    DECIDER = "decider"  # the approver whose 同意 moved the request to the current step (取回)
 
 
 @dataclass(frozen=True)
@@ -79,6 +83,21 @@ class MeetingRecord:
     @property
     def type_label(self) -> str:
         return MEETING_TYPES.get(self.type, self.type)
+
+    @property
+    def carried(self) -> bool:
+        """More than half of the votes cast are in favour (赞成票过半数)."""
+        return self.votes_for * 2 > self.votes_for + self.votes_against + self.votes_abstain
+
+    def disagreement(self, action: "Action") -> str | None:
+        """The decision must agree with the meeting's vote: 同意 only when the motion carried,
+        不同意 only when it did not (退回修改 is always open). A refusal quoting the votes, or None."""
+        votes = f"会议表决赞成{self.votes_for}票、反对{self.votes_against}票、弃权{self.votes_abstain}票"
+        if action is Action.APPROVE and not self.carried:
+            return f"{votes}，赞成票未过半数，不能作出同意的决定"
+        if action is Action.REJECT and self.carried:
+            return f"{votes}，赞成票已过半数，不能作出不同意的决定；如需重新研究，请退回修改"
+        return None
 
 
 # Where a step is decided. Each takes the request and returns the acting organization.
@@ -164,13 +183,28 @@ def stay(workflow: "Workflow", req: Request, params: dict):
     return req.state, workflow.step(req.current_step)
 
 
+# Timeline entries that record no decision and handle nothing: they never count as acting on a step.
+NOT_HANDLING = frozenset({"comment"})
+
+
 def nobody_acted_on_current_step(req: Request) -> str | None:
-    """撤回 only while nobody has acted on the current step (DOMAIN: Actions)."""
+    """撤回 only while nobody has acted on the current step (DOMAIN: Actions). A comment is not acting."""
     for entry in req.timeline:
         if entry.step == req.current_step and entry.actor_role != "applicant" \
+                and entry.action not in NOT_HANDLING \
                 and req.step_entered_at and entry.created_at >= req.step_entered_at:
             return "当前环节已有人处理，不能撤回"
     return None
+
+
+def last_handling_entry(req: Request):
+    """The latest timeline entry that handled the request (comments left out), or None."""
+    return next((e for e in reversed(req.timeline) if e.action not in NOT_HANDLING), None)
+
+
+def _take_back_target(workflow: "Workflow", req: Request, params: dict):
+    """取回: back to the step whose 同意 moved the request on."""
+    return RequestState.PENDING, workflow.step(last_handling_entry(req).step)
 
 
 STANDARD_TRANSITIONS = (
@@ -183,6 +217,8 @@ STANDARD_TRANSITIONS = (
                opinion_required=True),
     Transition(Action.WITHDRAW, frozenset({RequestState.PENDING}), Actor.INITIATOR,
                lambda wf, req, params: (RequestState.WITHDRAWN, None), guard=nobody_acted_on_current_step),
+    # 取回: only from 审批中 — a decision that ended the workflow (its documents may be out) stays.
+    Transition(Action.TAKE_BACK, frozenset({RequestState.PENDING}), Actor.DECIDER, _take_back_target),
 )
 
 

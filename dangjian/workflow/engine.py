@@ -18,7 +18,7 @@ from ..models import NumberSequence, Request, RequestState, TimelineEntry, User
 from ..models.base import utcnow
 from ..timeutil import local_today
 from ..budget import BudgetRefused
-from .definition import Action, Actor, MeetingRecord, TransitionContext, Workflow
+from .definition import Action, Actor, MeetingRecord, TransitionContext, Workflow, last_handling_entry
 
 
 class WorkflowError(Exception):
@@ -73,6 +73,10 @@ def refusal(req: Request, user: User | None, action: Action) -> str | None:
         reason = recusal_reason(req, user)
         if reason:
             return reason
+    elif t.actor is Actor.DECIDER:
+        reason = _take_back_refusal(req, user)
+        if reason:
+            return reason
     else:  # a Holder: a role at an organization, outside the steps
         if not t.actor.allows(req, user):
             return f"您无权{action.label}"
@@ -82,6 +86,31 @@ def refusal(req: Request, user: User | None, action: Action) -> str | None:
     if t.guard:
         return t.guard(req)
     return None
+
+
+def decision_to_take_back(req: Request):
+    """The 同意 that 取回 would undo: the latest handling entry, when it is an approval taken at the
+    step just before the current one (so the next step has not acted since). Else None."""
+    entry = last_handling_entry(req)
+    if entry is None or entry.action != Action.APPROVE.value or entry.actor_id is None:
+        return None
+    earlier = workflow_of(req).earlier_steps(req, req.current_step)
+    if not earlier or earlier[-1].key != entry.step:
+        return None
+    return entry
+
+
+def _take_back_refusal(req: Request, user: User) -> str | None:
+    """取回: only the person who decided, while the next step has not acted; still holding the
+    step's role there, and not recused (a role may have ended, a conflict may have appeared)."""
+    entry = decision_to_take_back(req)
+    if entry is None or entry.actor_id != user.id:
+        mine = any(e.action == Action.APPROVE.value and e.actor_id == user.id for e in req.timeline)
+        return "下一环节已经处理，不能取回" if mine else "只有作出该决定的审批人可以取回"
+    step = workflow_of(req).step(entry.step)
+    if not user.holds(step.role, entry.actor_org_id):
+        return f"您已不是「{step.label}」环节的处理人，不能取回"
+    return recusal_reason(req, user)
 
 
 def available_actions(req: Request, user: User) -> list[Action]:
@@ -142,6 +171,10 @@ def _apply_once(req: Request, user: User | None, action: Action, *, opinion: str
     step = wf.step(req.current_step) if t.actor is Actor.STEP_HOLDER else None
     if step and step.records_meeting and action in (Action.APPROVE, Action.REJECT) and meeting is None:
         raise ActionRefused(f"请填写{step.label}的会议记录（会议类型、日期和表决情况）", field="meeting")
+    if step and step.records_meeting and meeting is not None:
+        disagreement = meeting.disagreement(action)
+        if disagreement:
+            raise ActionRefused(disagreement, field="votes")
     if action is Action.RETURN and return_to:
         if return_to not in {s.key for s in wf.earlier_steps(req, req.current_step)}:
             raise ActionRefused("只能退回到之前的审批环节", field="return_to")
@@ -176,6 +209,8 @@ def _apply_once(req: Request, user: User | None, action: Action, *, opinion: str
 
     if t.actor is Actor.STEP_HOLDER:
         actor_role, actor_org_id, entry_step = step.role.value, from_org_id, from_step
+    elif t.actor is Actor.DECIDER:  # 取回: recorded at the decider's own step, where it returns
+        actor_role, actor_org_id, entry_step = new_step.role.value, values["current_org_id"], new_step.key
     elif t.actor is Actor.SYSTEM:
         actor_role, actor_org_id, entry_step = "system", None, from_step
     elif t.actor is Actor.INITIATOR:

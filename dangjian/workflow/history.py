@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..models import Request, Role, TimelineEntry
-from .definition import MEETING_TYPES, Action, Step
+from .definition import MEETING_TYPES, NOT_HANDLING, Action, Step
 
 DECISIVE = {Action.APPROVE.value, Action.REJECT.value}
 
@@ -32,17 +32,20 @@ def step_outcomes(req: Request) -> list[StepOutcome]:
     A return to an earlier step (退回至 …) sends the request back through the steps from that
     target up to the returning step, so the decisions taken there before the return no longer
     count: those steps decide again. The target is not stored on the entry; it is the step of
-    the next entry in the round, or where the request waits now.
+    the next entry in the round, or where the request waits now. A 取回 undoes its step's 同意;
+    comments (评论) decide nothing and are left out.
     """
     steps = type(req).workflow.applicable_steps(req)
     keys = [s.key for s in steps]
-    entries = current_round(req)
+    entries = [e for e in current_round(req) if e.action not in NOT_HANDLING]
     decided: dict[str, TimelineEntry] = {}
     for i, e in enumerate(entries):
         if e.step not in keys:
             continue
         if e.action in DECISIVE:
             decided[e.step] = e
+        elif e.action == Action.TAKE_BACK.value:
+            decided.pop(e.step, None)
         elif e.action == Action.RETURN.value:
             later = next((n.step for n in entries[i + 1:] if n.step in keys), None)
             target = later or (req.current_step if req.current_step in keys else None)
@@ -52,7 +55,8 @@ def step_outcomes(req: Request) -> list[StepOutcome]:
     return [StepOutcome(step, decided.get(step.key)) for step in steps]
 
 
-TIMELINE_ACTION_LABELS = {Action.SUBMIT.value: "提交申请", Action.WITHDRAW.value: "撤回申请"}
+TIMELINE_ACTION_LABELS = {Action.SUBMIT.value: "提交申请", Action.WITHDRAW.value: "撤回申请",
+                          Action.TAKE_BACK.value: "取回决定", Action.COMMENT.value: "发表评论"}
 
 
 def action_label(value: str) -> str:
@@ -70,6 +74,8 @@ def actor_role_label(value: str) -> str:
         return "发起人"
     if value == "system":
         return "系统"
+    if value == "beneficiary":
+        return "当事人"
     try:
         return Role(value).label
     except ValueError:
