@@ -80,3 +80,16 @@ def chromium(user_data_dir: Path, **context_options):
             yield context
         finally:
             context.close()
+
+
+def confirm_dialog(page, answer="确定"):
+    """Answer the app's own confirmation dialog (templates/_confirm_dialog.html, static/confirm.js)
+    with 确定 or 取消, as a user does, and return its question."""
+    from playwright.sync_api import expect
+
+    dialog = page.get_by_role("alertdialog", name="请确认")
+    expect(dialog).to_be_visible()
+    question = dialog.locator(".dj-confirm-text").inner_text()
+    dialog.get_by_role("button", name=answer, exact=True).click()
+    expect(dialog).to_be_hidden()
+    return question

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from dangjian.extensions import db
 from dangjian.models import Role, User
-from tests.browser_support import chromium, live_server
+from tests.browser_support import chromium, confirm_dialog, live_server
 from tests.factories import make_member
 
 
@@ -27,17 +27,12 @@ def test_the_administrator_manages_accounts_and_roles_in_a_browser(app, org, tmp
     db.session.commit()
     staff_no, member_id, branch_b1_id = member.staff_no, member.id, org.branch_b1.id
     shots = _shots_dir(tmp_path)
-    posts, console_errors, dialogs = [], [], []
-    answer = {"accept": False}
-
-    def on_dialog(d):
-        dialogs.append(d.message)
-        d.accept() if answer["accept"] else d.dismiss()
+    posts, console_errors, native_dialogs = [], [], []
 
     with live_server(app) as base, chromium(tmp_path / "profile", viewport={"width": 1280, "height": 900}) as context:
         context.on("request", lambda r: posts.append(r.url) if r.method == "POST" else None)
         page = context.pages[0] if context.pages else context.new_page()
-        page.on("dialog", on_dialog)
+        page.on("dialog", lambda d: (native_dialogs.append(d.message), d.dismiss()))
         page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda exc: console_errors.append(str(exc)))
 
@@ -83,28 +78,25 @@ def test_the_administrator_manages_accounts_and_roles_in_a_browser(app, org, tmp
         db.session.expire_all()
         assert [ra.role for ra in db.session.get(User, user.id).roles] == [Role.BRANCH_SECRETARY]
 
-        # 停用: dismissed, nothing is sent; accepted, the account is disabled.
+        # 停用: cancelled, nothing is sent; confirmed, the account is disabled.
         before = len(posts)
         page.get_by_role("button", name="停用账号").click()
-        assert dialogs and "确定停用账号「ouyang」吗" in dialogs[-1]
-        page.wait_for_timeout(300)
-        assert len(posts) == before, "a dismissed confirmation still sent the request"
-        answer["accept"] = True
+        assert "确定停用账号「ouyang」吗" in confirm_dialog(page, "取消")
+        assert len(posts) == before, "a cancelled confirmation still sent the request"
         page.get_by_role("button", name="停用账号").click()
+        assert "确定停用账号「ouyang」吗" in confirm_dialog(page)
         expect(page.locator(".dj-flash")).to_contain_text("已停用账号「ouyang」")
         assert len(posts) == before + 1
         db.session.expire_all()
         assert db.session.get(User, user.id).active is False
 
         # 重置密码: the same.
-        answer["accept"] = False
         before = len(posts)
         page.get_by_role("button", name="重置密码").click()
-        assert "确定重置账号「ouyang」的密码吗" in dialogs[-1]
-        page.wait_for_timeout(300)
+        assert "确定重置账号「ouyang」的密码吗" in confirm_dialog(page, "取消")
         assert len(posts) == before
-        answer["accept"] = True
         page.get_by_role("button", name="重置密码").click()
+        confirm_dialog(page)
         expect(page.locator("main")).to_contain_text("密码已重置")
         assert page.locator("#temporary-password").inner_text() != password
 

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 
 from pypdf import PdfWriter
 
-from tests.browser_support import chromium, flask_worker, live_server
+from tests.browser_support import chromium, confirm_dialog, flask_worker, live_server
 
 MARKER = "window.__djNoReload"
 
@@ -65,7 +65,6 @@ def test_dues_waiver_from_application_to_downloaded_pdf(app, org, redis_conn, tm
         page = context.pages[0] if context.pages else context.new_page()
         page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda exc: console_errors.append(str(exc)))
-        page.on("dialog", lambda d: d.accept())  # the 确定…吗？ confirmations before each decision
         s = Session(page, base)
 
         # The login page in demo mode lists the demo accounts; htmx is loaded from our /static.
@@ -110,6 +109,7 @@ def test_dues_waiver_from_application_to_downloaded_pdf(app, org, redis_conn, tm
         card.get_by_label("弃权票").fill("0")
         card.get_by_label("意见", exact=True).fill("经支委会讨论，情况属实，同意减交。")
         card.get_by_role("button", name="同意", exact=True).click()
+        confirm_dialog(page)
         expect(card).to_contain_text("已同意")
         expect(badge).to_have_text("0")
         s.assert_not_reloaded()
@@ -121,6 +121,7 @@ def test_dues_waiver_from_application_to_downloaded_pdf(app, org, redis_conn, tm
         card.get_by_role("button", name="处理").click()
         card.get_by_label("意见", exact=True).fill("同意支部意见。")
         card.get_by_role("button", name="同意", exact=True).click()
+        confirm_dialog(page)
         expect(card).to_contain_text("已同意")
         s.logout()
 
@@ -132,6 +133,7 @@ def test_dues_waiver_from_application_to_downloaded_pdf(app, org, redis_conn, tm
         main = page.locator("#request-main")
         main.get_by_label("意见", exact=True).fill("同意。")
         main.get_by_role("button", name="同意", exact=True).click()
+        confirm_dialog(page)
         expect(main.locator(".dj-state-main")).to_contain_text("已通过")
         s.logout()
 

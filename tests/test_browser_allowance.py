@@ -6,7 +6,7 @@ the paid secretary finds 书记补贴 in the navigation and downloads the notice
 import re
 
 from dangjian.timeutil import local_today
-from tests.browser_support import chromium, flask_worker, live_server
+from tests.browser_support import chromium, confirm_dialog, flask_worker, live_server
 from tests.factories_allowance import allowance_world
 from tests.test_browser import Session
 
@@ -23,7 +23,6 @@ def test_allowance_from_batch_to_downloaded_notice(app, org, redis_conn, tmp_pat
         page = context.pages[0] if context.pages else context.new_page()
         page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda exc: console_errors.append(str(exc)))
-        page.on("dialog", lambda d: d.accept())  # the 确定…吗？ confirmations
         s = Session(page, base)
 
         # 1. 会计学院党委 previews the year and submits its batch.
@@ -36,6 +35,7 @@ def test_allowance_from_batch_to_downloaded_notice(app, org, redis_conn, tmp_pat
         expect(eligible).to_contain_text("¥3,000.00 × 12/12 = ¥3,000.00")
         expect(page.locator("#ineligible-branches")).to_contain_text("学生党支部，不属于教职工党支部")
         page.get_by_role("button", name=re.compile("创建并提交")).click()
+        confirm_dialog(page)
         page.wait_for_url(re.compile(r"/requests/\d+$"))
         batch_id = int(page.url.rsplit("/", 1)[1])
         main = page.locator("#request-main")
@@ -61,6 +61,7 @@ def test_allowance_from_batch_to_downloaded_notice(app, org, redis_conn, tmp_pat
         s.assert_not_reloaded()
         main.get_by_label("意见", exact=True).fill("经核定，同意。")
         main.get_by_role("button", name="同意", exact=True).click()
+        confirm_dialog(page)
         expect(main.locator(".dj-steps")).to_contain_text("校党委审批")
         expect(main).to_contain_text("已同意")
         s.logout()
@@ -70,6 +71,7 @@ def test_allowance_from_batch_to_downloaded_notice(app, org, redis_conn, tmp_pat
         page.goto(f"{base}/requests/{batch_id}")
         main.get_by_label("意见", exact=True).fill("同意。")
         main.get_by_role("button", name="同意", exact=True).click()
+        confirm_dialog(page)
         expect(main.locator(".dj-state-main")).to_contain_text("已通过")
         s.logout()
 

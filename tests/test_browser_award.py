@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from dangjian.extensions import db
 from dangjian.request_types.award_nomination.model import AwardCycle
 from dangjian.request_types.award_nomination.publicity import close_publicity_periods
-from tests.browser_support import chromium, flask_worker, live_server
+from tests.browser_support import chromium, confirm_dialog, flask_worker, live_server
 from tests.factories_award import add_award_people, make_cycle
 from tests.test_browser import Session
 
@@ -31,7 +31,6 @@ def test_award_nomination_from_nomination_to_the_decision(app, org, redis_conn, 
         page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda exc: console_errors.append(str(exc)))
         dialogs = []
-        page.on("dialog", lambda d: (dialogs.append(d.message), d.accept()))
         s = Session(page, base)
 
         # 1. The branch secretary nominates 王喆 as 优秀共产党员.
@@ -61,6 +60,7 @@ def test_award_nomination_from_nomination_to_the_decision(app, org, redis_conn, 
         s.mark()
         section.get_by_placeholder("审核意见（可不填）").fill("经会计学院党委研究，同意推荐。")
         section.get_by_role("button", name="报送").click()
+        dialogs.append(confirm_dialog(page))
         expect(section).to_contain_text("已报送：王喆（排序第 1 名）")
         expect(section).to_contain_text("名额 1 名 · 已报送 1 名")
         s.assert_not_reloaded()
@@ -73,6 +73,7 @@ def test_award_nomination_from_nomination_to_the_decision(app, org, redis_conn, 
         card.get_by_role("button", name="处理").click()
         card.get_by_label("意见", exact=True).fill("经审核，符合推荐条件。")
         card.get_by_role("button", name="同意", exact=True).click()
+        dialogs.append(confirm_dialog(page))
         expect(card).to_contain_text("已同意")
         s.logout()
 
@@ -87,6 +88,7 @@ def test_award_nomination_from_nomination_to_the_decision(app, org, redis_conn, 
         main.get_by_label("弃权票").fill("0")
         main.get_by_label("意见", exact=True).fill("经校党委会议研究，同意表彰。")
         main.get_by_role("button", name="同意", exact=True).click()
+        dialogs.append(confirm_dialog(page))
         expect(main.locator(".dj-state-main")).to_contain_text("已通过")
         s.logout()
 
@@ -96,6 +98,7 @@ def test_award_nomination_from_nomination_to_the_decision(app, org, redis_conn, 
         page.get_by_role("link", name="表彰评选").click()
         page.get_by_role("link", name="2026年度“两优一先”表彰").click()
         page.get_by_role("button", name="发布公示").click()
+        dialogs.append(confirm_dialog(page))
         expect(page.locator(".dj-flash")).to_contain_text("已发布公示：1 项推荐进入公示")
         s.logout()
 

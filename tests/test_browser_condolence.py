@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from dangjian.extensions import db
 from dangjian.models import Request, RequestState
-from tests.browser_support import chromium, flask_worker, live_server
+from tests.browser_support import chromium, confirm_dialog, flask_worker, live_server
 from tests.factories_condolence import budget_line, set_budget, setup_settings
 from tests.test_browser import Session
 
@@ -33,7 +33,6 @@ def test_condolence_from_application_to_completed_payment(app, org, redis_conn, 
         page = context.pages[0] if context.pages else context.new_page()
         page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda exc: console_errors.append(str(exc)))
-        page.on("dialog", lambda d: d.accept())  # the 确定…吗？ confirmations
         s = Session(page, base)
 
         # 1. The branch secretary applies for 王喆 from 发起申请.
@@ -75,6 +74,7 @@ def test_condolence_from_application_to_completed_payment(app, org, redis_conn, 
         card.get_by_role("button", name="处理").click()
         card.get_by_label("意见", exact=True).fill("情况属实，同意，报组织部审核。")
         card.get_by_role("button", name="同意", exact=True).click()
+        confirm_dialog(page)
         expect(card).to_contain_text("已同意")
         s.logout()
         for username, opinion in (("orgdept", "经核查，预算余额充足，同意。"), ("school", "同意。")):
@@ -83,6 +83,7 @@ def test_condolence_from_application_to_completed_payment(app, org, redis_conn, 
             main = page.locator("#request-main")
             main.get_by_label("意见", exact=True).fill(opinion)
             main.get_by_role("button", name="同意", exact=True).click()
+            confirm_dialog(page)
             expect(main).to_contain_text("已同意：")
             s.logout()
 
@@ -104,6 +105,7 @@ def test_condolence_from_application_to_completed_payment(app, org, redis_conn, 
         main.get_by_label("走访人").fill("李书记、赵支委")
         main.get_by_label("发放凭证或走访照片").set_input_files(photo)
         main.get_by_role("button", name="登记并完成").click()
+        confirm_dialog(page)
         expect(main.locator(".dj-state-main")).to_contain_text("已完成")
         expect(main).to_contain_text("实际发放")
         expect(main).to_contain_text("走访照片.png")

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from dangjian.extensions import db
 from dangjian.models import AuditEvent, Member, Organization
-from tests.browser_support import chromium, live_server
+from tests.browser_support import chromium, confirm_dialog, live_server
 from tests.import_support import MEMBER_HEADER, ORG_HEADER, member_row, write_xlsx
 
 SHOTS = os.environ.get("IMPORT_SCREENSHOTS")  # a folder to keep the screenshots in (for looking at them)
@@ -86,8 +86,8 @@ def test_roster_import_preview_errors_fix_and_confirm(app, org, tmp_path):
         expect(page.locator("[data-count=new]")).to_have_text("213")
         page.screenshot(path=str(tmp_path / "preview-ok.png"), full_page=True)
         dialogs = []
-        page.once("dialog", lambda d: (dialogs.append(d.message), d.accept()))
         page.get_by_role("button", name="确认导入").click()
+        dialogs.append(confirm_dialog(page))
         expect(page.locator(".alert-success")).to_contain_text("党员：新增200人")
         assert dialogs and "确认导入" in dialogs[0]
         page.screenshot(path=str(tmp_path / "done.png"), full_page=True)

@@ -30,7 +30,7 @@ from sqlalchemy import MetaData, func, inspect, select
 
 from dangjian.extensions import db
 from dangjian.models import Member, Organization, OrgKind, Request, RequestState, Role, User
-from tests.browser_support import ROOT, chromium, live_server
+from tests.browser_support import ROOT, chromium, confirm_dialog, live_server
 from tests.import_support import MEMBER_HEADER, ORG_HEADER, member_row, write_xlsx
 
 SCHOOL = "中共某某大学委员会"
@@ -227,7 +227,6 @@ def test_from_an_empty_database_to_a_condolence_in_the_secondary_units_inbox(ins
         page = context.pages[0] if context.pages else context.new_page()
         page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda exc: console_errors.append(str(exc)))
-        page.on("dialog", lambda d: (dialogs.append(d.message), d.accept()))
         b = Browser(page, base, shots)
 
         b.first_sign_in("admin", admin_once, "/admin/accounts", shot="1-admin-forced-change")
@@ -283,6 +282,7 @@ def test_from_an_empty_database_to_a_condolence_in_the_secondary_units_inbox(ins
         expect(page.locator("[data-count=error]")).to_have_text("0")
         expect(page.locator("[data-count=new]")).to_have_text("213")
         page.get_by_role("button", name="确认导入").click()
+        dialogs.append(confirm_dialog(page))
         expect(page.locator(".alert-success")).to_contain_text("党员：新增200人")
         assert any(m.startswith("确认导入？") for m in dialogs)
         b.shot("4-imported")

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from dangjian.extensions import db
 from dangjian.models import AuditEvent, Organization
-from tests.browser_support import chromium, live_server
+from tests.browser_support import chromium, confirm_dialog, live_server
 from tests.org_support import real_member
 from tests.test_browser import Session
 
@@ -30,7 +30,6 @@ def test_org_dept_searches_reveals_and_dissolves(app, org, tmp_path):
         page = context.pages[0] if context.pages else context.new_page()
         page.set_viewport_size({"width": 1280, "height": 900})
         page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.on("dialog", lambda d: (dialogs.append(d.message), d.accept()))
         s = Session(page, base)
         s.login("orgdept")
         s.nav("组织与党员")
@@ -58,6 +57,7 @@ def test_org_dept_searches_reveals_and_dissolves(app, org, tmp_path):
         db.session.commit()
         page.goto(base + f"/org/units/{empty.id}/dissolve")
         page.get_by_role("button", name="撤销组织").click()
+        dialogs.append(confirm_dialog(page))
         page.wait_for_url(re.compile(r"/org/tree"))
         expect(page.locator(f"#unit-{empty.id}")).to_contain_text("已撤销")
         assert dialogs == ["撤销「待撤销党支部」后不能恢复，确定撤销吗？"]
