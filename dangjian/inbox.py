@@ -10,8 +10,9 @@ from .extensions import db
 from .models import Request, RequestState, TimelineEntry, User
 from .workflow import Action
 
-# 已办 lists what the user handled: every action except the initiator's own submit and withdraw.
-NOT_HANDLING = (Action.SUBMIT.value, Action.WITHDRAW.value)
+# 已办 lists what the user handled: every action except the initiator's own submit and withdraw,
+# and comments (评论: a remark, not a decision).
+NOT_HANDLING = (Action.SUBMIT.value, Action.WITHDRAW.value, Action.COMMENT.value)
 
 _LOADS = (
     selectinload(Request.organization),

@@ -13,6 +13,7 @@ HX = {"HX-Request": "true"}
 BADGE = re.compile(r'<span id="todo-badge"([^>]*)>\s*(\d+)\s*</span>')
 MEETING = {"meeting_type": "branch_committee", "meeting_date": "2026-01-05", "votes_for": "5",
            "votes_against": "0", "votes_abstain": "0"}
+VOTED_DOWN = {**MEETING, "votes_for": "1", "votes_against": "4"}
 
 
 def badge(html):
@@ -72,7 +73,7 @@ def test_approving_from_the_inbox_replaces_the_card_and_updates_the_badge(app, o
 
 
 @pytest.mark.parametrize("action,extra", [("return", {"opinion": "请补充材料"}),
-                                          ("reject", {"opinion": "不符合条件", **MEETING})])
+                                          ("reject", {"opinion": "不符合条件", **VOTED_DOWN})])
 def test_return_and_reject_from_the_inbox(app, org, auth, client, three_waiting, action, extra):
     req = three_waiting[1]
     auth.login(org.committee)
@@ -84,7 +85,7 @@ def test_return_and_reject_from_the_inbox(app, org, auth, client, three_waiting,
 
 
 @pytest.mark.parametrize("data,message", [
-    ({"action": "reject", "opinion": "", **MEETING}, "不同意时必须填写意见"),
+    ({"action": "reject", "opinion": "", **VOTED_DOWN}, "不同意时必须填写意见"),
     ({"action": "return", "opinion": "  "}, "退回修改时必须填写意见"),
     ({"action": "approve", "opinion": "同意"}, "请选择会议类型"),
     ({"action": "approve", "opinion": "同意", **MEETING, "meeting_date": ""}, "请填写会议日期"),
@@ -94,8 +95,12 @@ def test_return_and_reject_from_the_inbox(app, org, auth, client, three_waiting,
     ({"action": "approve", "opinion": "同意", **MEETING, "votes_for": "很多"}, "不是有效的整数"),
     ({"action": "approve", "opinion": "同" * 1001, **MEETING}, "意见不能超过1000字"),
     ({"action": "return", "opinion": "请修改", "return_to": "school"}, "只能退回到之前的审批环节"),
+    ({"action": "approve", "opinion": "同意", **VOTED_DOWN},
+     "会议表决赞成1票、反对4票、弃权0票，赞成票未过半数，不能作出同意的决定"),
+    ({"action": "reject", "opinion": "不符合条件", **MEETING}, "赞成票已过半数，不能作出不同意的决定"),
 ], ids=["reject-no-opinion", "return-blank-opinion", "approve-no-meeting", "no-meeting-date", "future-meeting",
-        "no-votes", "zero-votes", "votes-not-a-number", "opinion-too-long", "return-to-a-later-step"])
+        "no-votes", "zero-votes", "votes-not-a-number", "opinion-too-long", "return-to-a-later-step",
+        "approve-against-the-vote", "reject-against-the-vote"])
 def test_a_validation_error_stays_in_the_panel_and_changes_nothing(app, org, auth, client, three_waiting,
                                                                    data, message):
     req = three_waiting[0]

@@ -4,7 +4,7 @@ from datetime import date
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.i18n import get_translations
-from wtforms.validators import Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from ..timeutil import local_today
 from ..workflow import MeetingRecord
@@ -69,3 +69,10 @@ class ActionForm(ChineseForm):
     @property
     def has_meeting_input(self) -> bool:
         return bool(self.meeting_type.data or self.meeting_date.data)
+
+
+class CommentForm(ChineseForm):
+    """评论: a remark anyone who can see the request may add (not a decision)."""
+
+    text = TextAreaField("评论", validators=[DataRequired(message="请填写评论内容"),
+                                             Length(max=500, message="评论不能超过500字")])

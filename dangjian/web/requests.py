@@ -1,5 +1,5 @@
 """The request page, its action panel, and the document status widget."""
-from flask import Blueprint, abort, make_response, render_template, request
+from flask import Blueprint, abort, make_response, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy.orm import selectinload
 
@@ -10,7 +10,8 @@ from ..scope import get_request_or_404
 from ..workflow import Action, AlreadyHandled, WorkflowError, apply_action, available_actions, recusal_reason
 from ..workflow.definition import MEETING_TYPES, Actor
 from ..workflow.history import step_outcomes
-from .forms import ActionForm
+from ..workflow.comments import add_comment, comment_refusal
+from .forms import ActionForm, CommentForm
 
 bp = Blueprint("requests", __name__, url_prefix="/requests")
 
@@ -46,19 +47,27 @@ def panel_context(req, form=None, context="page", message=None):
         "step_actions": [a for a in actions if a in STEP_ACTIONS],
         "can_withdraw": Action.WITHDRAW in actions,
         "can_resubmit": Action.SUBMIT in actions,
+        "can_take_back": Action.TAKE_BACK in actions,
         # Type-specific actions (核定调整, 登记发放 …): their forms live in <type>/_panel_extra.html.
-        "extra_actions": [a for a in actions if a not in STEP_ACTIONS and a not in (Action.WITHDRAW, Action.SUBMIT)],
+        "extra_actions": [a for a in actions if a not in STEP_ACTIONS
+                          and a not in (Action.WITHDRAW, Action.SUBMIT, Action.TAKE_BACK)],
         "recusal": recusal,
         "workflow": wf,
     }
 
 
-def page_context(req, **panel):
+def page_context(req, comment_form=None, comment_notice=None, **panel):
     return {
         **panel_context(req, **panel),
         "outcomes": step_outcomes(req),
         "workflow": type(req).workflow,
+        **comment_context(req, comment_form, comment_notice),
     }
+
+
+def comment_context(req, form=None, notice=None):
+    can = comment_refusal(req, current_user) is None
+    return {"can_comment": can, "comment_form": form or CommentForm(formdata=None), "comment_notice": notice}
 
 
 @bp.route("/<int:request_id>")
@@ -113,6 +122,9 @@ def act(request_id: int):
                 error = exc.message
                 if exc.field == "opinion":
                     form.opinion.errors = list(form.opinion.errors) + [exc.message]
+                    error = None
+                elif exc.field == "votes":  # the decision disagrees with the vote: shown by the votes
+                    form.votes_for.errors = list(form.votes_for.errors) + [exc.message]
                     error = None
                 db.session.expire_all()
                 req = get_request_or_404(request_id, current_user, options=PAGE_LOADS)
@@ -169,6 +181,33 @@ def _after_action(req, action: Action, context: str):
     resp.headers["HX-Reswap"] = swap
     resp.headers["HX-Trigger"] = "requestChanged"
     return resp
+
+
+@bp.route("/<int:request_id>/comment", methods=["POST"])
+@login_required
+def comment(request_id: int):
+    """评论: a timeline row; no state change, so the version that guards decisions stays."""
+    req = get_request_or_404(request_id, current_user)
+    form = CommentForm()
+    notice = None
+    if form.validate():
+        try:
+            add_comment(req, current_user._get_current_object(), form.text.data)
+        except WorkflowError as exc:
+            db.session.rollback()
+            form.text.errors = list(form.text.errors) + [exc.message]
+        else:
+            if not is_htmx(request):
+                return redirect(url_for("requests.view", request_id=req.id) + "#request-timeline")
+            form, notice = CommentForm(formdata=None), "评论已发布"
+    req = get_request_or_404(request_id, current_user, options=PAGE_LOADS)
+    if not is_htmx(request):
+        return render_template("requests/view.html", **page_context(req, comment_form=form))
+    html = render_template("requests/_comment.html", req=req, **comment_context(req, form, notice))
+    if notice:  # the new comment shows in the timeline
+        html += ('<div id="request-timeline" hx-swap-oob="innerHTML">'
+                 + render_template("requests/_timeline.html", **page_context(req)) + "</div>")
+    return html
 
 
 @bp.route("/<int:request_id>/documents")

@@ -103,7 +103,8 @@ def on_transition(ctx: TransitionContext) -> None:
         _touch_open_cycle(req, now)
         details.append(quota.take_slot(req))
     elif ctx.action in (Action.REJECT, Action.WITHDRAW) or (
-            ctx.action is Action.RETURN and (ctx.to_step is None or ctx.to_step == SECONDARY_STEP)):
+            ctx.action is Action.RETURN and (ctx.to_step is None or ctx.to_step == SECONDARY_STEP)) or (
+            ctx.action is Action.TAKE_BACK and ctx.to_step == SECONDARY_STEP):  # 取回 of the forwarding
         details.append(quota.release_slot(req))
     elif ctx.action is Action.PUBLISH:
         req.publicized_at = now
