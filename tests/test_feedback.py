@@ -1,7 +1,9 @@
 """Feedback while people work: the approver who loses a race sees the request as it is now without
 reloading (the step bar, state, timeline and 待办 badge are swapped out of band with the
 「该申请已被处理」 panel), and every htmx request, boosted navigation included, shows the loading
-bar and marks its target aria-busy while the answer is on its way."""
+bar and marks its target aria-busy while the answer is on its way. FEEDBACK_SCREENSHOTS=dir keeps
+a screenshot of the bar."""
+import os
 import re
 
 from dangjian.extensions import db
@@ -99,6 +101,8 @@ def test_the_loading_bar_shows_while_an_answer_is_on_its_way(app, org, tmp_path)
         expect(bar).to_be_visible()
         expect(page.locator("body")).to_have_attribute("aria-busy", "true")
         expect(page.get_by_role("heading", level=1)).to_have_text("待办")  # the old page, still waiting
+        if os.environ.get("FEEDBACK_SCREENSHOTS"):
+            page.screenshot(path=os.path.join(os.environ["FEEDBACK_SCREENSHOTS"], "loading-bar.png"))
         assert len(held) == 1
         held[0].continue_()
         expect(page.get_by_role("heading", level=1)).to_have_text("已办")
