@@ -48,7 +48,7 @@ ACT = {"opinion": "同意", "meeting_type": "branch_committee", "meeting_date": 
 
 
 @pytest.mark.parametrize("action,user_key,extra", [
-    ("approve", "secretary", {}), ("reject", "secretary", {"opinion": "不符合条件"}),
+    ("approve", "secretary", {}), ("reject", "secretary", {"opinion": "不符合条件", "votes_for": "1", "votes_against": "4"}),
     ("return", "committee", {"opinion": "请补充材料"}), ("withdraw", "member", {}),
 ])
 def test_each_workflow_action_over_the_web_is_audited(app, org, auth, client, action, user_key, extra):
