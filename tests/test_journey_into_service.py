@@ -178,7 +178,19 @@ class Browser:
         self.nav("账号与角色")
         page.get_by_role("link", name="＋ 新建账号").click()
         if member_query:
-            page.get_by_placeholder("输入工号或姓名查找党员").fill(member_query)
+            # Typed as a person types, key by key: on a loaded machine the first keys can land before
+            # htmx has bound the search to the page it just swapped in; the later ones search.
+            box = page.get_by_placeholder("输入工号或姓名查找党员")
+            expect(box).to_be_visible()
+            for attempt in range(3):
+                box.fill("")
+                box.press_sequentially(member_query, delay=30)
+                try:
+                    page.get_by_label(re.compile(member_label)).wait_for(timeout=10_000)
+                    break
+                except Exception:  # noqa: BLE001 — typed too early: type it again
+                    if attempt == 2:
+                        raise
             page.get_by_label(re.compile(member_label)).check()
         page.locator("#username").fill(username)
         if display_name:

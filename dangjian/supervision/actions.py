@@ -60,7 +60,9 @@ GROUPS: list[tuple[str, str, tuple[str, ...], dict[str, str]]] = [
             (Action.SUBMIT, "提交申请"), (Action.APPROVE, "同意"), (Action.REJECT, "不同意"),
             (Action.RETURN, "退回修改"), (Action.WITHDRAW, "撤回申请"), (Action.ADJUST, "核定调整"),
             (Action.RECORD_PAYMENT, "登记走访发放"), (Action.CANCEL, "取消申请"),
-            (Action.PUBLISH, "发布公示"), (Action.REVOKE, "撤销推荐"), (Action.AWARD, "确认表彰"))},
+            (Action.PUBLISH, "发布公示"), (Action.REVOKE, "撤销推荐"), (Action.AWARD, "确认表彰"),
+            (Action.TAKE_BACK, "取回决定"))},
+        "request.comment": "评论",
     }),
     ("files", "文件与附件", ("document.", "attachment."), {
         "document.download": "下载文件",
