@@ -1,13 +1,22 @@
-"""Inboxes: 待办, 已办, 我发起的 — one route answers the page, or only the rows for htmx."""
-from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+"""Inboxes: 待办, 已办, 我发起的 — one route answers the page, or only the rows for htmx; search,
+filters and sort live in the query string (issue 7 §2), and 导出Excel exports the filtered rows.
+
+抄送我的 is not here: it needs the 抄送 feature (issue 8), which does not exist yet.
+"""
+from flask import Blueprint, abort, current_app, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 
-from .. import inbox
+from .. import audit, inbox, request_export, request_filters
 from ..accounts.permissions import only_sysadmin
 from ..extensions import db
 from ..htmx import is_htmx
+from ..models import Organization, RequestState
+from ..models.base import utcnow
+from ..timeutil import to_local
 
 bp = Blueprint("inbox", __name__)
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @bp.route("/")
@@ -18,15 +27,47 @@ def index():
     return redirect(url_for("inbox.tab", tab="todo"))
 
 
+def _query(tab: str):
+    if only_sysadmin(current_user):
+        abort(404)
+    if tab not in inbox.TABS:
+        abort(404)
+    title, query = inbox.TABS[tab]
+    filters = request_filters.RequestFilters.from_args(request.args)
+    return title, request_filters.apply(query(current_user), filters), filters
+
+
 @bp.route("/inbox/<tab>")
 @login_required
 def tab(tab: str):
     if only_sysadmin(current_user):
         return redirect(url_for("admin.accounts"))
-    if tab not in inbox.TABS:
-        abort(404)
-    title, query = inbox.TABS[tab]
-    page = db.paginate(query(current_user), page=request.args.get("page", 1, type=int),
+    title, stmt, filters = _query(tab)
+    page = db.paginate(stmt, page=request.args.get("page", 1, type=int),
                        per_page=current_app.config["PER_PAGE"], error_out=False)
-    template = "inbox/_list.html" if is_htmx(request) else "inbox/index.html"
-    return render_template(template, tab=tab, title=title, page=page, tabs=inbox.TABS)
+    partial = is_htmx(request) and not request.headers.get("HX-History-Restore-Request")
+    template = "inbox/_list.html" if partial else "inbox/index.html"
+    return render_template(template, tab=tab, title=title, page=page, tabs=inbox.TABS, filters=filters,
+                           endpoint="inbox.tab", endpoint_args={"tab": tab},
+                           export_url=url_for("inbox.export", tab=tab, **filters.query_args()),
+                           type_labels=request_filters.type_labels(), sorts=request_filters.SORTS,
+                           org_choices=request_filters.organization_choices, request_states=list(RequestState))
+
+
+def org_name(filters) -> str | None:
+    org = db.session.get(Organization, filters.org) if filters.org else None
+    return org.name if org else None
+
+
+@bp.route("/inbox/<tab>/export.xlsx")
+@login_required
+def export(tab: str):
+    title, stmt, filters = _query(tab)
+    viewer = current_user._get_current_object()
+    now = utcnow()
+    out, count = request_export.write_xlsx(stmt, title, [("列表", title), *filters.describe(org_name(filters))],
+                                           viewer, now)
+    audit.record("inbox.exported", user=viewer, tab=tab, filters=filters.as_detail(), rows=count)
+    db.session.commit()
+    return send_file(out, mimetype=XLSX, as_attachment=True, max_age=0,
+                     download_name=f"{title}_{to_local(now):%Y%m%d-%H%M}.xlsx")
