@@ -15,6 +15,15 @@ ALLOWED = {  # extension -> (content type, magic prefix)
     "png": ("image/png", b"\x89PNG\r\n\x1a\n"),
 }
 MAX_FILE_BYTES = 10 * 1024 * 1024
+# What a browser may show in its own tab, with the bytes every such file starts with. Anything else
+# (docx, xlsx, zip, html …) is sent as a download, whatever its stored content type says.
+INLINE_TYPES = {
+    "application/pdf": (b"%PDF",),
+    "image/png": (b"\x89PNG\r\n\x1a\n",),
+    "image/jpeg": (b"\xff\xd8\xff",),
+    "image/gif": (b"GIF87a", b"GIF89a"),
+    "image/webp": (b"RIFF",),
+}
 
 
 def check(storage) -> str | None:

@@ -150,6 +150,12 @@ class Attachment(db.Model):
     def kind_label(self) -> str:
         return self.KIND_LABELS.get(self.kind, self.kind)
 
+    @property
+    def previewable(self) -> bool:
+        """PDF and images open in the browser (预览); anything else only downloads."""
+        from ..uploads import INLINE_TYPES
+        return self.content_type in INLINE_TYPES
+
 
 class NumberSequence(db.Model):
     """The last number issued per request type and year (编号 without gaps)."""

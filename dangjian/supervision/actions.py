@@ -69,6 +69,8 @@ GROUPS: list[tuple[str, str, tuple[str, ...], dict[str, str]]] = [
     ("files", "文件与附件", ("document.", "attachment."), {
         "document.download": "下载文件",
         "attachment.download": "下载附件",
+        "document.preview": "预览文件",
+        "attachment.preview": "预览附件",
     }),
     ("care", "关怀帮扶与经费", ("budget.", "condolence.", "allowance."), {
         "budget.set": "设定年度预算",

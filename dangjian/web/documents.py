@@ -1,7 +1,10 @@
-"""Downloads of archived documents and uploaded attachments, only inside the user's scope."""
+"""Downloads and inline previews of archived documents and uploaded attachments, only inside the
+user's scope. A preview shows PDF and images in the browser tab, inside a sandboxing CSP; any other
+type is never served inline and downloads instead."""
 import hashlib
 import io
 import os
+from urllib.parse import quote
 
 from flask import Blueprint, abort, current_app, render_template, send_file
 from flask_login import current_user, login_required
@@ -13,8 +16,34 @@ from ..documents import storage
 from ..extensions import db
 from ..models import Attachment, Document, DocumentStatus, Request
 from ..scope import visible_requests
+from ..uploads import INLINE_TYPES
 
 bp = Blueprint("documents", __name__)
+
+# A preview runs no script and loads nothing: the sandbox gives the file an opaque origin, so even a
+# crafted PDF or image reaches no cookie and no page of ours. Chromium's PDF viewer (a
+# chrome-extension frame) still starts under this policy: tests/test_browser_preview.py shows it.
+PREVIEW_CSP = "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; object-src 'self'"
+
+
+def inline_ok(content_type: str, data: bytes) -> bool:
+    """Shown in the browser only if the type is one it displays and the bytes really are that type."""
+    magic = INLINE_TYPES.get(content_type)
+    return bool(magic) and data.startswith(magic) and (
+        content_type != "image/webp" or data[8:12] == b"WEBP")
+
+
+def _send(data: bytes, content_type: str, name: str, preview: bool):
+    """The file as a download, or (preview, for an inline-safe type only) shown in the browser."""
+    inline = preview and inline_ok(content_type, data)
+    resp = send_file(io.BytesIO(data), mimetype=content_type or "application/octet-stream",
+                     as_attachment=not inline, download_name=name, max_age=0)
+    if inline:
+        resp.headers["Content-Disposition"] = f"inline; filename*=UTF-8''{quote(name)}"
+        resp.headers["Content-Security-Policy"] = PREVIEW_CSP
+    resp.headers["X-Content-Type-Options"] = "nosniff"
+    resp.headers["Cache-Control"] = "no-store"  # never kept by the browser or a proxy
+    return resp
 
 
 @bp.route("/documents/<int:document_id>/download")
@@ -25,6 +54,17 @@ def download(document_id: int):
     The bytes sent are the bytes checked: read once, hashed, compared with the stored SHA-256.
     A file changed or lost on disk is refused (500) and logged, never served.
     """
+    return _document(document_id, preview=False)
+
+
+@bp.route("/documents/<int:document_id>/preview")
+@login_required
+def preview(document_id: int):
+    """The same archived PDF, shown in the browser (预览); same scope, same check, its own audit row."""
+    return _document(document_id, preview=True)
+
+
+def _document(document_id: int, preview: bool):
     if is_sysadmin(current_user):
         abort(404)  # 三员分立: the 系统管理员 downloads no document, not even a published one
     doc = db.session.scalar(select(Document).join(Request, Request.id == Document.request_id)
@@ -44,12 +84,9 @@ def download(document_id: int):
         current_app.logger.error("document %s: archive integrity check failed (%s)", doc.id, doc.storage_path)
         return _archive_error(doc)
     owner = {"number": doc.request.number} if doc.request is not None else {"award_cycle_id": doc.award_cycle_id}
-    audit.record("document.download", doc, **owner, sha256=doc.sha256)
+    audit.record("document.preview" if preview else "document.download", doc, **owner, sha256=doc.sha256)
     db.session.commit()
-    resp = send_file(io.BytesIO(data), mimetype="application/pdf", as_attachment=True,
-                     download_name=doc.download_name, max_age=0)
-    resp.headers["Cache-Control"] = "no-store"  # never kept by the browser or a proxy
-    return resp
+    return _send(data, "application/pdf", doc.download_name, preview)
 
 
 def _archive_error(doc: Document):
@@ -60,6 +97,17 @@ def _archive_error(doc: Document):
 @bp.route("/attachments/<int:attachment_id>")
 @login_required
 def attachment(attachment_id: int):
+    return _attachment(attachment_id, preview=False)
+
+
+@bp.route("/attachments/<int:attachment_id>/preview")
+@login_required
+def attachment_preview(attachment_id: int):
+    """预览: PDF and images in the browser; any other type downloads. Same scope and audit."""
+    return _attachment(attachment_id, preview=True)
+
+
+def _attachment(attachment_id: int, preview: bool):
     if is_sysadmin(current_user):
         abort(404)  # 三员分立
     att = db.session.scalar(select(Attachment).join(Request, Request.id == Attachment.request_id)
@@ -69,8 +117,8 @@ def attachment(attachment_id: int):
     path = os.path.join(current_app.config["UPLOAD_DIR"], att.storage_path)
     if not os.path.isfile(path):
         abort(404)
-    audit.record("attachment.download", att, filename=att.filename)
+    with open(path, "rb") as f:
+        data = f.read()
+    audit.record("attachment.preview" if preview else "attachment.download", att, filename=att.filename)
     db.session.commit()
-    resp = send_file(path, mimetype=att.content_type, as_attachment=True, download_name=att.filename)
-    resp.headers["Cache-Control"] = "no-store"  # never kept by the browser or a proxy
-    return resp
+    return _send(data, att.content_type, att.filename, preview)

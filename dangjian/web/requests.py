@@ -83,7 +83,12 @@ def panel(request_id: int):
     """The action form, loaded into an inbox card on demand."""
     req = get_request_or_404(request_id, current_user)
     context = request.args.get("context", "page")
-    return render_template("requests/_panel.html", **panel_context(req, context=context))
+    return render_template(_panel_template(context), **panel_context(req, context=context))
+
+
+def _panel_template(context: str) -> str:
+    """In 待办 the panel carries the application itself, so nobody decides without reading it."""
+    return "requests/_inbox_panel.html" if context == "inbox" else "requests/_panel.html"
 
 
 @bp.route("/<int:request_id>/act", methods=["POST"])
@@ -135,7 +140,7 @@ def act(request_id: int):
                 return _after_action(req, action, context)
     if not is_htmx(request):
         return render_template("requests/view.html", **page_context(req, form=form, message=error))
-    html = render_template("requests/_panel.html", **panel_context(req, form=form, context=context, message=error))
+    html = render_template(_panel_template(context), **panel_context(req, form=form, context=context, message=error))
     if stale:
         html += _refreshed_parts(req, context)
     return html
