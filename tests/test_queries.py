@@ -74,6 +74,24 @@ def test_inbox_page_costs_the_same_for_5_and_50_rows(app, org, auth, client, tab
     assert many == few, "\n".join(statements)
 
 
+@pytest.mark.parametrize("url,who", [
+    ("/inbox/todo?q=党员&type=dues_waiver&state=pending&from=2020-01-01&to=2099-12-31&sort=newest", "secretary"),
+    ("/inbox/done?q=党员&org={org}&sort=step", "secretary"),
+    ("/requests/search?q=党员&org={org}&state=pending&sort=oldest", "school_user"),
+])
+def test_filtered_list_costs_the_same_for_5_and_50_rows(app, org, auth, client, url, who):
+    app.config["PER_PAGE"] = 60
+    auth.login(getattr(org, who))
+    url = url.format(org=org.branch_a1.id)
+    _fill(org, 5, 0)
+    few, body, _ = queries_for(app, client, url)
+    assert body.count('id="inbox-item-') >= 5
+    _fill(org, 45, 100)
+    many, body, statements = queries_for(app, client, url)
+    assert body.count('id="inbox-item-') >= 50
+    assert many == few, "\n".join(statements)
+
+
 def test_htmx_inbox_rows_cost_the_same_for_5_and_50_rows(app, org, auth, client):
     app.config["PER_PAGE"] = 60
     auth.login(org.secretary)

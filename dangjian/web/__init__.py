@@ -35,9 +35,10 @@ def register_web(app) -> None:
     from ..org import views as org_views
     from ..org.imports import views as import_views
     from ..supervision import audit_views
-    from . import budget, documents, inbox, launch, me, requests
+    from . import budget, documents, inbox, launch, me, requests, search
 
-    core = (signin.bp, self_views.bp, inbox.bp, requests.bp, documents.bp, me.bp, launch.bp, budget.bp)
+    core = (signin.bp, self_views.bp, inbox.bp, requests.bp, documents.bp, me.bp, launch.bp, budget.bp,
+            search.bp)
     administration = (admin_views.bp, org_views.bp, import_views.bp, audit_views.bp)
     for bp in (*core, *administration, *request_types.blueprints()):
         app.register_blueprint(bp)
@@ -72,7 +73,7 @@ def register_web(app) -> None:
             from ..supervision.audit_views import can_read_audit_log
             from ..org import access as org_access
             return {"todo_count": todo_count(current_user),
-                    "extra_nav": request_types.nav_entries(current_user),
+                    "extra_nav": request_types.nav_entries(current_user) + search.nav_entries(current_user),
                     "can_manage": launch.can_manage(current_user),
                     "nav_admin": is_sysadmin(current_user),
                     "nav_org": org_access.can_read_members(current_user),
