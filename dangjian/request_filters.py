@@ -134,3 +134,22 @@ def organization_choices() -> list[tuple[int, str]]:
     rows = db.session.execute(select(Organization.id, Organization.name, Organization.path)
                               .order_by(Organization.path)).all()
     return [(r.id, ("　" * max(r.path.count("/") - 2, 0)) + r.name) for r in rows]
+
+
+def render_list(page_template: str, endpoint: str, endpoint_args: dict, filters: RequestFilters, page, **context):
+    """The full page, or for htmx only the rows, with the URL htmx pushes made canonical (empty
+    filters left out), so the address bar reads as a link one would share."""
+    from flask import make_response, render_template, request, url_for
+
+    from .htmx import is_htmx
+    from .models import RequestState
+
+    partial = is_htmx(request) and not request.headers.get("HX-History-Restore-Request")
+    html = render_template("inbox/_list.html" if partial else page_template, page=page, filters=filters,
+                           endpoint=endpoint, endpoint_args=endpoint_args, type_labels=type_labels(), sorts=SORTS,
+                           org_choices=organization_choices, request_states=list(RequestState), **context)
+    resp = make_response(html)
+    if partial:
+        extra = {"page": page.page} if page.page > 1 else {}
+        resp.headers["HX-Push-Url"] = url_for(endpoint, **endpoint_args, **filters.query_args(), **extra)
+    return resp

@@ -1,6 +1,7 @@
 """待办, 已办 and 我发起的: search, filters, sort, paging and 导出Excel (issue 7 §2), all within
 the user's scope: a request of another unit with the same words never shows."""
 import io
+import re
 import json
 from datetime import datetime, timedelta
 
@@ -97,8 +98,10 @@ def test_the_url_keeps_the_filters_and_htmx_gets_the_rows(org, auth, client, req
     # A plain GET (reload, a shared link) renders the whole page with the filters filled in.
     assert "<h1" in full and 'value="张堃"' in full and '<option value="pending" selected>' in full
     assert 'hx-push-url="true"' in full
-    rows = client.get("/inbox/todo?q=张堃", headers={"HX-Request": "true"}).get_data(as_text=True)
+    resp = client.get("/inbox/todo?q=张堃&type=&state=&org=&from=&to=&sort=", headers={"HX-Request": "true"})
+    rows = resp.get_data(as_text=True)
     assert "<h1" not in rows and _ids(rows) == {zhang.id}
+    assert resp.headers["HX-Push-Url"] == "/inbox/todo?q=%E5%BC%A0%E5%A0%83"  # empty filters left out
     # Back after the history cache is gone: htmx asks for the whole page.
     restore = client.get("/inbox/todo?q=张堃", headers={"HX-Request": "true", "HX-History-Restore-Request": "true"})
     assert "<h1" in restore.get_data(as_text=True)
@@ -158,3 +161,42 @@ def test_unknown_tab_and_sysadmin_export_are_404(org, auth, client):
     assert client.get("/inbox/cc/export.xlsx").status_code == 404
     auth.login(org.sysadmin)
     assert client.get("/inbox/todo/export.xlsx").status_code == 404
+
+
+def test_browser_search_filter_and_back(app, org, tmp_path, reqs):
+    """Type in the search, pick a filter, go back: the URL and the list follow, without a reload."""
+    from playwright.sync_api import expect
+
+    from tests.browser_support import chromium, live_server
+    from tests.test_browser import Session
+
+    wang, zhang, _ = reqs
+    approve(wang, org.secretary)
+    with live_server(app) as base, chromium(tmp_path / "profile") as context:
+        page = context.pages[0] if context.pages else context.new_page()
+        s = Session(page, base)
+        s.login("secretary")
+        page.goto(base + "/inbox/done")
+        s.mark()  # typing and filtering swap the list in place
+        items = page.locator("#inbox-list article")
+        expect(items).to_have_count(1)
+        page.get_by_label("搜索", exact=True).fill("张堃")
+        expect(page).to_have_url(re.compile(r"/inbox/done\?q=%E5%BC%A0%E5%A0%83"))
+        expect(page.get_by_text("没有符合条件的申请")).to_be_visible()
+        page.get_by_label("搜索", exact=True).fill("王喆")
+        expect(page).to_have_url(re.compile(r"q=%E7%8E%8B%E5%96%86"))
+        expect(items).to_have_count(1)
+        page.get_by_label("状态").select_option(label="已通过")
+        expect(page).to_have_url(re.compile(r"q=%E7%8E%8B%E5%96%86.*state=approved"))
+        expect(page.get_by_text("没有符合条件的申请")).to_be_visible()
+        s.assert_not_reloaded()
+        page.go_back()  # htmx keeps no history cache here (private data): back loads the URL afresh
+        expect(page).to_have_url(re.compile(r"/inbox/done\?q=%E7%8E%8B%E5%96%86$"))
+        expect(page.locator(f"#inbox-item-{wang.id}")).to_be_visible()
+        page.reload()
+        expect(page.get_by_label("搜索", exact=True)).to_have_value("王喆")
+        expect(page.locator(f"#inbox-item-{wang.id}")).to_be_visible()
+        page.get_by_label("状态").select_option(label="已通过")
+        page.get_by_role("link", name="清除筛选").click()
+        expect(page).to_have_url(re.compile(r"/inbox/done$"))
+        expect(page.get_by_label("搜索", exact=True)).to_have_value("")

@@ -3,14 +3,13 @@ filters and sort live in the query string (issue 7 §2), and 导出Excel exports
 
 抄送我的 is not here: it needs the 抄送 feature (issue 8), which does not exist yet.
 """
-from flask import Blueprint, abort, current_app, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, current_app, redirect, request, send_file, url_for
 from flask_login import current_user, login_required
 
 from .. import audit, inbox, request_export, request_filters
 from ..accounts.permissions import only_sysadmin
 from ..extensions import db
-from ..htmx import is_htmx
-from ..models import Organization, RequestState
+from ..models import Organization
 from ..models.base import utcnow
 from ..timeutil import to_local
 
@@ -45,13 +44,9 @@ def tab(tab: str):
     title, stmt, filters = _query(tab)
     page = db.paginate(stmt, page=request.args.get("page", 1, type=int),
                        per_page=current_app.config["PER_PAGE"], error_out=False)
-    partial = is_htmx(request) and not request.headers.get("HX-History-Restore-Request")
-    template = "inbox/_list.html" if partial else "inbox/index.html"
-    return render_template(template, tab=tab, title=title, page=page, tabs=inbox.TABS, filters=filters,
-                           endpoint="inbox.tab", endpoint_args={"tab": tab},
-                           export_url=url_for("inbox.export", tab=tab, **filters.query_args()),
-                           type_labels=request_filters.type_labels(), sorts=request_filters.SORTS,
-                           org_choices=request_filters.organization_choices, request_states=list(RequestState))
+    return request_filters.render_list("inbox/index.html", "inbox.tab", {"tab": tab}, filters, page, tab=tab,
+                                       title=title, tabs=inbox.TABS,
+                                       export_url=url_for("inbox.export", tab=tab, **filters.query_args()))
 
 
 def org_name(filters) -> str | None:

@@ -1,16 +1,15 @@
 """申请查询 (issue 7 §2): 组织部, 纪委 and 校党委 search every request in their scope
 (scope.visible_requests) with the inbox filters, and export the rows. Everyone else gets 404;
 the 系统管理员 never (三员分立)."""
-from flask import Blueprint, abort, current_app, render_template, request, send_file, url_for
+from flask import Blueprint, abort, current_app, request, send_file, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from .. import audit, request_export, request_filters
 from ..accounts.permissions import is_sysadmin
 from ..extensions import db
-from ..htmx import is_htmx
 from ..inbox import _LOADS
-from ..models import Request, RequestState, Role
+from ..models import Request, Role
 from ..models.base import utcnow
 from ..scope import visible_requests
 from ..timeutil import to_local
@@ -46,12 +45,8 @@ def index():
     stmt, filters = _query()
     page = db.paginate(stmt, page=request.args.get("page", 1, type=int),
                        per_page=current_app.config["PER_PAGE"], error_out=False)
-    partial = is_htmx(request) and not request.headers.get("HX-History-Restore-Request")
-    return render_template("inbox/_list.html" if partial else "search/index.html", tab="search", title=TITLE,
-                           page=page, filters=filters, endpoint="request_search.index", endpoint_args={},
-                           export_url=url_for("request_search.export", **filters.query_args()),
-                           type_labels=request_filters.type_labels(), sorts=request_filters.SORTS,
-                           org_choices=request_filters.organization_choices, request_states=list(RequestState))
+    return request_filters.render_list("search/index.html", "request_search.index", {}, filters, page, tab="search",
+                                       title=TITLE, export_url=url_for("request_search.export", **filters.query_args()))
 
 
 @bp.route("/export.xlsx")
