@@ -103,6 +103,10 @@ def test_main_pages_have_no_serious_or_critical_axe_violations(app, org, tmp_pat
         check("budget")
         page.goto(f"{base}/org/members")
         check("org-members")
+        page.goto(f"{base}/requests/search")
+        check("request-search")
+        page.goto(f"{base}/requests/search?q=无此人")
+        check("request-search-no-match")
 
         _login(page, base, "sysadmin")
         page.goto(f"{base}/admin/accounts")
@@ -113,5 +117,5 @@ def test_main_pages_have_no_serious_or_critical_axe_violations(app, org, tmp_pat
         check("audit-log")
 
     assert not errors, errors
-    assert len(visited) == 11
+    assert len(visited) == 13
     assert not any(v for _, v in found), "axe found serious or critical violations:\n" + _report(found)
