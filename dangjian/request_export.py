@@ -28,7 +28,7 @@ def write_xlsx(stmt, sheet: str, facts: list[tuple[str, str]], viewer, exported_
     count = 0
     offset = 0
     while count < MAX_ROWS:
-        batch = db.session.scalars(stmt.limit(BATCH).offset(offset)).all()
+        batch = db.session.scalars(stmt.limit(min(BATCH, MAX_ROWS - count)).offset(offset)).all()
         if not batch:
             break
         for r in batch:
@@ -47,7 +47,7 @@ def write_xlsx(stmt, sheet: str, facts: list[tuple[str, str]], viewer, exported_
     about.column_dimensions["B"].width = 60
     for row in [("导出人", f"{viewer.display_name}（{viewer.username}）"),
                 ("导出时间", to_local(exported_at).strftime("%Y-%m-%d %H:%M:%S")), *facts,
-                ("记录条数", str(count)),
+                ("记录条数", str(count) + ("（已达上限，请缩小筛选范围分批导出）" if count >= MAX_ROWS else "")),
                 ("说明", "身份证号不导出，联系电话已脱敏；时间为北京时间。本次导出已记入审计日志。")]:
         about.append(list(row))
     out = tempfile.TemporaryFile(suffix=".xlsx")

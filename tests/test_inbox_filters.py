@@ -200,3 +200,16 @@ def test_browser_search_filter_and_back(app, org, tmp_path, reqs):
         page.get_by_role("link", name="清除筛选").click()
         expect(page).to_have_url(re.compile(r"/inbox/done$"))
         expect(page.get_by_label("搜索", exact=True)).to_have_value("")
+
+
+def test_export_reads_in_batches_and_stops_at_the_sheet_limit(monkeypatch, org, auth, client, reqs):
+    from dangjian import request_export
+    monkeypatch.setattr(request_export, "BATCH", 1)
+    monkeypatch.setattr(request_export, "MAX_ROWS", 1)
+    auth.login(org.secretary)
+    rows, wb = _sheet(client.get("/inbox/todo/export.xlsx"))
+    assert len(rows) == 2  # the header and one row
+    assert dict(wb["说明"].iter_rows(values_only=True))["记录条数"].startswith("1（已达上限")
+    monkeypatch.setattr(request_export, "MAX_ROWS", 100)
+    rows, _ = _sheet(client.get("/inbox/todo/export.xlsx"))
+    assert len(rows) == 3  # two rows, read one at a time
