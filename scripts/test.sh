@@ -41,9 +41,7 @@ run_pytest() {    # run_pytest LABEL [pytest args...]
     local label=$1 rc=0; shift
     log "pytest on $label"
     # Two workers on two cores: each has its own PostgreSQL database (tests/conftest.py).
-    # worksteal: an idle worker takes queued tests from the busy one, so the long browser tests
-    # at the end do not leave a core idle.
-    "$PYTHON" -m pytest -n "${TEST_WORKERS:-2}" --dist worksteal "$@" || rc=$?
+    "$PYTHON" -m pytest -n "${TEST_WORKERS:-2}" "$@" || rc=$?
     case $rc in
         0) log "pytest on $label: passed" ;;
         5) warn "pytest on $label: no tests were collected (exit 5), counted as a failure"
