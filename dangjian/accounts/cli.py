@@ -13,7 +13,6 @@ It also makes sure the 党委组织部 node exists under the school committee (n
 create that node (组织部 enters the secondary units and branches itself, or imports them), so
 without it the administrator could not give anyone the 组织部 role on a fresh install.
 """
-import re
 
 import click
 from flask.cli import AppGroup
@@ -22,12 +21,12 @@ from sqlalchemy import func, select
 from .. import audit
 from ..extensions import db
 from ..models import Organization, OrgKind, Role, RoleAssignment, User
+from .operations import USERNAME_PATTERN
 from .passwords import generate_temporary_password
 
 users_cli = AppGroup("users", help="账号 Accounts.")
 
 # The same shape as the accounts the 系统管理员 creates on the web (accounts.operations).
-USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{1,49}$")
 
 
 ORG_DEPT_DEFAULT_NAME = "党委组织部"
