@@ -84,6 +84,7 @@ def build_world(budgets: Budgets, award_quota: int) -> SimpleNamespace:
         set_budget(budgets.allowance, year=YEAR, kind=BudgetLineKind.ALLOWANCE)
     o.cycle = make_cycle(o, quota=award_quota, direct_quota=1)
     o.users = sorted((v for v in vars(o).values() if isinstance(v, User)), key=lambda u: u.id)
+    o.member_user_ids = {u.id for u in o.users if u.member_id is not None}
     return o
 
 
@@ -108,7 +109,7 @@ class People:
 
 def member_users(o) -> list[User]:
     """Everyone who is a party member (a possible beneficiary)."""
-    return [u for u in o.users if u.member_id is not None]
+    return [u for u in o.users if u.id in o.member_user_ids]
 
 
 def branch_holders(o, branch_id: int) -> list[User]:
@@ -205,8 +206,8 @@ def action_kwargs(req, action: Action, draw, valid: bool = False) -> dict:
     kw: dict = {"opinion": draw(st.sampled_from(opinions + ([] if valid else [""])))}
     step = wf.step(req.current_step) if t is not None and t.actor is Actor.STEP_HOLDER else None
     if step is not None and step.records_meeting and action in (Action.APPROVE, Action.REJECT):
-        agrees = action is Action.APPROVE
-        kw["meeting"] = meeting_for(step, carried=agrees if valid else draw(st.booleans()))
+        against_the_vote = False if valid else draw(st.booleans())  # False, Hypothesis' simplest: agrees
+        kw["meeting"] = meeting_for(step, carried=(action is Action.APPROVE) != against_the_vote)
     if action is Action.RETURN:
         earlier = [s.key for s in wf.earlier_steps(req, req.current_step)]
         kw["return_to"] = draw(st.sampled_from([None] + earlier))
@@ -223,6 +224,14 @@ def action_kwargs(req, action: Action, draw, valid: bool = False) -> dict:
         paid = draw(st.sampled_from([req.amount, (req.amount / 2).quantize(Decimal("0.01"))]))
         kw["payload"] = payment_payload(req, paid=paid)
     return kw
+
+
+def same_kwargs(req, kw: dict) -> dict:
+    """The same form sent again (a second click): new upload objects, the same values."""
+    payload = kw.get("payload")
+    if payload and "receipts" in payload:
+        return {**kw, "payload": payment_payload(req, paid=payload["paid_amount"], visit=payload["visit_date"])}
+    return dict(kw)
 
 
 def audit_rows(req_ids) -> list[AuditEvent]:
