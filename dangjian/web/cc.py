@@ -92,7 +92,7 @@ def candidates(request_id: int):
     """Search results under the picker's box: people the approver may copy."""
     req = _picking_request(request_id)
     q = request.args.get("cc_q", "")
-    found = copies.search_pickable(current_user, q, exclude=_selected_ids())
+    found = copies.search_pickable(current_user, q, exclude=[*_selected_ids(), req.initiator_id])
     return render_template("cc/_candidates.html", req=req, q=q.strip(), found=found)
 
 

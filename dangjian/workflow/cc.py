@@ -87,12 +87,16 @@ def _sysadmin(user: User) -> bool:
 
 def _copy(req: Request, users: Iterable[User], actor: User | None, *, rule: CcRule | None = None,
           action: str = "") -> list[User]:
-    """Add one copy per user not yet copied (never the actor, a disabled account or the 系统管理员,
-    who reads no request: 三员分立). Returns the users newly copied."""
+    """Add one copy per user not yet copied. Never the actor or the initiator (who follows the
+    request in 我发起的 anyway), a disabled account, or the 系统管理员, who reads no request
+    (三员分立). Returns the users newly copied."""
     already = set(db.session.scalars(select(RequestCopy.user_id).where(RequestCopy.request_id == req.id)))
+    already.add(req.initiator_id)
+    if actor is not None:
+        already.add(actor.id)
     added = []
     for user in users:
-        if user.id in already or (actor is not None and user.id == actor.id) or not user.active or _sysadmin(user):
+        if user.id in already or not user.active or _sysadmin(user):
             continue
         already.add(user.id)
         db.session.add(RequestCopy(request_id=req.id, user_id=user.id, rule_id=rule.id if rule else None,
@@ -177,6 +181,8 @@ def check_picks(req: Request, approver: User | None, ids: Iterable[int], by_step
         raise ActionRefused(f"一次最多抄送{MAX_PICKS}人（现为{len(ids)}人）", field="cc")
     if approver.id in ids:
         raise ActionRefused("不能抄送给自己", field="cc")
+    if req.initiator_id in ids:
+        raise ActionRefused("发起人可在「我发起的」中查看本申请，无需抄送", field="cc")
     users = load_pickable(approver, ids)
     if len(users) != len(ids):
         raise ActionRefused("所选抄送人不存在、已停用或不在您的范围内，请重新选择", field="cc")
@@ -187,7 +193,7 @@ def copy_picked(req: Request, approver: User, users: list[User], action: str) ->
     """Copy the people an approver chose while taking `action` (called by the engine)."""
     added = _copy(req, users, approver, action=action)
     if added:
-        audit.record("request.cc", req, user=approver, number=req.number, source="approver", action=action,
+        audit.record("request.cc", req, user=approver, number=req.number, source="approver", with_action=action,
                      recipients=[u.id for u in added])
         notify("cc", req, recipients=added, actor=approver, source="approver", action=action)
     return added
