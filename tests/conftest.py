@@ -53,6 +53,7 @@ def app(tmp_path, postgres_url):
         "REDIS_URL": TEST_REDIS_URL,
         # Each test has its own queue, so a worker in one test never sees another test's jobs.
         "RQ_QUEUE": f"test-documents-{uuid.uuid4().hex[:8]}",
+        "NOTIFY_QUEUE": f"test-notifications-{uuid.uuid4().hex[:8]}",
         "ARCHIVE_DIR": str(tmp_path / "archive"),
         "UPLOAD_DIR": str(tmp_path / "uploads"),
         "DEMO_MODE": False,
