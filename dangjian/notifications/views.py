@@ -75,7 +75,8 @@ def read(message_id: int):
     if not is_htmx(request):
         return redirect(request.referrer or url_for(".index"))
     html = render_template("notifications/_item.html", m=message, visible=_visible_ids([message]))
-    return html + render_template("notifications/_bell.html", oob=True)
+    return html + render_template("notifications/_bell.html", oob=True,
+                                  unread=operations.unread_count(current_user))
 
 
 @bp.route("/read-all", methods=["POST"])
