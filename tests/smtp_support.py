@@ -31,10 +31,11 @@ class SmtpCapture:
         return found
 
 
-def start_capture(directory: Path):
-    """Start scripts/smtp_capture.py on a free port; returns (process, port) once it listens."""
-    proc = subprocess.Popen([sys.executable, str(ROOT / "scripts" / "smtp_capture.py"), "--dir", str(directory)],
-                            stdout=subprocess.PIPE, text=True)
+def start_capture(directory: Path, port: int = 0):
+    """Start scripts/smtp_capture.py (on a free port by default); returns (process, port) once it
+    listens."""
+    proc = subprocess.Popen([sys.executable, str(ROOT / "scripts" / "smtp_capture.py"), "--dir", str(directory),
+                             "--port", str(port)], stdout=subprocess.PIPE, text=True)
     line = proc.stdout.readline().split()  # "ready PORT" once it listens
     if len(line) != 2 or line[0] != "ready":
         proc.kill()

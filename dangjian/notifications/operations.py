@@ -93,7 +93,7 @@ def set_webhook(actor, org, *, provider: str, url: str, secret: str, enabled: bo
     hook = webhook_of(org.id)
     created = hook is None
     if created:
-        hook = OrgWebhook(organization_id=org.id, secret="")
+        hook = OrgWebhook(organization_id=org.id, provider=provider_enum, url=url, secret="")
         db.session.add(hook)
     if provider_enum is not WebhookProvider.DINGTALK:
         hook.secret = ""  # only 钉钉 signs
