@@ -3,13 +3,13 @@ bell's unread count, the list with its paging and empty state, read marks (CSRF 
 a message opens its request only while the recipient may still see it."""
 import re
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from dangjian.extensions import db
 from dangjian.models import AuditEvent, Role, RoleAssignment
 from dangjian.models.base import utcnow
 from dangjian.notifications import notify
-from dangjian.notifications.models import Message
+from dangjian.notifications.models import Message, OrgWebhook
 from dangjian.workflow import Action, apply_action
 from dangjian.workflow.comments import add_comment
 from tests.factories import MEETING_AGAINST, approve, new_waiver
@@ -98,7 +98,7 @@ def test_other_features_kinds_render_in_chinese(app, org):
     notify("overdue", req, recipients=[org.secretary, org.committee])
     texts = [m.text for m in inbox_of(org.secretary)]
     assert texts[-2:] == [f"王喆催办党费减免申请 {req.number}（党支部讨论），请尽快处理",
-                          f"党费减免申请 {req.number}（党支部讨论） 已超过办理时限，请尽快处理"]
+                          f"党费减免申请 {req.number} 在「党支部讨论」环节已超过办理时限，请尽快处理"]
     assert inbox_of(org.secondary)[-1].text == f"李书记将党费减免申请 {req.number} 抄送给您"
 
 
@@ -210,3 +210,48 @@ def test_the_system_administrator_has_no_messages(app, org, client):
     client.post("/login", data={"username": "sysadmin", "password": "pw", "csrf_token": token})
     assert client.get("/messages").status_code == 404
     assert 'id="message-bell"' not in _page(client, "/admin/accounts")
+
+
+def test_org_dept_sets_a_group_robot_and_nobody_else_may(app, org, client):
+    token = login(client, org.secretary)
+    assert client.get("/messages/robots").status_code == 404
+    assert client.post(f"/messages/robots/{org.sec_a.id}/delete", data={"csrf_token": token}).status_code == 404
+    client.post("/logout", data={"csrf_token": token})
+
+    token = login(client, org.org_dept_user)
+    html = _page(client, "/messages/robots")
+    assert "尚未设置任何群机器人" in html
+    resp = client.post("/messages/robots", data={"csrf_token": token, "organization_id": org.sec_a.id,
+                                                 "provider": "wecom", "url": "ftp://x", "enabled": "y"})
+    assert "Webhook 地址须以 https:// 或 http:// 开头" in resp.get_data(as_text=True)
+    assert db.session.scalar(select(OrgWebhook)) is None
+    url = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=abcd-1234-SECRETKEY"
+    resp = client.post("/messages/robots", data={"csrf_token": token, "organization_id": org.sec_a.id,
+                                                 "provider": "wecom", "url": url, "enabled": "y"},
+                       follow_redirects=True)
+    html = resp.get_data(as_text=True)
+    assert "已为「会计学院党委」设置群机器人。" in html and "qyapi.weixin.qq.com/…TKEY" in html
+    assert "SECRETKEY" not in html  # the key is not shown back in the list
+    hook = db.session.scalar(select(OrgWebhook))
+    assert hook.url == url and hook.enabled
+    # Encrypted at rest: the raw column holds no part of the key.
+    raw = db.session.execute(text("SELECT url FROM org_webhooks")).scalar()
+    assert "SECRETKEY" not in raw
+    audit = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "notifications.webhook_set"))
+    assert "SECRETKEY" not in audit.detail and "会计学院党委" in audit.detail
+
+    # A second robot for the same organization is refused; 钉钉 with 加签 keeps its secret on edit.
+    resp = client.post("/messages/robots", data={"csrf_token": token, "organization_id": org.sec_a.id,
+                                                 "provider": "wecom", "url": url})
+    assert "已设置群机器人" in resp.get_data(as_text=True)
+    client.post(f"/messages/robots/{org.sec_a.id}", data={"csrf_token": token, "provider": "dingtalk",
+                                                         "url": url, "secret": "SEC123", "enabled": "y"})
+    client.post(f"/messages/robots/{org.sec_a.id}", data={"csrf_token": token, "provider": "dingtalk",
+                                                         "url": url, "secret": ""})
+    db.session.expire_all()
+    hook = db.session.scalar(select(OrgWebhook))
+    assert (hook.provider.value, hook.secret, hook.enabled) == ("dingtalk", "SEC123", False)
+
+    resp = client.post(f"/messages/robots/{org.sec_a.id}/delete", data={"csrf_token": token}, follow_redirects=True)
+    assert "已删除「会计学院党委」的群机器人。" in resp.get_data(as_text=True)
+    assert db.session.scalar(select(OrgWebhook)) is None

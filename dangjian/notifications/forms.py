@@ -9,7 +9,7 @@ EMAIL_MODES = [("each", "每条消息发一封邮件"), ("digest", "每日汇总
 
 
 class SettingsForm(ChineseForm):
-    email_mode = RadioField("邮件提醒", choices=EMAIL_MODES, default="each",
+    email_mode = RadioField("提醒方式", choices=EMAIL_MODES, default="each",
                             validators=[DataRequired("请选择邮件提醒方式")])
 
 

@@ -69,7 +69,8 @@ def message_text(kind: str, req, *, actor=None, step_label: str = "", state_labe
     if kind == "comment":
         return f"{who}评论了{what}"
     if kind == "overdue":
-        return f"{what}{at} 已超过办理时限，请尽快处理"
+        where = f"在「{step_label}」环节" if step_label else ""
+        return f"{what} {where}已超过办理时限，请尽快处理"
     return f"{what}：{kind_label(kind)}"
 
 
