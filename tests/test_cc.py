@@ -55,7 +55,7 @@ def test_dues_decisions_copy_the_branch_and_the_secondary_unit(app, org, told):
     approve(req, org.school_user)
     assert req.state is RequestState.APPROVED
     assert copied(req) == ids(org.secretary, org.committee, org.secondary)
-    assert told == [(req.id, ids(org.secretary, org.committee, org.secondary), org.school_user.id)]
+    assert told == [(req.id, ids(org.secretary, org.committee, org.secondary), None)]  # told as the rule's copy
     audit = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "request.cc")).all()
     assert len(audit) == 2 and all(a.object_id == req.id and '"source": "rule"' in a.detail for a in audit)
 

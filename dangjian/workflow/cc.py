@@ -116,7 +116,7 @@ def copy_by_rules(req: Request, actor: User | None, wf, from_state, new_state) -
                          target=rule.target.value, recipients=[u.id for u in added], state=new_state.value)
             copied.extend(added)
     if copied:
-        notify("cc", req, recipients=copied, actor=actor, source="rule")
+        notify("cc", req, recipients=copied, actor=None, source="rule")  # the rule copied, not the approver
     return copied
 
 
