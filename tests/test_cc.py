@@ -297,3 +297,17 @@ def test_opening_the_request_marks_the_copy_read(app, org, client):
     login(initiator, org.member)
     page = initiator.get(f"/requests/{req.id}").get_data(as_text=True)
     assert "抄送（1人）" in page and "张堃" in page and "已读" in page
+
+
+def test_copied_people_get_a_message_in_the_message_centre(app, org):
+    """Through the real notify(): the approver's copy names the approver, a rule's copy the system;
+    no hardship text in either."""
+    from dangjian.notifications.models import Message
+    rule("dues_waiver", CcTarget.SUPERVISOR, CcWhen.CLOSED)
+    req = new_waiver(org.member)
+    approve(req, org.secretary, cc=[org.member2.id])
+    approve(req, org.secondary)
+    approve(req, org.school_user)
+    texts = {m.recipient_id: m.text for m in db.session.scalars(select(Message).where(Message.kind == "cc"))}
+    assert texts == {org.member2.id: f"李书记将党费减免申请 {req.number} 抄送给您",
+                     org.supervisor.id: f"系统将党费减免申请 {req.number} 抄送给您"}
