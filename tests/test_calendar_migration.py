@@ -10,7 +10,7 @@ from dangjian.models import CalendarDay, DayKind
 from tests.factories import build_org
 from tests.test_migrations import empty_app, logging_kept  # noqa: F401
 
-BEFORE = "f6cf8fa5a808"
+BEFORE = "d7960018a853"  # the revision before the school calendar
 
 
 def test_cycle_holidays_move_into_the_school_calendar(empty_app):  # noqa: F811

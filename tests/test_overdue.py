@@ -10,10 +10,9 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select, update
 
 from dangjian.extensions import db
-from dangjian.models import AuditEvent, CalendarDay, DayKind, OverdueReminder, Request, StepTimeLimit
+from dangjian.models import AuditEvent, CalendarDay, DayKind, OverdueReminder, Request, StepTimeLimit, User
+from dangjian.notifications.models import Message
 from dangjian.timeutil import local_today
-from dangjian.workflow import Action, apply_action
-from dangjian.workflow import reminders
 from dangjian.workflow.reminders import remind_overdue
 from tests.factories import approve, new_waiver
 from tests.test_queries import _fill, queries_for
@@ -95,16 +94,21 @@ def test_the_todo_page_costs_the_same_queries_with_5_and_50_overdue_rows(app, or
 
 # --- the daily reminder ----------------------------------------------------------------------------
 
-@pytest.fixture
-def sent(monkeypatch):
-    """What the reminder hands to the notifications contract (delivery is another feature)."""
-    calls = []
+def reminded() -> list[tuple[str, list[str]]]:
+    """The 超时 messages in the 消息 centre, per notification event: (request number, recipients)."""
+    rows = db.session.execute(
+        select(Message.event_id, Request.number, User.username)
+        .join(User, User.id == Message.recipient_id).join(Request, Request.id == Message.request_id)
+        .where(Message.kind == "overdue").order_by(Message.event_id, User.username)).all()
+    events: dict = {}
+    for event_id, number, username in rows:
+        events.setdefault(event_id, (number, []))[1].append(username)
+    return list(events.values())
 
-    def record(kind, request, recipients, *, actor=None, **data):
-        calls.append({"kind": kind, "number": request.number, "to": sorted(u.username for u in recipients), **data})
 
-    monkeypatch.setattr(reminders, "notify", record)
-    return calls
+def reminder_rows():
+    return db.session.execute(select(OverdueReminder.sent_on, OverdueReminder.overdue_days, OverdueReminder.recipients)
+                              .order_by(OverdueReminder.id)).all()
 
 
 MONDAY = date(2026, 6, 1)
@@ -115,51 +119,51 @@ def at(day: date, hour: int) -> datetime:
     return datetime(day.year, day.month, day.day, hour) - timedelta(hours=8)
 
 
-def test_holders_are_reminded_once_a_day_on_working_days(app, org, sent):
+def test_holders_are_reminded_once_a_day_on_working_days(app, org):
     req = new_waiver(org.member)  # due Monday 8 June (5 working days)
     entered(req, local_noon(MONDAY))
-    assert remind_overdue(at(date(2026, 6, 8), 9)) is None and sent == []  # due today: not yet
+    assert remind_overdue(at(date(2026, 6, 8), 9)) is None and reminded() == []  # due today: not yet
     wednesday = date(2026, 6, 10)
     assert remind_overdue(at(wednesday, 7)) is None  # before 08:00
     assert req.number in remind_overdue(at(wednesday, 9))
-    assert sent == [{"kind": "overdue", "number": req.number, "to": ["committee", "secretary"], "step": "branch",
-                     "due_on": date(2026, 6, 8), "overdue_days": 2}]
-    assert remind_overdue(at(wednesday, 15)) is None and len(sent) == 1  # once a day
+    assert reminded() == [(req.number, ["committee", "secretary"])]
+    text = db.session.scalar(select(Message.text).where(Message.kind == "overdue"))
+    assert "「党支部讨论」环节已超过办理时限" in text
+    assert remind_overdue(at(wednesday, 15)) is None and len(reminded()) == 1  # once a day
     assert remind_overdue(at(date(2026, 6, 13), 9)) is None  # Saturday
     remind_overdue(at(date(2026, 6, 15), 9))
-    assert sent[-1]["overdue_days"] == 5 and len(sent) == 2
-    rows = db.session.execute(select(OverdueReminder.sent_on, OverdueReminder.recipients)
-                              .order_by(OverdueReminder.id)).all()
-    assert rows == [(wednesday, 2), (date(2026, 6, 15), 2)]
+    assert len(reminded()) == 2
+    assert reminder_rows() == [(wednesday, 2, 2), (date(2026, 6, 15), 5, 2)]
     events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "request.overdue_reminded")).all()
     assert len(events) == 2 and events[0].object_id == req.id and events[0].user_id is None
 
 
-def test_no_reminder_on_a_holiday_and_none_to_a_recused_holder(app, org, sent):
+def test_no_reminder_on_a_holiday_and_none_to_a_recused_holder(app, org):
     db.session.add(CalendarDay(day=date(2026, 6, 10), kind=DayKind.HOLIDAY, name="端午节"))
     db.session.commit()
     req = new_waiver(org.member2, initiator=org.committee)  # the committee member filed it: recused
     entered(req, local_noon(MONDAY))
-    assert remind_overdue(at(date(2026, 6, 10), 9)) is None and sent == []
+    assert remind_overdue(at(date(2026, 6, 10), 9)) is None and reminded() == []
     remind_overdue(at(date(2026, 6, 11), 9))
-    assert sent[0]["to"] == ["secretary"] and sent[0]["overdue_days"] == 2  # 9, 11 (10 was a holiday)
+    assert reminded() == [(req.number, ["secretary"])]
+    assert reminder_rows() == [(date(2026, 6, 11), 2, 1)]  # the 9th and the 11th (the 10th was a holiday)
 
 
-def test_a_handled_step_is_not_reminded(app, org, sent):
+def test_a_handled_step_is_not_reminded(app, org):
     req = new_waiver(org.member)
     entered(req, local_noon(MONDAY))
     approve(req, org.secretary)  # now at the secondary step, reached today (long after June)
-    assert remind_overdue(at(date(2026, 6, 10), 9)) is None and sent == []
+    assert remind_overdue(at(date(2026, 6, 10), 9)) is None and reminded() == []
 
 
-def test_the_ticker_sends_the_reminders(app, org, sent, redis_conn):
+def test_the_ticker_sends_the_reminders(app, org, redis_conn):
     today_is_a_working_day()
     app.config["OVERDUE_REMIND_HOUR"] = 0
     req = new_waiver(org.member)
     entered(req, local_noon(local_today() - timedelta(days=30)))
     result = app.test_cli_runner().invoke(args=["ticker", "--once"])
     assert result.exit_code == 0, result.output
-    assert [c["number"] for c in sent] == [req.number]
+    assert reminded() == [(req.number, ["committee", "secretary"])]
     assert db.session.scalar(select(func.count(OverdueReminder.id))) == 1
 
 

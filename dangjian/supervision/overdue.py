@@ -11,7 +11,6 @@ changes how earlier visits count (the page says so).
 """
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
 

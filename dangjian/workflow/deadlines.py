@@ -10,11 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 
 from .. import workdays
 from ..extensions import db
-from ..models import Request, RequestState, Role, RoleAssignment, StepTimeLimit, User
+from ..models import Request, RequestState, StepTimeLimit
 from ..timeutil import local_today, to_local
 
 MIN_LIMIT, MAX_LIMIT = 1, 60
@@ -98,29 +98,3 @@ def statuses(requests, today: date | None = None) -> dict[int, Deadline]:
     cal = workdays.load(min(min(entered.values()), today))
     limits = load_limits()
     return {r.id: deadline(cal, limit_for(limits, r.type, r.current_step), entered[r.id], today) for r in pending}
-
-
-def step_holders(requests) -> dict[int, list[User]]:
-    """{request id: the users who may act on its current step}: active accounts holding the step's
-    role at its organization today, less the initiator and the beneficiaries (回避). One query."""
-    pairs = {(r.current_role, r.current_org_id) for r in requests if r.current_role and r.current_org_id}
-    if not pairs:
-        return {r.id: [] for r in requests}
-    rows = db.session.execute(
-        select(RoleAssignment.role, RoleAssignment.organization_id, User)
-        .join(User, User.id == RoleAssignment.user_id)
-        .where(RoleAssignment.in_effect(), User.active.is_(True),
-               or_(*[and_(RoleAssignment.role == Role(role), RoleAssignment.organization_id == org)
-                     for role, org in pairs]))
-        .order_by(User.id)).all()
-    by_pair: dict = {}
-    for role, org_id, user in rows:
-        holders = by_pair.setdefault((role.value, org_id), [])
-        if user not in holders:
-            holders.append(user)
-    out = {}
-    for r in requests:
-        conflicted = r.conflicted_member_ids()
-        out[r.id] = [u for u in by_pair.get((r.current_role, r.current_org_id), [])
-                     if u.id != r.initiator_id and (u.member_id is None or u.member_id not in conflicted)]
-    return out

@@ -19,8 +19,9 @@ from ..extensions import db
 from ..models import OverdueReminder, Request, RequestState
 from ..models.base import utcnow
 from ..notifications import notify
+from ..notifications.recipients import step_holders
 from ..timeutil import to_local
-from .deadlines import statuses, step_holders
+from .deadlines import statuses
 
 log = logging.getLogger(__name__)
 
@@ -44,15 +45,16 @@ def remind_overdue(now=None) -> str | None:
         return None
     sent_today = set(db.session.execute(select(OverdueReminder.request_id, OverdueReminder.step).where(
         OverdueReminder.sent_on == today, OverdueReminder.request_id.in_(late))).all())
-    due = [r for r in pending if r.id in late and (r.id, r.current_step) not in sent_today]
-    holders = step_holders(due)
-    ids = [(r.id, r.current_step, r.number) for r in due]
+    ids = [(r.id, r.current_step, r.number) for r in pending
+           if r.id in late and (r.id, r.current_step) not in sent_today]
     db.session.commit()
     sent = []
     for request_id, step, number in ids:
         req = db.session.get(Request, request_id)
+        if req.state is not RequestState.PENDING or req.current_step != step:
+            continue  # handled since the list was read
         d = late[request_id]
-        recipients = holders[request_id]
+        recipients = step_holders(req, req.current_role, req.current_org_id)
         try:
             db.session.add(OverdueReminder(request_id=request_id, step=step, sent_on=today,
                                            overdue_days=d.overdue_days, recipients=len(recipients)))
@@ -60,11 +62,9 @@ def remind_overdue(now=None) -> str | None:
         except IntegrityError:  # another ticker sent it a moment ago
             db.session.rollback()
             continue
-        if recipients:
-            notify("overdue", req, recipients=recipients, step=step, due_on=d.due_on,
-                   overdue_days=d.overdue_days)
+        notify("overdue", req, recipients=recipients)
         audit.record("request.overdue_reminded", req, user=None, number=number, step=step,
-                     due_on=d.due_on, overdue_days=d.overdue_days, recipients=[u.username for u in recipients])
+                     due_on=d.due_on, overdue_days=d.overdue_days, recipients=recipients)
         db.session.commit()
         sent.append(number)
     return f"reminded {len(sent)} overdue: {', '.join(sent)}" if sent else None

@@ -5,7 +5,7 @@ calendar as holidays, and the column goes: the school calendar is the one list o
 Downgrading puts back an empty column (which cycle listed which day is not kept).
 
 Revision ID: 51fc2db34593
-Revises: f6cf8fa5a808
+Revises: d7960018a853
 Create Date: 2026-11-30 01:15:17.483443
 
 """
@@ -16,7 +16,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '51fc2db34593'
-down_revision = 'f6cf8fa5a808'
+down_revision = 'd7960018a853'
 branch_labels = None
 depends_on = None
 
