@@ -12,6 +12,7 @@ from ..models import Organization
 from ..models.base import utcnow
 from ..timeutil import to_local
 from ..workflow import cc as copies
+from ..workflow import deadlines
 
 bp = Blueprint("inbox", __name__)
 
@@ -48,6 +49,7 @@ def tab(tab: str):
     return request_filters.render_list("inbox/index.html", "inbox.tab", {"tab": tab}, filters, page, tab=tab,
                                        title=title, tabs=inbox.TABS, cc_unread=unread,
                                        cc_unread_count=copies.unread_count(current_user),
+                                       deadlines=deadlines.statuses(page.items) if tab == "todo" else {},
                                        export_url=url_for("inbox.export", tab=tab, **filters.query_args()))
 
 

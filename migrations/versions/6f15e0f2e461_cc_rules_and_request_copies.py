@@ -1,7 +1,7 @@
 """抄送: the rules 组织部 keeps per request type (cc_rules), and the copies of requests (request_copies)
 
 Revision ID: 6f15e0f2e461
-Revises: d7960018a853
+Revises: 51fc2db34593
 Create Date: 2026-11-30 01:18:37.455624
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '6f15e0f2e461'
-down_revision = 'd7960018a853'
+down_revision = '51fc2db34593'
 branch_labels = None
 depends_on = None
 
