@@ -63,6 +63,8 @@ GROUPS: list[tuple[str, str, tuple[str, ...], dict[str, str]]] = [
             (Action.PUBLISH, "发布公示"), (Action.REVOKE, "撤销推荐"), (Action.AWARD, "确认表彰"),
             (Action.TAKE_BACK, "取回决定"))},
         "request.comment": "评论",
+        "request.urge": "催办",
+        "request.batch_approve": "批量同意",
         "inbox.exported": "导出待办/已办/我发起的列表",
         "request_search.exported": "导出申请查询结果",
     }),

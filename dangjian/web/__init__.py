@@ -35,10 +35,10 @@ def register_web(app) -> None:
     from ..org import views as org_views
     from ..org.imports import views as import_views
     from ..supervision import audit_views
-    from . import budget, documents, inbox, launch, me, requests, search
+    from . import batch, budget, documents, inbox, launch, me, requests, search, urge
 
-    core = (signin.bp, self_views.bp, inbox.bp, requests.bp, documents.bp, me.bp, launch.bp, budget.bp,
-            search.bp)
+    core = (signin.bp, self_views.bp, inbox.bp, batch.bp, requests.bp, urge.bp, documents.bp, me.bp, launch.bp,
+            budget.bp, search.bp)
     administration = (admin_views.bp, org_views.bp, import_views.bp, audit_views.bp)
     for bp in (*core, *administration, *request_types.blueprints()):
         app.register_blueprint(bp)
