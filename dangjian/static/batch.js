@@ -20,6 +20,7 @@
     if (selectAll) {
       selectAll.checked = all.length > 0 && picked === all.length;
       selectAll.indeterminate = picked > 0 && picked < all.length;
+      selectAll.disabled = all.length === 0;
     }
   }
 
