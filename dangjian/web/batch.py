@@ -33,60 +33,57 @@ def _render(template: str, **context):
     return render_template("inbox/batch.html", partial=template, **context)
 
 
-def _user():
+def _planned(values):
+    """The ticked cards and the batch's plan; raises BatchRefused (nothing is done then)."""
     if only_sysadmin(current_user):
         abort(404)
-    return current_user._get_current_object()
+    items = batch.parse_items(values)
+    return items, batch.plan(current_user._get_current_object(), items)
+
+
+def _form_page(items, p: batch.Plan, form: DecisionForm, message=None):
+    """The form lists the selected requests still in 待办, in the order ticked."""
+    listed = [p.ready[i.request_id] for i in items if i.request_id in p.ready]
+    return _render("inbox/_batch_form.html", items=items, group=p.group, listed=listed, form=form, message=message)
 
 
 @bp.route("", methods=["GET"])
 @login_required
 def prepare():
-    """The form for the ticked cards, or why they cannot go together (nothing is done here)."""
-    user = _user()
+    """The form for the ticked cards, or why they cannot go together."""
     try:
-        items = batch.parse_items(request.args.getlist("item"))
-        p = batch.plan(user, items)
+        items, p = _planned(request.args.getlist("item"))
     except batch.BatchRefused as exc:
         return _render("inbox/_batch_refused.html", message=exc.message)
-    return _render("inbox/_batch_form.html", items=items, group=p.group, listed=_listed(p),
-                   form=_form(p.group.step if p.group else None))
-
-
-def _listed(p: batch.Plan) -> list:
-    """The selected requests as the form lists them: those still in 待办, in the order ticked."""
-    return [p.ready[i.request_id] for i in p.items if i.request_id in p.ready]
+    return _form_page(items, p, _form(p.group.step if p.group else None))
 
 
 @bp.route("", methods=["POST"])
 @login_required
 def approve():
-    user = _user()
     try:
-        items = batch.parse_items(request.form.getlist("item"))
-        p = batch.plan(user, items)
+        items, p = _planned(request.form.getlist("item"))
     except batch.BatchRefused as exc:
         return _render("inbox/_batch_refused.html", message=exc.message)
     step = p.group.step if p.group else None
     form = _form(step, request.form)
-    error = None
-    if form.validate():
-        meeting = form.meeting_record(step)
-        if not (step and step.records_meeting and meeting is None):
-            try:
-                result = batch.approve_all(user, items, opinion=form.opinion.data or "", meeting=meeting)
-            except batch.BatchRefused as exc:
-                db.session.rollback()
-                if exc.field == "votes":  # the vote did not carry: shown by the votes, as in the panel
-                    form.votes_for.errors = list(form.votes_for.errors) + [exc.message]
-                elif exc.field == "opinion":
-                    form.opinion.errors = list(form.opinion.errors) + [exc.message]
-                else:
-                    error = exc.message
-            else:
-                return _results(result)
-    return _render("inbox/_batch_form.html", items=items, group=p.group, listed=_listed(p), form=form,
-                   message=error)
+    if not form.validate():
+        return _form_page(items, p, form)
+    meeting = form.meeting_record(step)
+    if step and step.records_meeting and meeting is None:
+        return _form_page(items, p, form)
+    try:
+        result = batch.approve_all(current_user._get_current_object(), items,
+                                   opinion=form.opinion.data or "", meeting=meeting)
+    except batch.BatchRefused as exc:
+        db.session.rollback()
+        # Shown by the field it concerns (the votes, as in the panel), else above the form.
+        shown_at = {"votes": form.votes_for, "opinion": form.opinion}.get(exc.field)
+        if shown_at is None:
+            return _form_page(items, p, form, message=exc.message)
+        shown_at.errors = list(shown_at.errors) + [exc.message]
+        return _form_page(items, p, form)
+    return _results(result)
 
 
 def _results(result: batch.BatchResult):
@@ -100,9 +97,6 @@ def _results(result: batch.BatchResult):
     return html + render_template("_badge.html", oob=True)
 
 
-def offered(req) -> bool:
-    return batch.offered(req)
-
-
-bp.add_app_template_global(offered, "batch_offered")
-bp.add_app_template_test(offered, "batch_offered")
+# Which 待办 cards get a checkbox (inbox/_card.html, inbox/_batch_head.html).
+bp.add_app_template_global(batch.offered, "batch_offered")
+bp.add_app_template_test(batch.offered, "batch_offered")
