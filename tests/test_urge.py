@@ -12,6 +12,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from dangjian.extensions import db
 from dangjian.inbox import done
 from dangjian.models import AuditEvent, Request, RequestState, TimelineEntry
+from dangjian.notifications.models import Message
 from dangjian.timeutil import local_today
 from dangjian.workflow import Action, available_actions
 from dangjian.workflow.urge import UrgeRefused, step_holders, urge
@@ -104,6 +105,10 @@ def test_the_timeline_and_the_audit_say_who_urged_whom(app, org):
     audit = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "request.urge")).one()
     assert f'"recipients": [{org.secretary.id}, {org.committee.id}]' in audit.detail
     assert req.number in audit.detail
+    # The holders find it in their 消息 (the notifications centre), the urger does not.
+    messages = db.session.scalars(select(Message).where(Message.kind == "urge", Message.request_id == req.id)).all()
+    assert sorted(m.recipient_id for m in messages) == sorted([org.secretary.id, org.committee.id])
+    assert all("刘组织部催办" in m.text for m in messages)
 
 
 # --- through the request page ------------------------------------------------------------------

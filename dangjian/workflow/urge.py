@@ -16,10 +16,10 @@ from sqlalchemy.exc import OperationalError
 
 from .. import audit
 from ..extensions import db
-from ..models import Request, RequestState, Role, RoleAssignment, TimelineEntry, User
+from ..models import Request, RequestState, Role, TimelineEntry, User
 from ..models.base import utcnow
-from ..notifications import notify
-from ..timeutil import local_today, to_local
+from ..notifications import notify, recipients
+from ..timeutil import to_local
 from .definition import Action, at_org_dept
 from .engine import WorkflowError, recusal_reason, workflow_of
 
@@ -73,16 +73,12 @@ def too_early(req: Request, now: datetime | None = None) -> str | None:
 
 
 def step_holders(req: Request) -> list[User]:
-    """Who is reminded: the active accounts holding the current step's role at its organization
-    today (User.roles' rule), leaving out anyone recused from this request (回避)."""
+    """Who is reminded: the people whose 待办 the request is — the active accounts holding the
+    current step's role at its organization today, anyone recused from it (回避) left out."""
     if not req.current_role or req.current_org_id is None:
         return []
-    users = db.session.scalars(
-        select(User).join(RoleAssignment, RoleAssignment.user_id == User.id)
-        .where(RoleAssignment.role == Role(req.current_role), RoleAssignment.organization_id == req.current_org_id,
-               RoleAssignment.in_effect(local_today()), User.active.is_(True))
-        .order_by(User.id).distinct()).all()
-    return [u for u in users if recusal_reason(req, u) is None]
+    ids = recipients.step_holders(req, req.current_role, req.current_org_id)
+    return list(db.session.scalars(select(User).where(User.id.in_(ids)).order_by(User.id))) if ids else []
 
 
 def urge(req: Request, user: User, now: datetime | None = None) -> TimelineEntry:
