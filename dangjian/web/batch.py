@@ -47,27 +47,19 @@ def _form_page(items, p: batch.Plan, form: DecisionForm, message=None):
     return _render("inbox/_batch_form.html", items=items, group=p.group, listed=listed, form=form, message=message)
 
 
-@bp.route("", methods=["GET"])
-@login_required
-def prepare():
-    """The form for the ticked cards, or why they cannot go together."""
-    try:
-        items, p = _planned(request.args.getlist("item"))
-    except batch.BatchRefused as exc:
-        return _render("inbox/_batch_refused.html", message=exc.message)
-    return _form_page(items, p, _form(p.group.step if p.group else None))
-
-
-@bp.route("", methods=["POST"])
+@bp.route("", methods=["GET", "POST"])
 @login_required
 def approve():
+    """GET: the form for the ticked cards (nothing is done). POST: approve them, one by one.
+    Either way, ticked cards that cannot go together are refused with the reason."""
+    posted = request.method == "POST"
     try:
-        items, p = _planned(request.form.getlist("item"))
+        items, p = _planned((request.form if posted else request.args).getlist("item"))
     except batch.BatchRefused as exc:
         return _render("inbox/_batch_refused.html", message=exc.message)
     step = p.group.step if p.group else None
-    form = _form(step, request.form)
-    if not form.validate():
+    form = _form(step, request.form if posted else None)
+    if not posted or not form.validate():
         return _form_page(items, p, form)
     meeting = form.meeting_record(step)
     if step and step.records_meeting and meeting is None:
