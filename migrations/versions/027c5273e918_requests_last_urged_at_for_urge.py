@@ -1,7 +1,7 @@
 """催办: requests.last_urged_at, the time of a request's last urge (at most one per 24 hours)
 
 Revision ID: 027c5273e918
-Revises: d7960018a853
+Revises: 51fc2db34593
 Create Date: 2026-11-30 01:14:43.688196
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '027c5273e918'
-down_revision = 'd7960018a853'
+down_revision = '51fc2db34593'
 branch_labels = None
 depends_on = None
 
