@@ -63,6 +63,8 @@ GROUPS: list[tuple[str, str, tuple[str, ...], dict[str, str]]] = [
             (Action.PUBLISH, "发布公示"), (Action.REVOKE, "撤销推荐"), (Action.AWARD, "确认表彰"),
             (Action.TAKE_BACK, "取回决定"))},
         "request.comment": "评论",
+        "request.urge": "催办",
+        "request.batch_approve": "批量同意",
         "request.overdue_reminded": "超期提醒",
         "request.cc": "抄送",
         "cc_rule.add": "添加抄送规则",
