@@ -16,8 +16,8 @@ MULTILINE_CONTROLS = frozenset("\n\r\t")
 
 def _shown(char: str) -> str:
     """The character as a message can show it: itself, or its code point when it is invisible."""
-    if unicodedata.category(char)[0] in "CZ" and char != " ":
-        return f"U+{ord(char):04X}"
+    if unicodedata.category(char) in ("Cc", "Cf", "Cs", "Co", "Zs", "Zl", "Zp") and char != " ":
+        return f"U+{ord(char):04X}"  # unassigned (Cn) may be a newer character: shown as it is
     return char
 
 

@@ -3,9 +3,11 @@
 WeasyPrint only finds out at render time, in the worker, after all approvals, that no font has a
 character (it draws ``.notdef``, and ``render.py`` fails the job). A form field checks the same
 thing up front with :func:`unprintable`, against the cmaps of the fonts the PDF stylesheet names
-(``templates/pdf/pdf.css``: Noto Serif / Sans CJK SC, then the generic serif and sans-serif, which
-fontconfig resolves to the installed fallback fonts). Pango falls back from one of these fonts to
-another, so a character any of them maps prints.
+(``templates/pdf/pdf.css``: Noto Serif CJK SC for the text, Noto Sans CJK SC for headings). Pango
+falls back from one to the other, so a character either maps prints. The generic ``serif`` /
+``sans-serif`` of the stylesheet are left out on purpose: they are whatever else is installed
+(DejaVu here, which draws 😀 as a black-and-white face), not the document's fonts, and a 审批表
+must not depend on them.
 
 The families come from the ``PDF_FONT_FAMILIES`` setting when the app sets it (a university that
 installs licensed fonts lists them there), else from :data:`DEFAULT_FONT_FAMILIES`. Each family is
@@ -23,8 +25,8 @@ from fontTools.ttLib import TTFont
 
 log = logging.getLogger(__name__)
 
-#: The font-family lists of templates/pdf/pdf.css, in order (serif body, sans headings, generics).
-DEFAULT_FONT_FAMILIES = ("Noto Serif CJK SC", "Noto Sans CJK SC", "serif", "sans-serif")
+#: The font families of templates/pdf/pdf.css: serif body text, sans headings.
+DEFAULT_FONT_FAMILIES = ("Noto Serif CJK SC", "Noto Sans CJK SC")
 
 #: Characters a text field may hold although no font maps them: line breaks and tabs are layout.
 LAYOUT_CHARACTERS = frozenset("\n\r\t")
