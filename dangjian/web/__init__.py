@@ -35,12 +35,14 @@ def register_web(app) -> None:
     from ..org import views as org_views
     from ..org.imports import views as import_views
     from ..notifications import views as notification_views
-    from ..supervision import audit_views
+    from ..schedule import views as schedule_views
+    from ..supervision import audit_views, overdue_views
     from . import budget, documents, inbox, launch, me, requests, search
 
     core = (signin.bp, self_views.bp, inbox.bp, requests.bp, documents.bp, me.bp, launch.bp, budget.bp,
             search.bp, notification_views.bp)
-    administration = (admin_views.bp, org_views.bp, import_views.bp, audit_views.bp)
+    administration = (admin_views.bp, org_views.bp, import_views.bp, audit_views.bp, schedule_views.bp,
+                      overdue_views.bp)
     for bp in (*core, *administration, *request_types.blueprints()):
         app.register_blueprint(bp)
 
