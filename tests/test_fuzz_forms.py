@@ -138,8 +138,16 @@ def world(app, org):
         Target("经费预算", "org_dept_user", "/budget/", lambda: {"kind": "award", "amount": "5000.00"},
                ["amount"], ["kind"]),
         Target("评选周期", "org_dept_user", "/awards/cycles/new", lambda: cycle_data(o, year="2027"),
-               ["year", "name", "special_name", "deadline", "publicity_days", "holidays",
+               ["year", "name", "special_name", "deadline", "publicity_days",
                 f"quota-{o.sec_a.id}-excellent_member"]),
+        Target("校历：添加节假日", "org_dept_user", "/calendar/add?year=2026",
+               lambda: {"first": "2026-10-01", "last": "2026-10-03", "kind": "holiday", "name": "国庆节"},
+               ["first", "last", "name"], ["kind"]),
+        Target("校历：粘贴放假安排", "org_dept_user", "/calendar/import?year=2026",
+               lambda: {"text": "2026-10-01 国庆节\n2026-10-10 上班"}, ["text"]),
+        Target("办理时限", "org_dept_user", "/calendar/limits",
+               lambda: {"limit-dues_waiver-branch": "5", "limit-award_nomination-school": "5"},
+               ["limit-dues_waiver-branch", "limit-award_nomination-school"]),
     ]
     return o
 
