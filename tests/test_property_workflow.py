@@ -60,6 +60,7 @@ from dangjian.request_types.secretary_allowance.model import AllowanceClaim, Sec
 from dangjian.scope import visible_requests
 from dangjian.workflow import (Action, ActionRefused, AlreadyHandled, WorkflowError, apply_action,
                                available_actions)
+from dangjian.workflow import batch, urge as urging
 from dangjian.workflow.comments import add_comment, comment_refusal
 from dangjian.workflow.definition import NOT_HANDLING, Actor, Holder
 from dangjian.workflow.engine import refusal
@@ -346,6 +347,66 @@ class WorkflowMachine(RuleBasedStateMachine):
         assert (after.timeline, after.audit) == (before.timeline + 1, before.audit + 1)
         event("commented")
 
+    @precondition(lambda self: self.req_ids)
+    @rule(data=st.data())
+    def urge(self, data):
+        """催办: the initiator or 组织部 (and, refused, anyone else); once per 24 hours per request;
+        a reminder, never a decision or a new version."""
+        req = self.load(data.draw(st.sampled_from(self.req_ids), "request"))
+        user = data.draw(st.sampled_from([self.people.by_id[req.initiator_id]] + self.users), "user")
+        reason = urging.urge_refusal(req, user)
+        before = self.fingerprint(req.id)
+        try:
+            urging.urge(self.load(req.id), user)
+        except WorkflowError as exc:
+            db.session.rollback()
+            assert reason is not None and exc.message == reason, (exc.message, reason)
+            assert self.fingerprint(req.id) == before
+            event("urge refused")
+            return
+        assert reason is None
+        after = self.fingerprint(req.id)
+        assert after.request == before.request, "an urge changed the request"
+        assert (after.timeline, after.audit) == (before.timeline + 1, before.audit + 1)
+        event("urged")
+
+    @precondition(lambda self: self.req_ids)
+    @rule(data=st.data())
+    def batch_approve(self, data):
+        """批量同意: someone ticks cards in their 待办 (one perhaps from a page loaded before a later
+        change) and approves them with one opinion; each goes through apply_action on its own."""
+        holders = [u for u in self.users if u.roles]
+        user = data.draw(st.sampled_from(holders), "approver")
+        mine = db.session.scalars(select(Request).where(todo_condition(user), Request.id.in_(self.req_ids))
+                                  .order_by(Request.id)).all()
+        if not mine:
+            return
+        ticked = data.draw(st.lists(st.sampled_from(mine), min_size=1, max_size=3, unique_by=lambda r: r.id), "ticked")
+        stale = data.draw(st.booleans(), "one card shows an older version")
+        items = [batch.Selected(r.id, r.version - (1 if stale and i == 0 else 0)) for i, r in enumerate(ticked)]
+        step = type(ticked[0]).workflow.step(ticked[0].current_step)
+        meeting = world.meeting_for(step, carried=True) if step.records_meeting else None
+        offered = {r.id: Action.APPROVE in available_actions(r, user) for r in ticked}
+        before = {r.id: self.fingerprint(r.id) for r in ticked}
+        try:
+            result = batch.approve_all(user, items, opinion="同意。", meeting=meeting)
+        except WorkflowError as exc:
+            db.session.rollback()
+            assert all(self.fingerprint(i) == f for i, f in before.items()), "a refused batch changed something"
+            event(f"batch refused: {exc.message[:20]}")
+            return
+        for outcome in result.outcomes:
+            after, was = self.fingerprint(outcome.request_id), before[outcome.request_id]
+            if outcome.ok:
+                assert offered[outcome.request_id], f"batch approved {outcome.number} without the button"
+                assert (after.version, after.timeline, after.audit) == (was.version + 1, was.timeline + 1,
+                                                                        was.audit + 1)
+            else:
+                assert after == was, f"a failed item of a batch changed: {outcome.message}"
+        if stale:
+            assert not result.outcomes[0].ok, "an item from an older page was approved"
+        event(f"batch: {len(result.succeeded)} ok, {len(result.failed)} failed")
+
     # ------------------------------------------------------------ races
 
     def _two_moves(self, data):
@@ -591,7 +652,8 @@ class WorkflowMachine(RuleBasedStateMachine):
     def check_documents(self, req, audits, documents):
         """Each entry into a documented state made one version of each document (per part)."""
         wf = type(req).workflow
-        moves = [json.loads(a.detail) for a in audits if a.action not in ("request.create", "request.comment")]
+        moves = [json.loads(a.detail) for a in audits
+                 if a.action != "request.create" and a.action.removeprefix("request.") not in NOT_HANDLING]
         versions: dict = defaultdict(list)
         for _, kind, part, version in documents:
             versions[(kind, part)].append(version)
