@@ -35,8 +35,9 @@ def register_web(app) -> None:
     from ..org import views as org_views
     from ..org.imports import views as import_views
     from ..supervision import audit_views
-    from . import budget, documents, inbox, launch, me, requests, search
+    from . import assets, budget, documents, inbox, launch, me, requests, search
 
+    assets.init_app(app)  # compression and static versions; its after_request hooks run last
     core = (signin.bp, self_views.bp, inbox.bp, requests.bp, documents.bp, me.bp, launch.bp, budget.bp,
             search.bp)
     administration = (admin_views.bp, org_views.bp, import_views.bp, audit_views.bp)
@@ -108,6 +109,6 @@ def register_web(app) -> None:
                                 "form-action 'self'; base-uri 'self'")
         resp.headers.setdefault("X-Content-Type-Options", "nosniff")
         resp.headers.setdefault("Referrer-Policy", "same-origin")
-        if current_user and getattr(current_user, "is_authenticated", False):
+        if request.endpoint != "static" and current_user and getattr(current_user, "is_authenticated", False):
             resp.headers.setdefault("Cache-Control", "no-store")
         return resp
