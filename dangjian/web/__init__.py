@@ -1,7 +1,7 @@
 """The web layer: blueprints, filters, error pages and response headers."""
 from datetime import datetime
 
-from flask import make_response, render_template, request
+from flask import g, make_response, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
@@ -73,7 +73,9 @@ def register_web(app) -> None:
             from ..accounts.permissions import is_sysadmin
             from ..supervision.audit_views import can_read_audit_log
             from ..org import access as org_access
-            return {"todo_count": todo_count(current_user),
+            # The 待办 page without filters has just counted the same rows (g.todo_count).
+            count = g.get("todo_count")
+            return {"todo_count": todo_count(current_user) if count is None else count,
                     "extra_nav": request_types.nav_entries(current_user) + search.nav_entries(current_user),
                     "can_manage": launch.can_manage(current_user),
                     "nav_admin": is_sysadmin(current_user),

@@ -3,7 +3,7 @@ filters and sort live in the query string (issue 7 §2), and 导出Excel exports
 
 抄送我的 is not here: it needs the 抄送 feature (issue 8), which does not exist yet.
 """
-from flask import Blueprint, abort, current_app, redirect, request, send_file, url_for
+from flask import Blueprint, abort, current_app, g, redirect, request, send_file, url_for
 from flask_login import current_user, login_required
 
 from .. import audit, inbox, request_export, request_filters
@@ -44,6 +44,8 @@ def tab(tab: str):
     title, stmt, filters = _query(tab)
     page = db.paginate(stmt, page=request.args.get("page", 1, type=int),
                        per_page=current_app.config["PER_PAGE"], error_out=False)
+    if tab == "todo" and not filters.active:
+        g.todo_count = page.total  # the badge shows the same number: count once
     return request_filters.render_list("inbox/index.html", "inbox.tab", {"tab": tab}, filters, page, tab=tab,
                                        title=title, tabs=inbox.TABS,
                                        export_url=url_for("inbox.export", tab=tab, **filters.query_args()))
