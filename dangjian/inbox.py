@@ -4,7 +4,7 @@ Each returns a SELECT with its eager loads, so a page costs the same number of q
 as for 50.
 """
 from sqlalchemy import and_, false, func, or_, select
-from sqlalchemy.orm import defer, lazyload, selectinload
+from sqlalchemy.orm import defer, joinedload, lazyload
 
 from .extensions import db
 from .models import Member, Request, RequestState, TimelineEntry, User
@@ -17,10 +17,10 @@ NOT_HANDLING = (Action.SUBMIT.value, Action.WITHDRAW.value, Action.COMMENT.value
 # A list shows the initiator's name and the beneficiary's: their role assignments and the
 # beneficiary's encrypted columns (身份证号, 电话: a Fernet decryption each) stay in the database.
 _LOADS = (
-    selectinload(Request.organization),
-    selectinload(Request.beneficiary).options(defer(Member.id_number), defer(Member.phone)),
-    selectinload(Request.initiator).options(lazyload(User.role_assignments)),
-    selectinload(Request.current_org),
+    joinedload(Request.organization),
+    joinedload(Request.beneficiary).options(defer(Member.id_number), defer(Member.phone)),
+    joinedload(Request.initiator).options(lazyload(User.role_assignments)),
+    joinedload(Request.current_org),
 )
 
 

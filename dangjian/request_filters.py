@@ -106,16 +106,25 @@ def _matcher(pattern: str):
     return lambda column: column.ilike(pattern)
 
 
-def apply(stmt, f: RequestFilters):
-    """`stmt` (a SELECT of Request) narrowed by `f`, and ordered by `f.sort` when one is chosen."""
+def apply(stmt, f: RequestFilters, *, few_rows: bool = False):
+    """`stmt` (a SELECT of Request) narrowed by `f`, and ordered by `f.sort` when one is chosen.
+
+    few_rows: `stmt` already keeps few rows (the 待办 of one approver, found by its index). A search
+    word is then matched against each row's own initiator, member and organization (EXISTS, a
+    primary-key lookup per row) instead of against every account and member of the school (IN, a
+    scan of both tables): ten times faster there, and ten times slower over all requests."""
     if f.q:
         like = f"%{f.q.replace('%', '').replace('_', '')}%"
         types = [k for k, label in type_labels().items() if f.q in label]
         matches = _matcher(like)
-        conds = [matches(Request.number),
-                 Request.initiator_id.in_(select(User.id).where(matches(User.display_name))),
-                 Request.beneficiary_id.in_(select(Member.id).where(matches(Member.name))),
-                 Request.organization_id.in_(select(Organization.id).where(matches(Organization.name)))]
+        if few_rows:
+            conds = [matches(Request.number), Request.initiator.has(matches(User.display_name)),
+                     Request.beneficiary.has(matches(Member.name)), Request.organization.has(matches(Organization.name))]
+        else:
+            conds = [matches(Request.number),
+                     Request.initiator_id.in_(select(User.id).where(matches(User.display_name))),
+                     Request.beneficiary_id.in_(select(Member.id).where(matches(Member.name))),
+                     Request.organization_id.in_(select(Organization.id).where(matches(Organization.name)))]
         if types:
             conds.append(Request.type.in_(types))
         stmt = stmt.where(or_(*conds))
