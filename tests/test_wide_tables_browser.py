@@ -23,13 +23,12 @@ def _edge_shade(png: bytes) -> tuple[float, float]:
     return darkness(0, 4), darkness(w - 4, w)
 
 
-def test_a_wide_table_scrolls_inside_its_box_with_a_cue(app, org, tmp_path):
+def test_a_wide_table_scrolls_inside_its_box_with_a_cue(app, org):
     from playwright.sync_api import expect
 
     setup_settings(org)  # 组织部 has set every standard: nine rows of 调整记录
-    with live_server(app) as base, chromium(tmp_path / "profile", viewport=PHONE, is_mobile=True,
-                                            has_touch=True) as context:
-        page = context.pages[0] if context.pages else context.new_page()
+    with live_server(app) as base, chromium(viewport=PHONE, is_mobile=True, has_touch=True) as context:
+        page = context.new_page()
         Session(page, base).login("orgdept")
         page.goto(f"{base}/condolence/standards")
         box = page.locator(".table-responsive", has=page.locator("th", has_text="调整时间"))

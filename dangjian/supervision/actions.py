@@ -63,6 +63,7 @@ GROUPS: list[tuple[str, str, tuple[str, ...], dict[str, str]]] = [
             (Action.PUBLISH, "发布公示"), (Action.REVOKE, "撤销推荐"), (Action.AWARD, "确认表彰"),
             (Action.TAKE_BACK, "取回决定"))},
         "request.comment": "评论",
+        "request.overdue_reminded": "超期提醒",
         "inbox.exported": "导出待办/已办/我发起的列表",
         "request_search.exported": "导出申请查询结果",
     }),
@@ -92,6 +93,19 @@ GROUPS: list[tuple[str, str, tuple[str, ...], dict[str, str]]] = [
         "award_objection.file": "提出异议",
         "award_objection.upheld": "异议成立",
         "award_objection.dismissed": "异议不成立",
+    }),
+    ("deadlines", "校历与办理时限", ("calendar.", "time_limits.", "overdue_report."), {
+        "calendar.days_set": "设置校历（节假日、调休）",
+        "calendar.day_removed": "删除校历日期",
+        "time_limits.set": "设置环节办理时限",
+        "overdue_report.viewed": "查看超期统计",
+        "overdue_report.exported": "导出超期统计",
+    }),
+    ("notifications", "消息与群机器人", ("notifications.",), {
+        "notifications.read_all": "全部消息标为已读",
+        "notifications.settings_changed": "修改消息设置",
+        "notifications.webhook_set": "设置群机器人",
+        "notifications.webhook_deleted": "删除群机器人",
     }),
     ("audit", "审计日志", ("audit.",), {
         "audit.viewed": "查看审计日志",

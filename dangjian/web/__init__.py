@@ -34,13 +34,16 @@ def register_web(app) -> None:
     from ..accounts import admin_views, self_views, signin
     from ..org import views as org_views
     from ..org.imports import views as import_views
-    from ..supervision import audit_views
+    from ..notifications import views as notification_views
+    from ..schedule import views as schedule_views
+    from ..supervision import audit_views, overdue_views
     from . import assets, budget, documents, inbox, launch, me, requests, search
 
     assets.init_app(app)  # compression and static versions; its after_request hooks run last
     core = (signin.bp, self_views.bp, inbox.bp, requests.bp, documents.bp, me.bp, launch.bp, budget.bp,
-            search.bp)
-    administration = (admin_views.bp, org_views.bp, import_views.bp, audit_views.bp)
+            search.bp, notification_views.bp)
+    administration = (admin_views.bp, org_views.bp, import_views.bp, audit_views.bp, schedule_views.bp,
+                      overdue_views.bp)
     for bp in (*core, *administration, *request_types.blueprints()):
         app.register_blueprint(bp)
 

@@ -12,6 +12,7 @@ from ..extensions import db
 from ..models import Organization
 from ..models.base import utcnow
 from ..timeutil import to_local
+from ..workflow import deadlines
 
 bp = Blueprint("inbox", __name__)
 
@@ -49,6 +50,7 @@ def tab(tab: str):
         g.todo_count = page.total  # the badge shows the same number: count once
     return request_filters.render_list("inbox/index.html", "inbox.tab", {"tab": tab}, filters, page, tab=tab,
                                        title=title, tabs=inbox.TABS,
+                                       deadlines=deadlines.statuses(page.items) if tab == "todo" else {},
                                        export_url=url_for("inbox.export", tab=tab, **filters.query_args()))
 
 

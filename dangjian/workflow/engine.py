@@ -3,7 +3,7 @@
 `available_actions(request, user)` gives exactly the buttons to show. `apply_action(...)`:
 1. checks the actor against the transition table (role, scope, recusal);
 2. changes the state with a conditional UPDATE on `version`, so two clicks cannot both win;
-3. writes the timeline row (and the audit row);
+3. writes the timeline row (and the audit row) and tells the people concerned (notifications);
 4. creates the documents and schedules their jobs after commit.
 """
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 from sqlalchemy import update
 from sqlalchemy.exc import OperationalError
 
-from .. import audit
+from .. import audit, notifications
 from ..documents import jobs
 from ..extensions import db
 from ..models import NumberSequence, Request, RequestState, TimelineEntry, User
@@ -247,6 +247,8 @@ def _apply_once(req: Request, user: User | None, action: Action, *, opinion: str
 
     audit.record(f"request.{action.value}", req, user=user, number=req.number,
                  from_state=from_state.value, to_state=new_state.value, step=from_step)
+    notifications.request_moved(req, user, action, from_state, from_step, new_state,
+                                new_step.key if new_step else None, values["current_org_id"])
 
     specs = [d for d in wf.documents if new_state in d.on_states and new_state != from_state]
     if specs:
