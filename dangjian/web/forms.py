@@ -2,9 +2,11 @@
 from datetime import date
 
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import HiddenField, IntegerField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.i18n import get_translations
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+
+from ..text_input import text_problem
 
 from ..timeutil import local_today
 from ..workflow import MeetingRecord
@@ -15,12 +17,41 @@ from ..workflow.definition import MEETING_TYPES
 _ZH = get_translations(["zh"])
 
 
+def _check_text(form, field) -> None:
+    """The text rules of `text_input` for one field: no control characters anywhere (line breaks
+    and tabs only in a textarea); in a form whose text may reach a PDF, only printable characters."""
+    if not isinstance(field.data, str):
+        return
+    printed = (form.printed and field.name not in form.unprinted_fields
+               and not isinstance(field, (PasswordField, HiddenField)))
+    problem = text_problem(field.label.text or field.name, field.data,
+                           multiline=isinstance(field, TextAreaField), printed=printed)
+    if problem:
+        raise ValidationError(problem)
+
+
 class ChineseForm(FlaskForm):
-    """A FlaskForm whose built-in messages are Chinese. Every form of the app derives from it."""
+    """A FlaskForm whose built-in messages are Chinese. Every form of the app derives from it.
+
+    Every text field (anything whose data is a string: inputs, textareas, selects, radios) is
+    checked by `text_input` during `validate()`, so no field of any form is forgotten: control
+    characters are refused everywhere, characters the PDF fonts lack wherever a text may be
+    printed. A form whose texts never reach a PDF (sign-in, search, settings) sets
+    ``printed = False``; single fields are exempted through ``unprinted_fields``.
+    """
+
+    printed = True
+    unprinted_fields: frozenset[str] = frozenset()
 
     class Meta:
         def get_translations(self, form):
             return _ZH
+
+    def validate(self, extra_validators=None):
+        extra = {name: list(checks) for name, checks in (extra_validators or {}).items()}
+        for name in self._fields:
+            extra.setdefault(name, []).append(_check_text)
+        return super().validate(extra_validators=extra)
 
 
 class DecisionForm(ChineseForm):
