@@ -13,8 +13,8 @@ VENV   := .venv
 FLASK  := $(VENV)/bin/flask --app wsgi
 VENDOR := dangjian/static/vendor
 
-# Which system packages scripts/sysdeps.sh installs: `run`, or `test` (adds
-# Chromium and PostgreSQL). Set per target below; prerequisites inherit it.
+# Which system packages scripts/sysdeps.sh installs: `run`, `test` (adds
+# Chromium and PostgreSQL) or `bench` (adds wrk). Set per target below; prerequisites inherit it.
 SYSDEPS_PROFILE := run
 
 # `make run`: the local Redis port, and the URL the app uses to reach it.
@@ -50,7 +50,8 @@ property: sysdeps venv-dev vendor  ## Run the stateful property test longer: mak
 	PROPERTY_PROFILE=thorough PROPERTY_EXAMPLES=$(EXAMPLES) TEST_WORKERS=0 \
 	  scripts/test.sh -s tests/test_property_workflow.py $(PYTEST_ARGS)
 
-bench: setup venv-dev  ## Run `python -m bench` with a throwaway Redis on port 6392
+bench: SYSDEPS_PROFILE := bench
+bench: setup venv-dev  ## Run `python -m bench` (gunicorn + wrk, pages, worker, imports) with a throwaway Redis on port 6392
 	scripts/bench.sh $(BENCH_ARGS)
 
 # ---------------------------------------------------------------- setup steps
