@@ -1,6 +1,7 @@
 """All models, importable from one place (Alembic and the app need them registered)."""
 from .audit import AuditEvent
 from .budget import BudgetEntry, BudgetLine, BudgetLineKind
+from .delegation import Delegation
 from .documents import Document, DocumentStatus
 from .org import BranchType, Organization, OrgKind, UnitType
 from .people import (Member, MemberCategory, MemberDuesRate, MemberStatus, MemberTransfer, PersonCategory, Role,
@@ -8,7 +9,7 @@ from .people import (Member, MemberCategory, MemberDuesRate, MemberStatus, Membe
 from .requests import Attachment, NumberSequence, Request, RequestState, TimelineEntry
 
 __all__ = [
-    "AuditEvent", "Attachment", "BranchType", "BudgetEntry", "BudgetLine", "BudgetLineKind", "Document", "DocumentStatus",
+    "AuditEvent", "Attachment", "BranchType", "BudgetEntry", "BudgetLine", "BudgetLineKind", "Delegation", "Document", "DocumentStatus",
     "Member", "MemberCategory", "MemberDuesRate", "MemberStatus", "MemberTransfer", "UnitType", "NumberSequence", "Organization", "OrgKind",
     "PersonCategory", "Request", "RequestState", "Role", "RoleAssignment", "TimelineEntry", "User",
 ]
