@@ -35,18 +35,20 @@ def register_web(app) -> None:
     from ..org import views as org_views
     from ..org.imports import views as import_views
     from ..supervision import audit_views
-    from . import budget, documents, inbox, launch, me, requests, search
+    from . import budget, delegations, documents, inbox, launch, me, requests, search, transfer
 
     core = (signin.bp, self_views.bp, inbox.bp, requests.bp, documents.bp, me.bp, launch.bp, budget.bp,
-            search.bp)
+            search.bp, delegations.bp, transfer.bp)
     administration = (admin_views.bp, org_views.bp, import_views.bp, audit_views.bp)
     for bp in (*core, *administration, *request_types.blueprints()):
         app.register_blueprint(bp)
 
     app.jinja_env.filters.update(yuan=format_yuan, yuan_capital=yuan_capital, ym=_ym, ymd=_ymd, dt=_dt)
-    from ..workflow.history import action_label, actor_role_label, meeting_type_label
+    from ..workflow.history import action_label, actor_name, actor_role_label, meeting_type_label
+    from ..workflow.routing import acting_label
     app.jinja_env.globals.update(today=local_today, timeline_action_label=action_label,
-                                 timeline_role_label=actor_role_label, meeting_type_label=meeting_type_label)
+                                 timeline_role_label=actor_role_label, meeting_type_label=meeting_type_label,
+                                 timeline_actor=actor_name, acting_label=acting_label)
 
     login_manager.login_view = "auth.login"
     login_manager.login_message = "请先登录"

@@ -191,7 +191,9 @@ def stay(workflow: "Workflow", req: Request, params: dict):
 # Timeline entries that record no decision and handle nothing: they never count as acting on a step.
 # 转办 and 转上级办理 change who acts on the step, not the step: the initiator may still withdraw,
 # and the approver before may still take back (取回).
-NOT_HANDLING = frozenset({"comment", "transfer", "reroute"})
+# STUCK: the system's note that nobody at all can act on a step (workflow.routing).
+STUCK = "stuck"
+NOT_HANDLING = frozenset({"comment", "transfer", "reroute", STUCK})
 
 
 def nobody_acted_on_current_step(req: Request) -> str | None:

@@ -20,7 +20,7 @@ from ..timeutil import local_today
 from ..budget import BudgetRefused
 from ..notifications import notify
 from . import routing
-from .definition import Action, Actor, MeetingRecord, TransitionContext, Workflow, last_handling_entry
+from .definition import STUCK, Action, Actor, MeetingRecord, TransitionContext, Workflow, last_handling_entry
 
 
 class WorkflowError(Exception):
@@ -122,8 +122,8 @@ def _record_placement(req: Request, user: User | None, action: Action, entry: Ti
         entry.detail = "；".join(d for d in (entry.detail, placement.note) if d)
     else:
         db.session.add(TimelineEntry(request_id=req.id, actor_id=None, actor_role="system", actor_org_id=None,
-                                     action=Action.REROUTE.value, step=step.key, detail=placement.note,
-                                     created_at=now))
+                                     action=STUCK if placement.stuck else Action.REROUTE.value, step=step.key,
+                                     detail=placement.note, created_at=now))
         audit.record("request.routed", req, user=None, number=req.number, step=step.key, note=placement.note,
                      role=placement.values["current_role"], org_id=placement.values["current_org_id"])
     recipients = placement.recipients or routing.people_who_can_act(req, placement.values)
@@ -273,6 +273,8 @@ def _apply_once(req: Request, user: User | None, action: Action, *, opinion: str
     if placement is not None and placement.note:
         _record_placement(req, user, action, entry, placement, new_step, now)
     handing = {"on_behalf_of": principal.display_name, "on_behalf_of_id": principal.id} if principal else {}
+    if action in (Action.TRANSFER, Action.REROUTE):
+        handing["note"] = placement.note
     audit.record(f"request.{action.value}", req, user=user, number=req.number,
                  from_state=from_state.value, to_state=new_state.value, step=from_step, **handing)
 

@@ -314,6 +314,7 @@ class Placement:
     values: dict  # current_role, current_org_id, current_assignee_id
     note: str = ""  # why not at the step's own place (a system entry), or the 转办/转上级 detail
     recipients: list = field(default_factory=list)  # who gets the new 待办 (notifications)
+    stuck: bool = False  # nobody at all can act: the step waits at its own place
 
 
 def _values(role: Role, org: Organization, assignee: User | None = None) -> dict:
@@ -337,7 +338,7 @@ def place(req: Request, step: Step, action: Action, moved: bool, payload: dict) 
         if r.stuck or _values(r.role, r.org) == _current(req):
             raise ActionRefused("本环节暂无其他可处理人，请组织部转办")
         r = Route(r.role, r.org, [problem] + [why for why in r.reasons if why != problem])
-    return Placement(_values(r.role, r.org), r.note)
+    return Placement(_values(r.role, r.org), r.note, stuck=r.stuck)
 
 
 def _current(req: Request) -> dict:
