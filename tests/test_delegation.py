@@ -18,26 +18,11 @@ from dangjian.models.base import utcnow
 from dangjian.timeutil import local_today
 from dangjian.workflow import Action, ActionRefused, apply_action, available_actions, delegation
 from dangjian.workflow.history import actor_name, opinion_boxes
+from tests.delegation_support import delegate, role_of
 from tests.factories import MEETING, approve, make_member, make_user, new_waiver
 from tests.org_support import field_errors, token
 
 STEP_ACTIONS = {Action.APPROVE, Action.REJECT, Action.RETURN}
-
-
-def role_of(user, role):
-    return next(ra for ra in user.roles if ra.role is role)
-
-
-def delegate(delegator, deputy, role=Role.BRANCH_SECRETARY, starts=0, ends=6, ended=False) -> Delegation:
-    """A delegation whose dates are days from today (negative: in the past), written directly, so a
-    test can start with one that has already run out."""
-    today = local_today()
-    row = Delegation(delegator_id=delegator.id, deputy_id=deputy.id, role_assignment_id=role_of(delegator, role).id,
-                     starts_on=today + timedelta(days=starts), ends_on=today + timedelta(days=ends), reason="出差",
-                     ended_at=utcnow() if ended else None)
-    db.session.add(row)
-    db.session.commit()
-    return row
 
 
 def todo_ids(user) -> set[int]:
