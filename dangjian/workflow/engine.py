@@ -117,18 +117,20 @@ def _take_back_refusal(req: Request, user: User) -> str | None:
 def _record_placement(req: Request, user: User | None, action: Action, entry: TimelineEntry, placement, step,
                       now) -> None:
     """转办 and 转上级办理 carry where the step went on their own entry; any other action that
-    left the step with a fallback (or with nobody) adds a system entry saying why."""
+    left the step with a fallback (or with nobody) adds a system entry saying why (and an audit row)."""
     if action in (Action.TRANSFER, Action.REROUTE):
         entry.detail = "；".join(d for d in (entry.detail, placement.note) if d)
+        # The step changed hands without moving: its new holders (and deputies) get a 待办. A step
+        # entered through any other action is announced with that action, to routing's people.
+        recipients = placement.recipients or routing.people_who_can_act(req, placement.values)
+        if recipients:
+            notify("todo", req, recipients=recipients, actor=user, step=step.key)
     else:
         db.session.add(TimelineEntry(request_id=req.id, actor_id=None, actor_role="system", actor_org_id=None,
                                      action=STUCK if placement.stuck else Action.REROUTE.value, step=step.key,
                                      detail=placement.note, created_at=now))
         audit.record("request.routed", req, user=None, number=req.number, step=step.key, note=placement.note,
                      role=placement.values["current_role"], org_id=placement.values["current_org_id"])
-    recipients = placement.recipients or routing.people_who_can_act(req, placement.values)
-    if recipients:
-        notify("todo", req, recipients=recipients, actor=user, step=step.key)
 
 
 def available_actions(req: Request, user: User) -> list[Action]:
