@@ -4,7 +4,8 @@
 # Ctrl-C). Fails if either run fails or collects no tests.
 #   Extra arguments go to pytest:   scripts/test.sh -x -k workflow
 #   TEST_DBS="sqlite" (or "postgresql") runs only one of the two passes.
-#   TEST_REDIS_PORT (6391), TEST_PG_PORT (54329) and TEST_LDAP_PORT (3899) move the services.
+#   TEST_REDIS_PORT (6391), TEST_PG_PORT (54329), TEST_LDAP_PORT (3899) and TEST_SMTP_PORT (2526)
+#   move the services.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
@@ -13,6 +14,7 @@ TEST_DBS=${TEST_DBS:-sqlite postgresql}
 TEST_REDIS_PORT=${TEST_REDIS_PORT:-6391}
 TEST_PG_PORT=${TEST_PG_PORT:-54329}
 TEST_LDAP_PORT=${TEST_LDAP_PORT:-3899}
+TEST_SMTP_PORT=${TEST_SMTP_PORT:-2526}
 PYTHON=.venv/bin/python
 [[ -x $PYTHON ]] || die "$PYTHON missing; run: make test"
 
@@ -24,6 +26,7 @@ trap 'exit 143' TERM
 
 start_redis "$TEST_REDIS_PORT"
 start_slapd "$TEST_LDAP_PORT"    # LDAP sign-in is tested against a real OpenLDAP
+start_smtp "$TEST_SMTP_PORT"     # notification e-mails go to a real SMTP server (aiosmtpd)
 if [[ " $TEST_DBS " == *" postgresql "* ]]; then
     start_postgres "$TEST_PG_PORT" dangjian_test
 fi
@@ -33,7 +36,8 @@ export TEST_REDIS_URL="redis://127.0.0.1:$TEST_REDIS_PORT/0"
 export REDIS_URL=$TEST_REDIS_URL
 export TEST_LDAP_URL=$LDAP_URL TEST_LDAP_BASE_DN=$LDAP_BASE_DN
 export TEST_LDAP_ADMIN_DN=$LDAP_ADMIN_DN TEST_LDAP_ADMIN_PASSWORD=$LDAP_ADMIN_PASSWORD
-unset DATABASE_URL TEST_DATABASE_URL DANGJIAN_DEMO AUTH_LDAP_URL AUTH_TRUSTED_HEADER
+export TEST_SMTP_PORT TEST_SMTP_DIR=$SMTP_CAPTURE_DIR
+unset DATABASE_URL TEST_DATABASE_URL DANGJIAN_DEMO AUTH_LDAP_URL AUTH_TRUSTED_HEADER SMTP_HOST
 export PYTHONDONTWRITEBYTECODE=1
 
 failed=()

@@ -99,6 +99,12 @@ GROUPS: list[tuple[str, str, tuple[str, ...], dict[str, str]]] = [
         "award_objection.upheld": "异议成立",
         "award_objection.dismissed": "异议不成立",
     }),
+    ("notifications", "消息与群机器人", ("notifications.",), {
+        "notifications.read_all": "全部消息标为已读",
+        "notifications.settings_changed": "修改消息设置",
+        "notifications.webhook_set": "设置群机器人",
+        "notifications.webhook_deleted": "删除群机器人",
+    }),
     ("audit", "审计日志", ("audit.",), {
         "audit.viewed": "查看审计日志",
         "audit.exported": "导出审计日志",

@@ -34,11 +34,12 @@ def register_web(app) -> None:
     from ..accounts import admin_views, self_views, signin
     from ..org import views as org_views
     from ..org.imports import views as import_views
+    from ..notifications import views as notification_views
     from ..supervision import audit_views
     from . import budget, delegations, documents, inbox, launch, me, requests, search, transfer
 
     core = (signin.bp, self_views.bp, inbox.bp, requests.bp, documents.bp, me.bp, launch.bp, budget.bp,
-            search.bp, delegations.bp, transfer.bp)
+            search.bp, notification_views.bp, delegations.bp, transfer.bp)
     administration = (admin_views.bp, org_views.bp, import_views.bp, audit_views.bp)
     for bp in (*core, *administration, *request_types.blueprints()):
         app.register_blueprint(bp)

@@ -3,7 +3,7 @@
 `available_actions(request, user)` gives exactly the buttons to show. `apply_action(...)`:
 1. checks the actor against the transition table (role, scope, recusal);
 2. changes the state with a conditional UPDATE on `version`, so two clicks cannot both win;
-3. writes the timeline row (and the audit row);
+3. writes the timeline row (and the audit row) and tells the people concerned (notifications);
 4. creates the documents and schedules their jobs after commit.
 """
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 from sqlalchemy import update
 from sqlalchemy.exc import OperationalError
 
-from .. import audit
+from .. import audit, notifications
 from ..documents import jobs
 from ..extensions import db
 from ..models import NumberSequence, Request, RequestState, Role, TimelineEntry, User
@@ -124,7 +124,8 @@ def _record_placement(req: Request, user: User | None, action: Action, entry: Ti
         # entered through any other action is announced with that action, to routing's people.
         recipients = placement.recipients or routing.people_who_can_act(req, placement.values)
         if recipients:
-            notify("todo", req, recipients=recipients, actor=user, step=step.key)
+            notify("todo", req, recipients=recipients, actor=user, step_label=step.label,
+                   webhook_org_id=placement.values["current_org_id"])
     else:
         db.session.add(TimelineEntry(request_id=req.id, actor_id=None, actor_role="system", actor_org_id=None,
                                      action=STUCK if placement.stuck else Action.REROUTE.value, step=step.key,
@@ -279,6 +280,11 @@ def _apply_once(req: Request, user: User | None, action: Action, *, opinion: str
         handing["note"] = placement.note
     audit.record(f"request.{action.value}", req, user=user, number=req.number,
                  from_state=from_state.value, to_state=new_state.value, step=from_step, **handing)
+    # 待办 goes to whoever routing lets act on the new step: its holders, or the fallback's, and deputies.
+    entered = new_step is not None and (new_state, new_step.key) != (from_state, from_step)
+    holders = routing.people_who_can_act(req, placement.values) if entered else None
+    notifications.request_moved(req, user, action, from_state, from_step, new_state,
+                                new_step.key if new_step else None, values["current_org_id"], holders=holders)
 
     specs = [d for d in wf.documents if new_state in d.on_states and new_state != from_state]
     if specs:
