@@ -306,3 +306,28 @@ def test_only_org_dept_gets_the_transfer_form_and_scope_still_holds(app, org, au
     assert client.post(f"/requests/{req.id}/transfer", data={"assignee": str(org.committee.id), "opinion": "转办",
                                                               "version": "1"}).status_code == 404
     assert where(req)[3] is None
+
+
+# --- 待办 notices go where the step went ------------------------------------------------------------
+
+def test_the_todo_notice_goes_to_the_fallback_the_assignee_and_deputies(app, org):
+    from dangjian.notifications.models import Message
+    from tests.delegation_support import delegate
+
+    def told(kind="todo"):
+        db.session.expire_all()
+        return {m.recipient_id for m in db.session.scalars(select(Message).where(Message.kind == kind))}
+
+    member = member_of_a2(org)
+    req = new_waiver(member, initiator=org.secretary_a2)
+    assert told() == {org.secondary.id}  # not 钱书记, who is recused
+
+    delegate(org.secretary, org.member2)
+    plain = new_waiver(org.member)
+    assert org.member2.id in told() and {org.secretary.id, org.committee.id} <= told()
+
+    db.session.execute(Message.__table__.delete())
+    db.session.commit()
+    apply_action(db.session.get(Request, plain.id), org.org_dept_user, Action.TRANSFER, opinion="转办",
+                 payload={"assignee": org.committee})
+    assert told() == {org.committee.id}
