@@ -34,6 +34,9 @@ class Config:
     MAX_CONTENT_LENGTH = 20 * 1024 * 1024  # uploads: 20 MB per request
     PER_PAGE = 20
     TIMEZONE = os.environ.get("DANGJIAN_TIMEZONE", "Asia/Shanghai")
+    # 超期提醒: the ticker reminds the holders of overdue steps once a day, on working days, from this
+    # local hour on.
+    OVERDUE_REMIND_HOUR = int(os.environ.get("DANGJIAN_OVERDUE_REMIND_HOUR", "8"))
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True

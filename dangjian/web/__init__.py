@@ -35,12 +35,14 @@ def register_web(app) -> None:
     from ..org import views as org_views
     from ..org.imports import views as import_views
     from ..notifications import views as notification_views
-    from ..supervision import audit_views
-    from . import budget, delegations, documents, inbox, launch, me, requests, search, transfer
+    from ..schedule import views as schedule_views
+    from ..supervision import audit_views, overdue_views
+    from . import budget, cc, delegations, documents, inbox, launch, me, requests, search, transfer
 
     core = (signin.bp, self_views.bp, inbox.bp, requests.bp, documents.bp, me.bp, launch.bp, budget.bp,
-            search.bp, notification_views.bp, delegations.bp, transfer.bp)
-    administration = (admin_views.bp, org_views.bp, import_views.bp, audit_views.bp)
+            search.bp, cc.bp, notification_views.bp, delegations.bp, transfer.bp)
+    administration = (admin_views.bp, org_views.bp, import_views.bp, audit_views.bp, schedule_views.bp,
+                      overdue_views.bp)
     for bp in (*core, *administration, *request_types.blueprints()):
         app.register_blueprint(bp)
 
@@ -49,6 +51,7 @@ def register_web(app) -> None:
     from ..workflow.routing import acting_label
     app.jinja_env.globals.update(today=local_today, timeline_action_label=action_label,
                                  timeline_role_label=actor_role_label, meeting_type_label=meeting_type_label,
+                                 private_withheld=cc.private_withheld, cc_picked=cc.picked_users,
                                  timeline_actor=actor_name, acting_label=acting_label)
 
     login_manager.login_view = "auth.login"

@@ -10,8 +10,10 @@ from ..scope import get_request_or_404
 from ..workflow import Action, AlreadyHandled, WorkflowError, apply_action, available_actions
 from ..workflow.definition import MEETING_TYPES, Actor
 from ..workflow.history import step_outcomes
+from ..workflow.cc import mark_read as mark_copy_read
 from ..workflow.comments import add_comment, comment_refusal
 from . import transfer
+from .cc import page_context as cc_page_context
 from .forms import ActionForm, CommentForm
 
 bp = Blueprint("requests", __name__, url_prefix="/requests")
@@ -63,6 +65,7 @@ def page_context(req, comment_form=None, comment_notice=None, **panel):
         "outcomes": step_outcomes(req),
         "workflow": type(req).workflow,
         **comment_context(req, comment_form, comment_notice),
+        **cc_page_context(req),
     }
 
 
@@ -75,6 +78,7 @@ def comment_context(req, form=None, notice=None):
 @login_required
 def view(request_id: int):
     req = get_request_or_404(request_id, current_user, options=PAGE_LOADS)
+    mark_copy_read(req, current_user._get_current_object())
     return render_template("requests/view.html", **page_context(req))
 
 
@@ -122,7 +126,8 @@ def act(request_id: int):
             try:
                 seen = int(form.version.data) if (form.version.data or "").isdigit() else req.version
                 apply_action(req, user, action, opinion=form.opinion.data or "", meeting=meeting,
-                             return_to=form.return_to.data or None, seen_version=seen)
+                             return_to=form.return_to.data or None, seen_version=seen,
+                             cc=request.form.getlist("cc_user", type=int))
             except WorkflowError as exc:
                 db.session.rollback()
                 error = exc.message

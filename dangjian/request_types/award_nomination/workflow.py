@@ -21,6 +21,7 @@ from .model import AwardCycle, AwardNomination, CycleStatus, Objection, Objectio
 from . import quota
 
 SECONDARY_STEP = "secondary"
+SCHOOL_STEP = "school"
 
 
 def _accepting(req: AwardNomination) -> str | None:
@@ -148,7 +149,7 @@ WORKFLOW = Workflow(
         Step(SECONDARY_STEP, "二级党组织审核排序", "二级党组织审核排序意见", Role.SECONDARY, at_secondary,
              applies=has_secondary),
         Step("org_dept", "组织部审核", "党委组织部审核意见", Role.ORG_DEPT, at_org_dept),
-        Step("school", "校党委决定", "校党委决定意见", Role.SCHOOL, at_school,
+        Step(SCHOOL_STEP, "校党委决定", "校党委决定意见", Role.SCHOOL, at_school,
              records_meeting=True, meeting_types=("party_committee",)),
     ),
     transitions=TRANSITIONS,
