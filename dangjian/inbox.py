@@ -12,8 +12,8 @@ from .models import Request, RequestCopy, RequestState, TimelineEntry, User
 from .workflow import Action, routing
 
 # 已办 lists what the user handled: every action except the initiator's own submit and withdraw,
-# and comments (评论: a remark, not a decision).
-NOT_HANDLING = (Action.SUBMIT.value, Action.WITHDRAW.value, Action.COMMENT.value)
+# comments (评论: a remark, not a decision) and urges (催办: a reminder).
+NOT_HANDLING = (Action.SUBMIT.value, Action.WITHDRAW.value, Action.COMMENT.value, Action.URGE.value)
 
 _LOADS = (
     selectinload(Request.organization),

@@ -65,6 +65,8 @@ GROUPS: list[tuple[str, str, tuple[str, ...], dict[str, str]]] = [
             (Action.REROUTE, "无人可处理，系统转上级办理"))},
         "request.routed": "进入环节时无人可处理，转上级办理",
         "request.comment": "评论",
+        "request.urge": "催办",
+        "request.batch_approve": "批量同意",
         "request.overdue_reminded": "超期提醒",
         "request.cc": "抄送",
         "cc_rule.add": "添加抄送规则",

@@ -23,15 +23,11 @@ class ChineseForm(FlaskForm):
             return _ZH
 
 
-class ActionForm(ChineseForm):
-    """同意 / 不同意 / 退回修改 / 撤回 with an opinion, and the meeting a branch decision cites."""
+class DecisionForm(ChineseForm):
+    """A decision's opinion and the meeting it cites (a branch's 支委会, the 党委会): the panel's
+    ActionForm, and 批量同意, where one opinion and one meeting serve every selected request."""
 
-    action = HiddenField()
-    version = HiddenField()
-    context = HiddenField(default="page")
     opinion = TextAreaField("意见", validators=[Length(max=1000, message="意见不能超过1000字")])
-    return_to = SelectField("退回至", choices=[("", "发起人（修改后重新提交）")], default="",
-                            validate_choice=False)
     meeting_type = SelectField("会议类型", choices=[("", "请选择")] + list(MEETING_TYPES.items()),
                                validate_choice=False)
     meeting_date = StringField("会议日期", validators=[Optional()])
@@ -69,6 +65,16 @@ class ActionForm(ChineseForm):
     @property
     def has_meeting_input(self) -> bool:
         return bool(self.meeting_type.data or self.meeting_date.data)
+
+
+class ActionForm(DecisionForm):
+    """同意 / 不同意 / 退回修改 / 撤回 with an opinion, and the meeting a branch decision cites."""
+
+    action = HiddenField()
+    version = HiddenField()
+    context = HiddenField(default="page")
+    return_to = SelectField("退回至", choices=[("", "发起人（修改后重新提交）")], default="",
+                            validate_choice=False)
 
 
 class CommentForm(ChineseForm):

@@ -9,12 +9,13 @@ from ..models import Request, TimelineEntry
 from ..scope import get_request_or_404
 from ..workflow import Action, AlreadyHandled, WorkflowError, apply_action, available_actions
 from ..workflow.definition import MEETING_TYPES, Actor
-from ..workflow.history import step_outcomes
 from ..workflow.cc import mark_read as mark_copy_read
+from ..workflow.history import step_outcomes, where_now
 from ..workflow.comments import add_comment, comment_refusal
 from . import transfer
 from .cc import page_context as cc_page_context
 from .forms import ActionForm, CommentForm
+from .urge import urge_context
 
 bp = Blueprint("requests", __name__, url_prefix="/requests")
 
@@ -66,6 +67,7 @@ def page_context(req, comment_form=None, comment_notice=None, **panel):
         "workflow": type(req).workflow,
         **comment_context(req, comment_form, comment_notice),
         **cc_page_context(req),
+        **urge_context(req),
     }
 
 
@@ -154,12 +156,7 @@ def act(request_id: int):
 
 def _already_handled_message(req) -> str:
     """「该申请已被处理」 with where the request stands now, since the page updates itself."""
-    now = f"该申请已被处理，现为「{req.state.label}」"
-    if req.current_step:
-        now += f"，当前环节：{req.current_step_label}"
-        if req.current_org:
-            now += f"（{req.current_org.name}）"
-    return now + "。以下为最新状态。"
+    return f"该申请已被处理，{where_now(req)}。以下为最新状态。"
 
 
 def _refreshed_parts(req, context: str) -> str:

@@ -29,6 +29,7 @@ class Action(LabeledEnum):
     AWARD = "award", "确认表彰"
     TAKE_BACK = "take_back", "取回"  # the approver takes back their 同意 before the next step acts
     COMMENT = "comment", "评论"  # not a decision: workflow.comments adds it, state and version stay
+    URGE = "urge", "催办"  # not a decision: workflow.urge reminds the current step's holders
     TRANSFER = "transfer", "转办"  # 组织部 hands the current step to a named holder (workflow.routing)
     REROUTE = "reroute", "转上级办理"  # the system moves a step nobody can act on (workflow.routing)
 
@@ -38,7 +39,8 @@ class Action(LabeledEnum):
                 "withdraw": "secondary", "submit": "primary", "adjust": "primary",
                 "record_payment": "success", "cancel": "secondary", "publish": "primary",
                 "revoke": "danger", "award": "success", "take_back": "secondary",
-                "comment": "secondary", "transfer": "primary", "reroute": "secondary"}[self.value]
+                "comment": "secondary", "urge": "warning", "transfer": "primary",
+                "reroute": "secondary"}[self.value]
 
 
 class Actor(enum.Enum):
@@ -137,6 +139,9 @@ class Step:
     applies: Callable[[Request], bool] = lambda req: True
     records_meeting: bool = False
     meeting_types: tuple[str, ...] = ()
+    # 批量同意 is offered where the single panel's 同意 is plain (an opinion, and the meeting where
+    # one is recorded). A step whose decision needs work on each request says why not, in Chinese.
+    batch_refusal: str | None = None
 
 
 def _next_after(workflow: "Workflow", req: Request, params: dict):
@@ -189,11 +194,11 @@ def stay(workflow: "Workflow", req: Request, params: dict):
 
 
 # Timeline entries that record no decision and handle nothing: they never count as acting on a step.
-# 转办 and 转上级办理 change who acts on the step, not the step: the initiator may still withdraw,
-# and the approver before may still take back (取回).
+# 催办 reminds; 转办 and 转上级办理 change who acts on the step, not the step: the initiator may still
+# withdraw, and the approver before may still take back (取回).
 # STUCK: the system's note that nobody at all can act on a step (workflow.routing).
 STUCK = "stuck"
-NOT_HANDLING = frozenset({"comment", "transfer", "reroute", STUCK})
+NOT_HANDLING = frozenset({"comment", "urge", "transfer", "reroute", STUCK})
 
 
 def nobody_acted_on_current_step(req: Request) -> str | None:

@@ -5,7 +5,7 @@ timeline_entries.on_behalf_of_id: the holder a deputy acted for (代为处理);
 requests.current_assignee_id: the named person a step was handed to (转办).
 
 Revision ID: 106a99969e53
-Revises: 6f15e0f2e461
+Revises: 027c5273e918
 Create Date: 2026-11-30 01:17:53.451400
 
 """
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '106a99969e53'
-down_revision = '6f15e0f2e461'
+down_revision = '027c5273e918'
 branch_labels = None
 depends_on = None
 
