@@ -220,6 +220,11 @@ def action_kwargs(req, action: Action, draw, valid: bool = False) -> dict:
             kw["payload"] = adjust_payload(line, amount=Decimal("99999.00"))
         else:
             kw["payload"] = adjust_payload(line)
+    if action is Action.TRANSFER:  # 转办: 组织部 names one of the people routing offers (or nobody)
+        from dangjian.workflow.routing import transfer_candidates
+
+        people = [user for user, _, _ in transfer_candidates(req)]
+        kw["payload"] = {"assignee": draw(st.sampled_from(people + ([] if valid and people else [None])))}
     if action is Action.RECORD_PAYMENT and req.amount:
         paid = draw(st.sampled_from([req.amount, (req.amount / 2).quantize(Decimal("0.01"))]))
         kw["payload"] = payment_payload(req, paid=paid)

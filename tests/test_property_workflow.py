@@ -50,7 +50,7 @@ from sqlalchemy.orm import selectin_polymorphic, selectinload
 
 from dangjian.extensions import db
 from dangjian.inbox import todo_condition
-from dangjian.models import (AuditEvent, BudgetEntry, BudgetLine, Document, Request, RequestState, TimelineEntry,
+from dangjian.models import (AuditEvent, Role, BudgetEntry, BudgetLine, Document, Request, RequestState, TimelineEntry,
                              User)
 from dangjian.queue import documents_queue
 from dangjian.request_types.award_nomination.model import AwardNomination
@@ -63,6 +63,7 @@ from dangjian.workflow import (Action, ActionRefused, AlreadyHandled, WorkflowEr
 from dangjian.workflow import batch, urge as urging
 from dangjian.workflow.comments import add_comment, comment_refusal
 from dangjian.workflow.definition import NOT_HANDLING, Actor, Holder
+from dangjian.workflow.routing import fallback_chain
 from dangjian.workflow.engine import refusal
 from tests import property_world as world
 
@@ -102,6 +103,21 @@ def step_buttons(req: Request, user: User) -> list[Action]:
     engine's `refusal` only about the step actions (this runs for everyone after every step)."""
     return [t.action for t in type(req).workflow.transitions
             if t.actor is Actor.STEP_HOLDER and refusal(req, user, t.action) is None]
+
+
+# Timeline rows that change nothing: a comment (评论) and a reminder (催办).
+NOT_A_CHANGE = ("comment", "urge")
+
+
+def routing_notes(entries) -> set:
+    """The ids of the system's routing notes: a 「转上级办理」/「本环节暂无可处理人」 row that the engine
+    writes beside the action that entered a step nobody there can act on (workflow.routing), at the
+    same instant as that action's row. (The ticker's own 转上级办理 is an action: alone at its time.)"""
+    times = {}
+    for e in entries:
+        times.setdefault(e.created_at, []).append(e)
+    return {e.id for same in times.values() if len(same) > 1 for e in same
+            if e.actor_role == "system" and e.action in ("reroute", "stuck")}
 
 
 class Fingerprint(NamedTuple):
@@ -230,17 +246,23 @@ class WorkflowMachine(RuleBasedStateMachine):
         return data.draw(st.sampled_from(moves[action]), f"{label}: who"), action
 
     def fingerprint(self, req_id: int) -> "Fingerprint":
-        """What an action may change: the request, its rows, the budget, the documents."""
+        """What an action may change: the request, its rows, the budget, the documents. A routing
+        note (see `routing_notes`) and its audit row go with the action that entered the step, so
+        they are not counted as rows of their own."""
         req = db.session.execute(select(Request.state, Request.current_step, Request.current_org_id,
                                         Request.version, Request.amount).where(Request.id == req_id)).one()
         counted = lambda model, *where: select(func.count()).select_from(model).where(*where).scalar_subquery()  # noqa: E731
         rows = db.session.execute(select(
-            counted(TimelineEntry, TimelineEntry.request_id == req_id),
-            counted(AuditEvent, AuditEvent.object_id == req_id, AuditEvent.action.like("request.%")),
+            counted(AuditEvent, AuditEvent.object_id == req_id, AuditEvent.action.like("request.%"),
+                    AuditEvent.action != "request.routed"),
             counted(Document, Document.request_id == req_id), counted(BudgetEntry))).one()
+        entries = db.session.execute(select(TimelineEntry.id, TimelineEntry.action, TimelineEntry.actor_role,
+                                            TimelineEntry.created_at)
+                                     .where(TimelineEntry.request_id == req_id)).all()
+        timeline = len(entries) - len(routing_notes(entries))
         lines = db.session.execute(select(BudgetLine.id, BudgetLine.reserved, BudgetLine.spent)
                                    .order_by(BudgetLine.id)).all()
-        return Fingerprint(tuple(req), *rows, tuple(map(tuple, lines)))
+        return Fingerprint(tuple(req), timeline, *rows, tuple(map(tuple, lines)))
 
     def attempt(self, req_id: int, user: User, action: Action, kw: dict) -> bool:
         """`user` tries `action`: it succeeds exactly when the button is there (or is refused by a
@@ -554,12 +576,16 @@ class WorkflowMachine(RuleBasedStateMachine):
         assert self.closed.setdefault(req.id, now) == now, f"{req.number} changed after it closed"
 
     def check_rows(self, req, audits):
-        """One version, one timeline row and one audit row per state change, in the same order."""
-        handling = [e for e in req.timeline if e.action not in NOT_HANDLING]
-        assert req.version == len(handling), (req.number, req.version, [e.action for e in handling])
+        """One version, one timeline row and one audit row per state change, in the same order. A
+        step entered with a fallback (or with nobody to act) also carries the system's routing note
+        and its `request.routed` audit row, written in the same transaction as that change."""
+        notes = routing_notes(req.timeline)
+        changes = [e for e in req.timeline if e.action not in NOT_A_CHANGE and e.id not in notes]
+        assert req.version == len(changes), (req.number, req.version, [e.action for e in changes])
         assert [a.action for a in audits if a.action == "request.create"] == ["request.create"]
-        assert [a.action.removeprefix("request.") for a in audits if a.action != "request.create"] \
-            == [e.action for e in req.timeline], req.number
+        assert [a.action.removeprefix("request.") for a in audits if a.action not in ("request.create", "request.routed")] \
+            == [e.action for e in req.timeline if e.id not in notes], req.number
+        assert len([a for a in audits if a.action == "request.routed"]) == len(notes), req.number
 
     def check_recusal(self, req):
         """Who acted was allowed to: the initiator for the initiator's actions; a holder of the step's
@@ -583,7 +609,13 @@ class WorkflowMachine(RuleBasedStateMachine):
             if actor in (Actor.STEP_HOLDER, Actor.DECIDER):
                 assert e.actor_id != req.initiator_id, f"the initiator decided {req.number} ({e.action})"
                 step = wf.step(e.step)
-                assert who.holds(step.role, e.actor_org_id), f"{who.username} does not hold {step.label}"
+                # The role the step was decided in: the step's own, or the fallback routing sent it
+                # to when nobody there could act (the entry records which).
+                assert (e.actor_role, e.actor_org_id) in {(r.value, o.id) for r, o in fallback_chain(req, step)}, \
+                    (req.number, e.actor_role, e.actor_org_id, step.key)
+                principal = self.people.by_id.get(e.on_behalf_of_id) if e.on_behalf_of_id else who
+                assert principal.holds(Role(e.actor_role), e.actor_org_id), \
+                    f"{principal.username} does not hold {e.actor_role} for {step.label}"
             else:
                 assert isinstance(actor, Holder) or actor is Actor.SYSTEM, actor
 
@@ -653,7 +685,8 @@ class WorkflowMachine(RuleBasedStateMachine):
         """Each entry into a documented state made one version of each document (per part)."""
         wf = type(req).workflow
         moves = [json.loads(a.detail) for a in audits
-                 if a.action != "request.create" and a.action.removeprefix("request.") not in NOT_HANDLING]
+                 if a.action not in ("request.create", "request.routed")
+                 and a.action.removeprefix("request.") not in NOT_HANDLING]
         versions: dict = defaultdict(list)
         for _, kind, part, version in documents:
             versions[(kind, part)].append(version)
