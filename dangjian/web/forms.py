@@ -1,6 +1,7 @@
 """Forms shared by the request pages (the action panel)."""
 from datetime import date
 
+from flask import flash
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.i18n import get_translations
@@ -21,6 +22,15 @@ class ChineseForm(FlaskForm):
     class Meta:
         def get_translations(self, form):
             return _ZH
+
+    def show_refusal(self, exc) -> None:
+        """A refusal from the workflow (a WorkflowError): next to its field when the form has that
+        field, else as a message at the top of the page."""
+        field = getattr(self, exc.field, None) if exc.field else None
+        if field is not None and hasattr(field, "errors"):
+            field.errors = list(field.errors) + [exc.message]
+        else:
+            flash(exc.message, "danger")
 
 
 class ActionForm(ChineseForm):

@@ -29,6 +29,7 @@ class Action(LabeledEnum):
     AWARD = "award", "确认表彰"
     TAKE_BACK = "take_back", "取回"  # the approver takes back their 同意 before the next step acts
     COMMENT = "comment", "评论"  # not a decision: workflow.comments adds it, state and version stay
+    DELETE_DRAFT = "delete_draft", "删除草稿"  # the initiator removes a draft nobody else has seen
 
     @property
     def css(self) -> str:
@@ -36,7 +37,7 @@ class Action(LabeledEnum):
                 "withdraw": "secondary", "submit": "primary", "adjust": "primary",
                 "record_payment": "success", "cancel": "secondary", "publish": "primary",
                 "revoke": "danger", "award": "success", "take_back": "secondary",
-                "comment": "secondary"}[self.value]
+                "comment": "secondary", "delete_draft": "danger"}[self.value]
 
 
 class Actor(enum.Enum):
@@ -205,6 +206,15 @@ def last_handling_entry(req: Request):
 def _take_back_target(workflow: "Workflow", req: Request, params: dict):
     """取回: back to the step whose 同意 moved the request on."""
     return RequestState.PENDING, workflow.step(last_handling_entry(req).step)
+
+
+def removed(workflow: "Workflow", req: Request, params: dict):
+    """The target of 删除草稿: no state follows, the request is removed (engine.apply_action)."""
+    return None, None
+
+
+# For the types whose drafts are kept (the 慰问金 campaign makes drafts to review one by one).
+DELETE_DRAFT = Transition(Action.DELETE_DRAFT, frozenset({RequestState.DRAFT}), Actor.INITIATOR, removed)
 
 
 STANDARD_TRANSITIONS = (
