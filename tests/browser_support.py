@@ -2,6 +2,7 @@
 Chromium driven by Playwright (TECH-NOTES: never `playwright install`; no internet here)."""
 from __future__ import annotations
 
+import atexit
 import os
 import signal
 import subprocess
@@ -65,21 +66,42 @@ def flask_worker(app, log_path: Path):
                 proc.wait(5)
 
 
-@contextmanager
-def chromium(user_data_dir: Path, **context_options):
-    """A headless Chromium with a new, empty profile. A missing browser is a failure, never a skip."""
-    from playwright.sync_api import sync_playwright
+_browser = None  # one headless Chromium per test process (pytest-xdist worker), started on first use
 
-    assert os.path.exists(CHROMIUM), f"{CHROMIUM} is missing: apt-get install chromium (make test does it)"
-    with sync_playwright() as p:
-        # Playwright refuses --user-data-dir in launch(); a persistent context takes it instead.
-        context = p.chromium.launch_persistent_context(
-            str(user_data_dir), executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
-            accept_downloads=True, locale="zh-CN", **context_options)
-        try:
-            yield context
-        finally:
-            context.close()
+
+def _shared_browser():
+    """Starting Chromium and Playwright's driver costs seconds; each browser test used to pay it.
+    The browser is launched once per process, with a new, empty profile (Playwright gives a plain
+    launch a fresh temporary --user-data-dir), and stopped when the process exits. Every test gets a
+    new browser context: its own cookies, storage and cache, shared with no other test."""
+    global _browser
+    if _browser is None or not _browser.is_connected():
+        from playwright.sync_api import sync_playwright
+
+        assert os.path.exists(CHROMIUM), f"{CHROMIUM} is missing: apt-get install chromium (make test does it)"
+        playwright = sync_playwright().start()
+        _browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+
+        def stop(browser=_browser):
+            try:
+                browser.close()
+            finally:
+                playwright.stop()
+
+        atexit.register(stop)
+    return _browser
+
+
+@contextmanager
+def chromium(user_data_dir: Path | None = None, **context_options):
+    """A fresh browser context in headless Chromium: no cookies, storage or cache from any other
+    test. A missing browser is a failure, never a skip. (`user_data_dir` is accepted for the callers
+    written before the browser was shared; each context is already empty.)"""
+    context = _shared_browser().new_context(accept_downloads=True, locale="zh-CN", **context_options)
+    try:
+        yield context
+    finally:
+        context.close()
 
 
 def confirm_dialog(page, answer="确定"):
