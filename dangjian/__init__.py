@@ -40,7 +40,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config["ARCHIVE_DIR"] = app.config.get("ARCHIVE_DIR") or os.path.join(app.instance_path, "archive")
     app.config["UPLOAD_DIR"] = app.config.get("UPLOAD_DIR") or os.path.join(app.instance_path, "uploads")
 
-    from . import db_setup, models, request_types  # noqa: F401  (register models and types)
+    from . import db_setup, models, notifications, request_types  # noqa: F401  (register models and types)
     from .extensions import csrf, db, login_manager, migrate
     from .htmx import htmx
 

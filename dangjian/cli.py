@@ -108,18 +108,22 @@ def worker_command(burst, scheduler):
 @click.option("--every", default=30, show_default=True, help="Seconds between rounds.")
 @click.option("--once", is_flag=True, help="One round, then exit.")
 def ticker_command(every, once):
-    """Periodic housekeeping: re-enqueue documents that went missing (e.g. Redis was down), move
-    members' current 月缴党费 to a rate whose month has begun, and run the request types' periodic
-    tasks (e.g. closing 公示 periods)."""
+    """Periodic housekeeping: re-enqueue documents and notifications that went missing (e.g. Redis
+    was down), send the day's 每日汇总 e-mails from NOTIFY_DIGEST_HOUR on, move members' current
+    月缴党费 to a rate whose month has begun, remind the holders of overdue steps (once a day, from
+    OVERDUE_REMIND_HOUR on), and run the request types' periodic tasks (e.g. closing 公示 periods)."""
     from . import request_types
     from .documents.jobs import sweep
+    from .notifications.jobs import digest_tick, sweep_events
     from .org.operations import refresh_current_dues
+    from .workflow.reminders import remind_overdue
 
     _configure_logging()
     log = logging.getLogger("dangjian.ticker")
     app = current_app._get_current_object()
     while True:
-        for task in (sweep, refresh_current_dues, *request_types.periodic_tasks()):
+        for task in (sweep, sweep_events, digest_tick, refresh_current_dues, remind_overdue,
+                     *request_types.periodic_tasks()):
             try:
                 with app.app_context():  # a fresh session per task, closed when it ends
                     done = task()

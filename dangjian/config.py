@@ -14,9 +14,33 @@ class Config:
     # A document still pending this long after it was enqueued is enqueued again by the sweep
     # (a document left rendering is taken back after the render job's timeout + 60 s).
     DOCUMENT_STUCK_AFTER_SECONDS = int(os.environ.get("DANGJIAN_DOCUMENT_STUCK_AFTER", "120"))
+    # Notifications (dangjian.notifications): e-mail and group-robot webhooks are sent by RQ jobs on
+    # this queue. A job that fails (SMTP or a robot unreachable) runs again after these intervals.
+    NOTIFY_QUEUE = os.environ.get("DANGJIAN_NOTIFY_QUEUE", "notifications")
+    NOTIFY_RETRY_INTERVALS = [int(s) for s in os.environ.get("DANGJIAN_NOTIFY_RETRY", "60,300,1800").split(",") if s.strip()]
+    # 每日汇总 is sent once a day from this hour on (local time, TIMEZONE) by `flask ticker`.
+    NOTIFY_DIGEST_HOUR = int(os.environ.get("DANGJIAN_NOTIFY_DIGEST_HOUR", "8"))
+    # Links in e-mails and robot messages: the address users open the system at.
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+    # The school's SMTP server. E-mail is off while SMTP_HOST is empty (in-app messages still work).
+    SMTP_HOST = os.environ.get("SMTP_HOST", "")
+    SMTP_PORT = int(os.environ.get("SMTP_PORT", "25"))
+    SMTP_USER = os.environ.get("SMTP_USER", "")
+    SMTP_PASSWORD = os.environ.get("SMTP_PASSWORD", "")
+    SMTP_STARTTLS = os.environ.get("SMTP_STARTTLS") == "1"  # STARTTLS on a plain connection (port 587)
+    SMTP_SSL = os.environ.get("SMTP_SSL") == "1"  # TLS from the start (port 465)
+    SMTP_FROM = os.environ.get("SMTP_FROM", "党建关怀 <dangjian@localhost>")
+    SMTP_TIMEOUT = int(os.environ.get("SMTP_TIMEOUT", "20"))
+    # The font families the PDF templates use (templates/pdf/pdf.css). A form refuses a text with a
+    # character none of them can draw (documents/glyphs.py). Comma-separated; empty: the default.
+    PDF_FONT_FAMILIES = tuple(f.strip() for f in os.environ.get("DANGJIAN_PDF_FONT_FAMILIES", "").split(",")
+                              if f.strip()) or None
     MAX_CONTENT_LENGTH = 20 * 1024 * 1024  # uploads: 20 MB per request
     PER_PAGE = 20
     TIMEZONE = os.environ.get("DANGJIAN_TIMEZONE", "Asia/Shanghai")
+    # 超期提醒: the ticker reminds the holders of overdue steps once a day, on working days, from this
+    # local hour on.
+    OVERDUE_REMIND_HOUR = int(os.environ.get("DANGJIAN_OVERDUE_REMIND_HOUR", "8"))
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True

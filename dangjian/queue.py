@@ -21,8 +21,9 @@ from flask import Flask, current_app, has_app_context
 from redis import Redis
 from rq import Queue, get_current_job
 
-#: Logical queue → the config key holding its Redis name (DANGJIAN_RQ_QUEUE overrides it).
-QUEUE_SETTINGS = {"documents": "RQ_QUEUE"}
+#: Logical queue → the config key holding its Redis name (DANGJIAN_RQ_QUEUE and
+#: DANGJIAN_NOTIFY_QUEUE override them).
+QUEUE_SETTINGS = {"documents": "RQ_QUEUE", "notifications": "NOTIFY_QUEUE"}
 
 # The process whose engine pools are safe to use; a forked work-horse differs (see _after_fork).
 _pool_owner_pid = os.getpid()
@@ -73,10 +74,12 @@ def background_job(*, queue: str, timeout: int):
     return decorate
 
 
-def enqueue(job_fn: Callable, *args, description: str | None = None):
-    """Put one call of a declared job on its queue. Raises RedisError when Redis is down."""
+def enqueue(job_fn: Callable, *args, description: str | None = None, retry=None):
+    """Put one call of a declared job on its queue. Raises RedisError when Redis is down.
+    `retry` (an rq.Retry) runs a failed job again after its intervals (the worker's scheduler,
+    on in `flask worker`, moves it back to the queue)."""
     return get_queue(job_fn.queue).enqueue(job_fn, *args, job_timeout=job_fn.timeout,
-                                           description=description or job_fn.__name__)
+                                           description=description or job_fn.__name__, retry=retry)
 
 
 def current_job_id() -> str:

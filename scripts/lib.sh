@@ -88,6 +88,13 @@ svc_stop_all() (
             wait_until 10 pid_gone "$pid" || kill -9 "$pid" 2>/dev/null
         fi
     fi
+    if [[ -f $SVC_DIR/smtp.pid ]]; then
+        pid=$(<"$SVC_DIR/smtp.pid")
+        if [[ $pid =~ ^[0-9]+$ ]] && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q smtp_capture.py; then
+            kill "$pid" 2>/dev/null
+            wait_until 10 pid_gone "$pid" || kill -9 "$pid" 2>/dev/null
+        fi
+    fi
     if [[ -f $SVC_DIR/pg/data/postmaster.pid ]]; then
         pg_as_owner "$SVC_DIR/pg" "$(pg_bindir)/pg_ctl" -D "$SVC_DIR/pg/data" -m immediate -w stop \
             >/dev/null 2>&1 || true
@@ -233,4 +240,23 @@ EOF
     fi
     LDAP_URL="ldap://127.0.0.1:$port"
     log "OpenLDAP ready on 127.0.0.1:$port, base $LDAP_BASE_DN"
+}
+
+# start_smtp PORT: a real SMTP server (aiosmtpd, scripts/smtp_capture.py) on 127.0.0.1:PORT that
+# keeps each message as an .eml file in $SVC_DIR/smtp/mail. Sets SMTP_CAPTURE_DIR.
+start_smtp() {
+    local port=$1 dir=$SVC_DIR/smtp
+    if port_open 127.0.0.1 "$port"; then
+        die "port $port is already in use; stop what listens there or choose another port (see README)"
+    fi
+    mkdir -p "$dir/mail"
+    "${PYTHON:-.venv/bin/python}" scripts/smtp_capture.py --port "$port" --dir "$dir/mail" \
+        >"$dir/smtp.log" 2>&1 &
+    echo $! >"$SVC_DIR/smtp.pid"
+    if ! wait_until 10 port_open 127.0.0.1 "$port"; then
+        cat "$dir/smtp.log" >&2 || true
+        die "the SMTP capture server on port $port did not start listening"
+    fi
+    SMTP_CAPTURE_DIR=$dir/mail
+    log "SMTP capture server ready on 127.0.0.1:$port, messages in $SMTP_CAPTURE_DIR"
 }

@@ -45,6 +45,10 @@ def flask_worker(app, log_path: Path):
         "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
         "REDIS_URL": app.config["REDIS_URL"],
         "DANGJIAN_RQ_QUEUE": app.config["RQ_QUEUE"],
+        "DANGJIAN_NOTIFY_QUEUE": app.config["NOTIFY_QUEUE"],
+        "SMTP_HOST": app.config["SMTP_HOST"],
+        "SMTP_PORT": str(app.config["SMTP_PORT"]),
+        "PUBLIC_BASE_URL": app.config["PUBLIC_BASE_URL"],
         "DANGJIAN_ARCHIVE_DIR": app.config["ARCHIVE_DIR"],
         "DANGJIAN_UPLOAD_DIR": app.config["UPLOAD_DIR"],
         "SECRET_KEY": app.config["SECRET_KEY"],  # so the worker never writes instance/secret_key

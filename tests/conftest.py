@@ -1,5 +1,6 @@
 """Fixtures: a real app on SQLite (or PostgreSQL when TEST_DATABASE_URL is set), a real Redis
 (TEST_REDIS_URL, started by `make test`), and a small but real organization tree."""
+import inspect as pyinspect
 import os
 import shutil
 import uuid
@@ -59,6 +60,28 @@ def _worker_database(url: str) -> str:
     return parsed.set(database=name).render_as_string(hide_password=False)
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "browser: drives headless Chromium (tests/browser_support.chromium); "
+                                       "marked automatically")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark every test whose body opens Chromium, so a pass can choose them: `-m browser` or
+    `-m "not browser"` (scripts/test.sh runs them in one database pass only, see there)."""
+    seen: dict = {}
+    for item in items:
+        fn = getattr(item, "function", None)
+        if fn is None:
+            continue
+        if fn not in seen:
+            try:
+                seen[fn] = "chromium(" in pyinspect.getsource(fn)
+            except (OSError, TypeError):
+                seen[fn] = False
+        if seen[fn]:
+            item.add_marker(pytest.mark.browser)
+
+
 @pytest.fixture(scope="session")
 def postgres_url():
     url = os.environ.get("TEST_DATABASE_URL")
@@ -99,6 +122,7 @@ def app(tmp_path, postgres_url, sqlite_template):
         "REDIS_URL": TEST_REDIS_URL,
         # Each test has its own queue, so a worker in one test never sees another test's jobs.
         "RQ_QUEUE": f"test-documents-{uuid.uuid4().hex[:8]}",
+        "NOTIFY_QUEUE": f"test-notifications-{uuid.uuid4().hex[:8]}",
         "ARCHIVE_DIR": str(tmp_path / "archive"),
         "UPLOAD_DIR": str(tmp_path / "uploads"),
         "DEMO_MODE": False,

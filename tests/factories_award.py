@@ -31,12 +31,12 @@ def aorg(org):
 
 
 def make_cycle(o, categories=(ORG, MEMBER, WORKER), quota=2, direct_quota=1, deadline=None, days=5,
-               name="2026年度“两优一先”表彰", special_name="", holidays="") -> AwardCycle:
+               name="2026年度“两优一先”表彰", special_name="") -> AwardCycle:
     """A cycle open for nominations; every secondary unit gets `quota` per category, every 直属党支部
     `direct_quota` (a dict {(org, category): n} overrides single cells)."""
     cycle = AwardCycle(year=2026, name=name, special_name=special_name,
                        deadline=deadline or local_today() + timedelta(days=30), publicity_days=days,
-                       holidays=holidays, status=CycleStatus.OPEN, created_by_id=o.org_dept_user.id)
+                       status=CycleStatus.OPEN, created_by_id=o.org_dept_user.id)
     cycle.set_categories(categories)
     db.session.add(cycle)
     db.session.flush()

@@ -177,7 +177,7 @@ def test_a_returned_nomination_is_edited_and_resubmitted(app, aorg, auth, client
 def cycle_data(o, **extra):
     data = {"year": "2026", "name": "2026年度“两优一先”表彰", "categories": ["advanced_org", "excellent_member"],
             "special_name": "", "deadline": (local_today() + timedelta(days=20)).isoformat(),
-            "publicity_days": "5", "holidays": "",
+            "publicity_days": "5",
             f"quota-{o.sec_a.id}-excellent_member": "2", f"quota-{o.sec_b.id}-excellent_member": "1",
             f"quota-{o.direct.id}-excellent_member": "1", f"quota-{o.sec_a.id}-advanced_org": "1"}
     data.update(extra)
@@ -189,12 +189,11 @@ def test_the_org_dept_opens_a_cycle_with_its_quota_grid(app, aorg, auth, client)
     page = client.get("/awards/cycles/new").get_data(as_text=True)
     for org in ("会计学院党委", "经济学院党委", "图书馆直属党支部"):
         assert org in page  # a grid row per secondary unit and per 直属党支部
-    resp = client.post("/awards/cycles/new", data=cycle_data(aorg, holidays="2026-10-01\r\n2026-10-02"))
+    resp = client.post("/awards/cycles/new", data=cycle_data(aorg))
     assert resp.status_code == 302
     cycle = db.session.scalars(select(AwardCycle)).one()
     assert (cycle.status, cycle.publicity_days, cycle.category_list) == \
         (CycleStatus.OPEN, 5, [AwardCategory.ADVANCED_ORG, AwardCategory.EXCELLENT_MEMBER])
-    assert cycle.holidays == "2026-10-01\n2026-10-02"
     grid = {(q.organization_id, q.category): q.quota for q in cycle.quotas}
     assert grid[aorg.sec_a.id, MEMBER] == 2 and grid[aorg.sec_b.id, MEMBER] == 1
     assert grid[aorg.direct.id, MEMBER] == 1 and grid[aorg.sec_b.id, ORG] == 0
@@ -209,7 +208,6 @@ def test_the_org_dept_opens_a_cycle_with_its_quota_grid(app, aorg, auth, client)
     ({"deadline": "2020-01-01"}, "deadline", "推荐截止日期不能早于今天"),
     ({"deadline": ""}, "deadline", "请选择推荐截止日期"),
     ({"publicity_days": "0"}, "publicity_days", "公示天数应为1–30个工作日"),
-    ({"holidays": "十月一日"}, "holidays", "不是有效的日期"),
 ])
 def test_cycle_settings_are_checked(app, aorg, auth, client, extra, field, message):
     auth.login(aorg.org_dept_user)

@@ -1,6 +1,8 @@
 """All models, importable from one place (Alembic and the app need them registered)."""
 from .audit import AuditEvent
 from .budget import BudgetEntry, BudgetLine, BudgetLineKind
+from .calendar import CalendarDay, DayKind, OverdueReminder, StepTimeLimit
+from .cc import CcRule, CcTarget, CcWhen, RequestCopy
 from .documents import Document, DocumentStatus
 from .org import BranchType, Organization, OrgKind, UnitType
 from .people import (Member, MemberCategory, MemberDuesRate, MemberStatus, MemberTransfer, PersonCategory, Role,
@@ -8,7 +10,7 @@ from .people import (Member, MemberCategory, MemberDuesRate, MemberStatus, Membe
 from .requests import Attachment, NumberSequence, Request, RequestState, TimelineEntry
 
 __all__ = [
-    "AuditEvent", "Attachment", "BranchType", "BudgetEntry", "BudgetLine", "BudgetLineKind", "Document", "DocumentStatus",
-    "Member", "MemberCategory", "MemberDuesRate", "MemberStatus", "MemberTransfer", "UnitType", "NumberSequence", "Organization", "OrgKind",
-    "PersonCategory", "Request", "RequestState", "Role", "RoleAssignment", "TimelineEntry", "User",
+    "AuditEvent", "Attachment", "BranchType", "BudgetEntry", "BudgetLine", "BudgetLineKind", "CalendarDay", "CcRule", "CcTarget", "CcWhen", "DayKind", "Document", "DocumentStatus",
+    "Member", "MemberCategory", "MemberDuesRate", "MemberStatus", "MemberTransfer", "UnitType", "NumberSequence", "Organization", "OrgKind", "OverdueReminder",
+    "PersonCategory", "Request", "RequestCopy", "RequestState", "Role", "RoleAssignment", "StepTimeLimit", "TimelineEntry", "User",
 ]

@@ -1,6 +1,6 @@
 """Notifications: the 消息 centre, e-mail and group-robot webhooks.
 
-The contract every feature calls (the notifications work fills in the delivery)::
+The contract every feature calls::
 
     from dangjian.notifications import notify
     notify("urge", req, recipients=[...users...], actor=current_user, opinion="…")
@@ -23,11 +23,14 @@ from __future__ import annotations
 
 from typing import Iterable
 
-KINDS = ("todo", "returned", "approved", "rejected", "completed", "cc", "urge", "comment", "overdue")
+from . import models  # noqa: F401  (register the tables)
+from .events import KINDS, comment_added, record_event, request_moved  # noqa: F401
 
 
 def notify(kind: str, request, recipients: Iterable, *, actor=None, **data) -> None:
-    """Tell `recipients` (User objects) about `kind` on `request`. The actor is never told of
-    their own action. Placeholder until the notifications work lands: it checks the kind only."""
-    if kind not in KINDS:
-        raise ValueError(f"unknown notification kind: {kind}")
+    """Tell `recipients` (User objects, or user ids) about `kind` on `request`, inside the caller's
+    transaction. The actor is never told of their own action. `data` may carry `step_label` (the
+    step the event is about; default: the request's current step) and `webhook_org_id` (whose
+    group robot hears of it; default by kind, None for none)."""
+    ids = [r if isinstance(r, int) else r.id for r in recipients]
+    record_event(kind, request, ids, actor=actor, **data)

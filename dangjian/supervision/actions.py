@@ -54,7 +54,7 @@ GROUPS: list[tuple[str, str, tuple[str, ...], dict[str, str]]] = [
         "import.members": "导入党员",
         "import.accounts": "导入账号与角色",
     }),
-    ("request", "申请审批", ("request.",), {
+    ("request", "申请审批", ("request.", "cc_rule."), {
         "request.create": "新建申请",
         **{f"request.{a.value}": label for a, label in (
             (Action.SUBMIT, "提交申请"), (Action.APPROVE, "同意"), (Action.REJECT, "不同意"),
@@ -63,7 +63,13 @@ GROUPS: list[tuple[str, str, tuple[str, ...], dict[str, str]]] = [
             (Action.PUBLISH, "发布公示"), (Action.REVOKE, "撤销推荐"), (Action.AWARD, "确认表彰"),
             (Action.TAKE_BACK, "取回决定"), (Action.DELETE_DRAFT, "删除草稿"))},
         "request.comment": "评论",
-        "inbox.exported": "导出待办/已办/我发起的列表",
+        "request.urge": "催办",
+        "request.batch_approve": "批量同意",
+        "request.overdue_reminded": "超期提醒",
+        "request.cc": "抄送",
+        "cc_rule.add": "添加抄送规则",
+        "cc_rule.remove": "删除抄送规则",
+        "inbox.exported": "导出待办/已办/我发起的/抄送我的列表",
         "request_search.exported": "导出申请查询结果",
     }),
     ("files", "文件与附件", ("document.", "attachment."), {
@@ -92,6 +98,19 @@ GROUPS: list[tuple[str, str, tuple[str, ...], dict[str, str]]] = [
         "award_objection.file": "提出异议",
         "award_objection.upheld": "异议成立",
         "award_objection.dismissed": "异议不成立",
+    }),
+    ("deadlines", "校历与办理时限", ("calendar.", "time_limits.", "overdue_report."), {
+        "calendar.days_set": "设置校历（节假日、调休）",
+        "calendar.day_removed": "删除校历日期",
+        "time_limits.set": "设置环节办理时限",
+        "overdue_report.viewed": "查看超期统计",
+        "overdue_report.exported": "导出超期统计",
+    }),
+    ("notifications", "消息与群机器人", ("notifications.",), {
+        "notifications.read_all": "全部消息标为已读",
+        "notifications.settings_changed": "修改消息设置",
+        "notifications.webhook_set": "设置群机器人",
+        "notifications.webhook_deleted": "删除群机器人",
     }),
     ("audit", "审计日志", ("audit.",), {
         "audit.viewed": "查看审计日志",

@@ -34,19 +34,23 @@ def register_web(app) -> None:
     from ..accounts import admin_views, self_views, signin
     from ..org import views as org_views
     from ..org.imports import views as import_views
-    from ..supervision import audit_views
-    from . import budget, documents, inbox, launch, me, requests, search
+    from ..notifications import views as notification_views
+    from ..schedule import views as schedule_views
+    from ..supervision import audit_views, overdue_views
+    from . import batch, budget, cc, documents, inbox, launch, me, requests, search, urge
 
-    core = (signin.bp, self_views.bp, inbox.bp, requests.bp, documents.bp, me.bp, launch.bp, budget.bp,
-            search.bp)
-    administration = (admin_views.bp, org_views.bp, import_views.bp, audit_views.bp)
+    core = (signin.bp, self_views.bp, inbox.bp, batch.bp, requests.bp, urge.bp, documents.bp, me.bp, launch.bp,
+            budget.bp, search.bp, cc.bp, notification_views.bp)
+    administration = (admin_views.bp, org_views.bp, import_views.bp, audit_views.bp, schedule_views.bp,
+                      overdue_views.bp)
     for bp in (*core, *administration, *request_types.blueprints()):
         app.register_blueprint(bp)
 
     app.jinja_env.filters.update(yuan=format_yuan, yuan_capital=yuan_capital, ym=_ym, ymd=_ymd, dt=_dt)
     from ..workflow.history import action_label, actor_role_label, meeting_type_label
     app.jinja_env.globals.update(today=local_today, timeline_action_label=action_label,
-                                 timeline_role_label=actor_role_label, meeting_type_label=meeting_type_label)
+                                 timeline_role_label=actor_role_label, meeting_type_label=meeting_type_label,
+                                 private_withheld=cc.private_withheld, cc_picked=cc.picked_users)
 
     login_manager.login_view = "auth.login"
     login_manager.login_message = "请先登录"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from .. import audit
+from .. import audit, notifications
 from ..extensions import db
 from ..models import Request, RequestState, TimelineEntry, User
 from ..models.base import utcnow
@@ -51,6 +51,7 @@ def add_comment(req: Request, user: User, text: str) -> TimelineEntry:
     db.session.flush()
     audit.record("request.comment", req, user=user, number=req.number, entry_id=entry.id,
                  state=req.state.value, step=req.current_step, length=len(text))
+    notifications.comment_added(req, user)
     db.session.commit()
     db.session.expire(req)
     return entry

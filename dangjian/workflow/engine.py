@@ -3,7 +3,7 @@
 `available_actions(request, user)` gives exactly the buttons to show. `apply_action(...)`:
 1. checks the actor against the transition table (role, scope, recusal);
 2. changes the state with a conditional UPDATE on `version`, so two clicks cannot both win;
-3. writes the timeline row (and the audit row);
+3. writes the timeline row (and the audit row) and tells the people concerned (notifications);
 4. creates the documents and schedules their jobs after commit.
 """
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 from sqlalchemy import update
 from sqlalchemy.exc import OperationalError
 
-from .. import audit, uploads
+from .. import audit, notifications, uploads
 from ..after_commit import on_commit
 from ..documents import jobs
 from ..extensions import db
@@ -19,6 +19,7 @@ from ..models import NumberSequence, Request, RequestState, TimelineEntry, User
 from ..models.base import utcnow
 from ..timeutil import local_today
 from ..budget import BudgetRefused
+from . import cc as copies
 from .definition import Action, Actor, MeetingRecord, TransitionContext, Workflow, last_handling_entry
 from .errors import ActionRefused, AlreadyHandled, WorkflowError  # noqa: F401  (re-exported)
 
@@ -118,18 +119,21 @@ def create_request(req: Request, initiator: User) -> Request:
 
 def apply_action(req: Request, user: User | None, action: Action, *, opinion: str = "",
                  meeting: MeetingRecord | None = None, return_to: str | None = None,
-                 seen_version: int | None = None, payload: dict | None = None) -> TimelineEntry | None:
+                 seen_version: int | None = None, payload: dict | None = None,
+                 cc: tuple[int, ...] | list[int] = ()) -> TimelineEntry | None:
     """Apply one action atomically, or raise WorkflowError with a message for the user. Returns the
     timeline entry written; None for 删除草稿, which removes the request (`_remove`).
 
     `user` is None only for system actions (Actor.SYSTEM). `payload` carries the data of actions
-    that change more than the state (核定调整, 登记发放 …) to the workflow's on_transition hook."""
+    that change more than the state (核定调整, 登记发放 …) to the workflow's on_transition hook.
+    `cc`: ids of users the approver copies (抄送) with this decision; the type's 抄送 rules copy
+    their people too when the request is approved or ends (workflow.cc)."""
     if seen_version is None:
         seen_version = req.version
     for attempt in range(3):
         try:
             return _apply_once(req, user, action, opinion=opinion, meeting=meeting,
-                               return_to=return_to, seen_version=seen_version, payload=payload or {})
+                               return_to=return_to, seen_version=seen_version, payload=payload or {}, cc=cc)
         except OperationalError:
             # SQLite refuses a write whose read snapshot is stale ("database is locked") when
             # another writer committed in between. Reload: if this request moved, it was handled.
@@ -141,7 +145,7 @@ def apply_action(req: Request, user: User | None, action: Action, *, opinion: st
 
 def _apply_once(req: Request, user: User | None, action: Action, *, opinion: str,
                 meeting: MeetingRecord | None, return_to: str | None, seen_version: int,
-                payload: dict) -> TimelineEntry:
+                payload: dict, cc=()) -> TimelineEntry:
     wf = workflow_of(req)
     if seen_version != req.version:
         raise AlreadyHandled()
@@ -165,6 +169,7 @@ def _apply_once(req: Request, user: User | None, action: Action, *, opinion: str
     if action is Action.RETURN and return_to:
         if return_to not in {s.key for s in wf.earlier_steps(req, req.current_step)}:
             raise ActionRefused("只能退回到之前的审批环节", field="return_to")
+    picked = copies.check_picks(req, user, cc, by_step_holder=t.actor is Actor.STEP_HOLDER)
 
     new_state, new_step = t.target(wf, req, {"return_to": return_to})
     if new_state is None:
@@ -236,6 +241,11 @@ def _apply_once(req: Request, user: User | None, action: Action, *, opinion: str
 
     audit.record(f"request.{action.value}", req, user=user, number=req.number,
                  from_state=from_state.value, to_state=new_state.value, step=from_step)
+    notifications.request_moved(req, user, action, from_state, from_step, new_state,
+                                new_step.key if new_step else None, values["current_org_id"])
+    if picked:
+        copies.copy_picked(req, user, picked, action.value)
+    copies.copy_by_rules(req, user, wf, from_state, new_state)
 
     specs = [d for d in wf.documents if new_state in d.on_states and new_state != from_state]
     if specs:

@@ -19,7 +19,6 @@ from ...timeutil import local_today
 from ...workflow import WorkflowError
 from .access import can_manage_cycles, can_read_cycles, sees_objector
 from .blueprint import bp
-from .calendar import format_holidays
 from .form import CycleForm, HandleObjectionForm, read_quotas
 from .model import (AwardCategory, AwardCycle, AwardNomination, AwardQuota, CycleStatus, Objection,
                     ObjectionStatus, quota_orgs)
@@ -121,7 +120,6 @@ def _cycle_form(cycle: AwardCycle | None):
             form.special_name.data = cycle.special_name
             form.deadline.data = cycle.deadline.isoformat()
             form.publicity_days.data = cycle.publicity_days
-            form.holidays.data = cycle.holidays
         return render_template("award_nomination/cycle_form.html", form=form, cycle=cycle, orgs=orgs,
                                categories=list(AwardCategory), grid=_grid(cycle, orgs), grid_errors={})
     values = form.check(cycle, _used_by_category(cycle))
@@ -150,7 +148,6 @@ def _save(cycle: AwardCycle | None, values: dict, quotas: dict, orgs, user) -> t
     cycle.special_name = values["special_name"]
     cycle.deadline = values["deadline"]
     cycle.publicity_days = values["publicity_days"]
-    cycle.holidays = format_holidays(values["holidays"])
     cycle.updated_at = utcnow()
     db.session.flush()
     errors = {}

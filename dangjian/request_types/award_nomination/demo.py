@@ -58,7 +58,7 @@ def _member_of(branch, exclude=()) -> Member:
 
 def _cycle(ctx, name, categories, quotas, deadline, special_name="") -> AwardCycle:
     cycle = AwardCycle(year=local_today().year, name=name, special_name=special_name, deadline=deadline,
-                       publicity_days=5, holidays="", status=CycleStatus.OPEN,
+                       publicity_days=5, status=CycleStatus.OPEN,
                        created_by_id=ctx.users["zuzhibu"].id)
     cycle.set_categories(categories)
     db.session.add(cycle)

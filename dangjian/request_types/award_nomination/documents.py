@@ -139,7 +139,8 @@ def decision_context(doc) -> dict:
                   "starts_on": cycle.publicity_starts_on, "ends_on": cycle.publicity_ends_on},
         "groups": _by_category(cycle, awarded),
         "total": len(awarded),
-        "issued_on": _local_date(cycle.completed_at),
+        # A date a person confirmed (the 党委会's), never the day the 公示 timer ran out.
+        "issued_on": cycle.decision_date or _local_date(cycle.completed_at),
     }
 
 

@@ -15,7 +15,6 @@ from ... import uploads
 from ...extensions import db
 from ...timeutil import local_today
 from ...web.forms import ChineseForm
-from .calendar import HolidayError, parse_holidays
 from .model import MAX_DEEDS, AwardCategory, AwardCycle, AwardNomination
 
 MAX_QUOTA = 99
@@ -154,7 +153,6 @@ class CycleForm(ChineseForm):
     deadline = StringField("推荐截止日期")
     publicity_days = IntegerField("公示天数（工作日）", default=5, validators=[
         InputRequired("请填写公示天数"), NumberRange(min=1, max=30, message="公示天数应为1–30个工作日")])
-    holidays = TextAreaField("公示期间的节假日")
 
     def check(self, cycle: AwardCycle | None, used: dict[str, int]) -> dict | None:
         """`used`: category value -> nominations already made in it (a used category stays)."""
@@ -184,15 +182,10 @@ class CycleForm(ChineseForm):
         if deadline is not None and deadline < local_today():
             add_error(self.deadline, "推荐截止日期不能早于今天")
             ok = False
-        try:
-            holidays = parse_holidays(self.holidays.data)
-        except HolidayError as exc:
-            add_error(self.holidays, str(exc))
-            holidays, ok = set(), False
         if not ok:
             return None
         return {"categories": cats, "special_name": special if AwardCategory.SPECIAL in cats else "",
-                "deadline": deadline, "holidays": holidays, "name": self.name.data.strip(),
+                "deadline": deadline, "name": self.name.data.strip(),
                 "year": self.year.data, "publicity_days": self.publicity_days.data}
 
 

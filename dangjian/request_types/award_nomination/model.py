@@ -66,7 +66,6 @@ class AwardCycle(db.Model):
     special_name: Mapped[str] = mapped_column(String(50), default="")  # the 专项's name
     deadline: Mapped[date] = mapped_column(Date)  # 推荐截止日期 (inclusive, local)
     publicity_days: Mapped[int] = mapped_column(Integer, default=DEFAULT_PUBLICITY_DAYS)  # 公示工作日数
-    holidays: Mapped[str] = mapped_column(Text, default="")  # 节假日, one ISO date per line
     status: Mapped[CycleStatus] = mapped_column(EnumText(CycleStatus), default=CycleStatus.OPEN, index=True)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at = mapped_column(DateTime, default=utcnow, nullable=False)
@@ -80,6 +79,9 @@ class AwardCycle(db.Model):
     publicity_ends_at = mapped_column(DateTime, nullable=True)  # UTC
     completed_at = mapped_column(DateTime, nullable=True)
     decision_number: Mapped[str | None] = mapped_column(String(40), nullable=True)  # 表彰决定文号
+    # 表彰决定的成文日期: the date of the 党委会 that decided (recorded at the 校党委 step), never the
+    # day a timer closed the 公示 (which may be a Saturday). Set with the 文号.
+    decision_date = mapped_column(Date, nullable=True)
 
     created_by = relationship("User", foreign_keys=[created_by_id])
     published_by = relationship("User", foreign_keys=[published_by_id])

@@ -15,15 +15,15 @@ from sqlalchemy.exc import IntegrityError
 
 from ... import audit
 from ...extensions import db
-from ...models import Document, NumberSequence, RequestState, Role
+from ...models import Document, NumberSequence, RequestState, Role, TimelineEntry
 from ...models.base import utcnow
 from ...timeutil import to_local
 from ...workflow import Action, ActionRefused, AlreadyHandled, WorkflowError, apply_action
 from .access import sees_business_content
-from .calendar import end_of_local_day, parse_holidays, publicity_period
+from .calendar import end_of_local_day, publicity_period
 from .documents import DECISION_SPEC, NOTICE_SPEC, create_cycle_documents, doc_prefix
 from .model import AwardCategory, AwardCycle, AwardNomination, CycleStatus, Objection, ObjectionStatus
-from .workflow import CYCLE_STATUS, OBJECTION_STATUS
+from .workflow import CYCLE_STATUS, OBJECTION_STATUS, SCHOOL_STEP
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +98,7 @@ def publish_cycle(cycle_id: int, user, now=None) -> int:
             raise ActionRefused(f"尚有 {pending} 项推荐仍在审核中（{where}），请全部办结后再发布公示")
         if not approved:
             raise ActionRefused("本次评选还没有经校党委决定表彰的推荐，不能发布公示")
-        first, last = publicity_period(to_local(now).date(), cycle.publicity_days, parse_holidays(cycle.holidays))
+        first, last = publicity_period(to_local(now).date(), cycle.publicity_days)
         changed = CYCLE_STATUS.move(cycle, CycleStatus.PUBLICIZING, published_at=now, published_by_id=user.id,
                                     publicity_starts_on=first, publicity_ends_on=last,
                                     publicity_ends_at=end_of_local_day(last), updated_at=now)
@@ -236,13 +236,28 @@ def complete_cycle(cycle_id: int, now=None) -> bool:
     awarded = db.session.scalar(select(func.count(AwardNomination.id)).where(
         AwardNomination.cycle_id == cycle_id, AwardNomination.state == RequestState.AWARDED)) or 0
     if awarded:
-        year = to_local(now).year
+        cycle.decision_date = decision_date(cycle)
+        year = cycle.decision_date.year
         serial = int(NumberSequence.next_number(DECISION_NUMBER_SEQUENCE, year).rsplit("-", 1)[1])
         cycle.decision_number = f"{doc_prefix()}〔{year}〕{serial}号"
         create_cycle_documents(cycle, DECISION_SPEC, decision_title(cycle))
-    audit.record("award_cycle.complete", cycle, user=None, awarded=awarded, number=cycle.decision_number)
+    audit.record("award_cycle.complete", cycle, user=None, awarded=awarded, number=cycle.decision_number,
+                 decision_date=cycle.decision_date)
     db.session.commit()
     return True
+
+
+def decision_date(cycle: AwardCycle):
+    """The 表彰决定's date, one a person confirmed: the date of the 党委会 that decided (recorded at
+    the 校党委 step; the latest one when the awardees were decided at several meetings), else the
+    day 组织部 published the 公示. Never the day the period's timer closed it."""
+    meeting_day = db.session.scalar(
+        select(func.max(TimelineEntry.meeting_date))
+        .join(AwardNomination, AwardNomination.id == TimelineEntry.request_id)
+        .where(AwardNomination.cycle_id == cycle.id, AwardNomination.state == RequestState.AWARDED,
+               TimelineEntry.step == SCHOOL_STEP, TimelineEntry.action == Action.APPROVE.value,
+               TimelineEntry.meeting_date.is_not(None)))
+    return meeting_day or to_local(cycle.published_at).date()
 
 
 def close_publicity_periods(now=None) -> str | None:
