@@ -111,18 +111,20 @@ def ticker_command(every, once):
     """Periodic housekeeping: re-enqueue documents and notifications that went missing (e.g. Redis
     was down), send the day's 每日汇总 e-mails from NOTIFY_DIGEST_HOUR on, move members' current
     月缴党费 to a rate whose month has begun, remind the holders of overdue steps (once a day, from
-    OVERDUE_REMIND_HOUR on), and run the request types' periodic tasks (e.g. closing 公示 periods)."""
+    OVERDUE_REMIND_HOUR on), move steps nobody can act on any more (a role ended, an account
+    disabled) to a fallback, and run the request types' periodic tasks (e.g. closing 公示 periods)."""
     from . import request_types
     from .documents.jobs import sweep
     from .notifications.jobs import digest_tick, sweep_events
     from .org.operations import refresh_current_dues
     from .workflow.reminders import remind_overdue
+    from .workflow.routing import reroute_stuck
 
     _configure_logging()
     log = logging.getLogger("dangjian.ticker")
     app = current_app._get_current_object()
     while True:
-        for task in (sweep, sweep_events, digest_tick, refresh_current_dues, remind_overdue,
+        for task in (sweep, sweep_events, digest_tick, refresh_current_dues, remind_overdue, reroute_stuck,
                      *request_types.periodic_tasks()):
             try:
                 with app.app_context():  # a fresh session per task, closed when it ends

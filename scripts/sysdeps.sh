@@ -2,6 +2,7 @@
 # Install the Debian/Ubuntu packages the app needs, but only those that are missing.
 #   scripts/sysdeps.sh run    what `make run` needs (Redis, fonts, Pango, poppler, Node)
 #   scripts/sysdeps.sh test   the same, plus Chromium, the PostgreSQL server and OpenLDAP (slapd)
+#   scripts/sysdeps.sh bench  the same as run, plus wrk (the HTTP load generator of `make bench`)
 # Runs `apt-get update` at most once, and only when something must be installed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,9 +17,10 @@ packages=(redis-server fonts-noto-cjk libharfbuzz-subset0 libpango-1.0-0 libpang
           poppler-utils fontconfig)   # fc-match: which font file a PDF family is (documents/glyphs.py)
 case $profile in
     run) ;;
+    bench) packages+=(wrk) ;;                         # bench/throughput.py loads gunicorn with wrk
     test) packages+=(chromium chromium-driver    # Playwright drives /usr/bin/chromium
                      slapd ldap-utils) ;;            # a throwaway OpenLDAP for the LDAP sign-in tests
-    *) die "usage: $0 run|test" ;;
+    *) die "usage: $0 run|test|bench" ;;
 esac
 
 if ! command -v apt-get >/dev/null || ! command -v dpkg-query >/dev/null; then

@@ -9,16 +9,18 @@ import pytest
 from sqlalchemy import func, select
 
 from dangjian.extensions import db
-from dangjian.models import AuditEvent, BudgetEntry, BudgetLine, BudgetLineKind, Document, RequestState
+from dangjian.models import AuditEvent, BudgetEntry, BudgetLine, BudgetLineKind, Document, RequestState, Role
 from dangjian.request_types.secretary_allowance.compute import fill_batch, plan_unit
 from dangjian.request_types.secretary_allowance.model import AllowanceClaim, PaymentMethod
 from dangjian.workflow import Action, ActionRefused, apply_action, available_actions
+from tests.delegation_support import delegate, transfer_kw
 from tests.workflow_table import check_case, ok, refused
 from tests.factories_allowance import YEAR, adjust_payload, allowance_world, line_of, new_batch
 
 A, R, RET, W, S, ADJ = (Action.APPROVE, Action.REJECT, Action.RETURN, Action.WITHDRAW, Action.SUBMIT,
                         Action.ADJUST)
 TB = Action.TAKE_BACK
+TR = Action.TRANSFER
 P = RequestState.PENDING
 D = Decimal
 
@@ -33,6 +35,8 @@ def world(app, org):
 
 
 def act(req, user, action, **kw):
+    if action is TR:
+        kw = transfer_kw(kw)
     if action in (R, RET):
         kw.setdefault("opinion", f"{action.label}的意见")
     if action is ADJ and "payload" not in kw:
@@ -102,8 +106,23 @@ def _direct_org_dept(o):
     return new_batch(o.school, o.org_dept_user)
 
 
+def _school_delegated(o):
+    """张校领导 named 王喆 (member) deputy for the school role (委托代理)."""
+    req = _school(o)
+    delegate(o.school_user, o.member, role=Role.SCHOOL)
+    return req
+
+
+def _b_school_delegated(o):
+    """The same delegation, on a batch that pays 张校领导: the deputy may not act for him either."""
+    req = _b_school(o)
+    delegate(o.school_user, o.member, role=Role.SCHOOL)
+    return req
+
+
 SCENARIOS = {f.__name__[1:]: f for f in (_org_dept, _org_dept_adjusted, _school, _approved, _rejected, _returned,
-                                         _withdrawn, _draft, _b_org_dept, _b_school, _direct_org_dept)}
+                                         _withdrawn, _draft, _b_org_dept, _b_school, _direct_org_dept,
+                                         _school_delegated, _b_school_delegated)}
 
 
 CASES = [
@@ -177,6 +196,17 @@ CASES = [
     ("org_dept_adjusted", "org_dept_user", TB, {}, refused("只有作出该决定的审批人可以取回")),
     ("approved", "school_user", TB, {}, refused("不能取回")),
     ("approved", "org_dept_user", TB, {}, refused("不能取回")),
+    # 代为处理 (委托代理): recusal binds the holder a deputy acts for.
+    ("school_delegated", "member", A, {}, ok(RequestState.APPROVED)),
+    ("b_school_delegated", "member", A, {}, refused("张校领导须回避本申请")),
+    # 转办 (组织部): to a named holder; never by the 组织部 holder the batch pays or who started it.
+    ("org_dept", "org_dept_user", TR, {"assignee": "orgdept2"}, ok(P, "org_dept")),
+    ("school", "org_dept_user", TR, {"assignee": "school2"}, ok(P, "school")),
+    ("school", "org_dept_user", TR, {"assignee": "secondary"}, refused("不担任本环节可处理的角色")),
+    ("b_school", "org_dept2", TR, {"assignee": "school"}, refused("张校领导须回避本申请")),
+    ("b_org_dept", "org_dept_user", TR, {}, refused(RECUSED_BENEFICIARY)),
+    ("direct_org_dept", "org_dept_user", TR, {}, refused(RECUSED_INITIATOR)),
+    ("school", "secondary", TR, {}, refused("您无权转办")),
 ]
 
 
@@ -195,26 +225,28 @@ def test_transition_table(world, scenario, user_key, action, kw, expected):
 
 STEP = {A, R, RET}
 BUTTONS = [
-    ("org_dept", "org_dept_user", STEP | {ADJ}),
-    ("org_dept", "org_dept2", STEP | {ADJ}),
+    ("org_dept", "org_dept_user", STEP | {ADJ, TR}),
+    ("org_dept", "org_dept2", STEP | {ADJ, TR}),
     ("org_dept", "secondary", {W}),
     ("org_dept", "secretary", set()),
     ("org_dept", "school_user", set()),
     ("org_dept", "supervisor", set()),
     ("org_dept_adjusted", "secondary", set()),
     ("school", "school_user", STEP),
-    ("school", "org_dept_user", {TB}),
+    ("school", "org_dept_user", {TB, TR}),
     ("school", "secondary", {W}),
     ("approved", "secondary", set()),
     ("approved", "school_user", set()),
     ("returned", "secondary", {S}),
     ("withdrawn", "secondary", {S}),
     ("b_org_dept", "org_dept_user", set()),
-    ("b_org_dept", "org_dept2", STEP | {ADJ}),
+    ("b_org_dept", "org_dept2", STEP | {ADJ, TR}),
     ("b_school", "school_user", set()),
     ("b_school", "school_user2", STEP),
     ("direct_org_dept", "org_dept_user", {W}),
-    ("direct_org_dept", "org_dept2", STEP | {ADJ}),
+    ("direct_org_dept", "org_dept2", STEP | {ADJ, TR}),
+    ("school_delegated", "member", STEP),
+    ("b_school_delegated", "member", set()),
 ]
 
 

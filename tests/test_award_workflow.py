@@ -16,6 +16,7 @@ from dangjian.models.base import utcnow
 from dangjian.request_types.award_nomination.publicity import publish_cycle
 from dangjian.timeutil import local_today
 from dangjian.workflow import Action, ActionRefused, apply_action, available_actions
+from tests.delegation_support import delegate, transfer_kw
 from tests.workflow_table import check_case, ok, refused
 from tests.factories import make_member, make_user
 from tests.factories_award import (MEMBER, ORG, PARTY_MEETING, PARTY_MEETING_AGAINST, WORKER,  # noqa: F401
@@ -24,10 +25,13 @@ from tests.factories_award import (MEMBER, ORG, PARTY_MEETING, PARTY_MEETING_AGA
 A, R, RET, W, S = Action.APPROVE, Action.REJECT, Action.RETURN, Action.WITHDRAW, Action.SUBMIT
 PUB, REV, AWD = Action.PUBLISH, Action.REVOKE, Action.AWARD
 TB = Action.TAKE_BACK
+TR = Action.TRANSFER
 P = RequestState.PENDING
 
 
 def act(req, user, action, **kw):
+    if action is TR:
+        kw = transfer_kw(kw)
     step = type(req).workflow.step(req.current_step)
     if action in (A, R) and step is not None and step.records_meeting:
         kw.setdefault("meeting", PARTY_MEETING if action is A else PARTY_MEETING_AGAINST)
@@ -121,10 +125,24 @@ def _org_led_by_org_dept(o):
     return req
 
 
+def _at_secondary_delegated(o):
+    """陈组织员 named 张堃 (member2, of a branch of the unit) deputy for the secondary role."""
+    req = _at_secondary(o)
+    delegate(o.secondary, o.member2, role=Role.SECONDARY)
+    return req
+
+
+def _deputy_is_nominee(o):
+    """… and 张堃 is the one nominated."""
+    req = nominate(make_cycle(o), o.secretary, MEMBER, member_user=o.member2)
+    delegate(o.secondary, o.member2, role=Role.SECONDARY)
+    return req
+
+
 SCENARIOS = {f.__name__[1:]: f for f in (
     _at_secondary, _at_org_dept, _at_school, _approved, _publicizing, _returned, _withdrawn, _rejected,
     _direct_at_org_dept, _org_nominee_at_secondary, _org_dept_is_nominee, _secondary_is_nominee,
-    _school_is_nominee_at_school, _org_led_by_org_dept)}
+    _school_is_nominee_at_school, _org_led_by_org_dept, _at_secondary_delegated, _deputy_is_nominee)}
 
 
 NOT_HOLDER = "您不是当前审批环节的处理人"
@@ -214,6 +232,16 @@ CASES = [
     ("at_school", "secondary", TB, {}, refused("下一环节已经处理，不能取回")),
     ("approved", "school_user", TB, {}, refused("不能取回")),  # decided: the 审批表 is out
     ("publicizing", "school_user", TB, {}, refused("不能取回")),
+    # 代为处理 (委托代理), and the recusal of the deputy.
+    ("at_secondary_delegated", "member2", A, {}, ok(P, "org_dept")),
+    ("deputy_is_nominee", "member2", A, {}, refused(RECUSED_BENEFICIARY)),
+    # No request stuck: the unit's only holder is the nominee, so 组织部 reviews in its place.
+    ("secondary_is_nominee", "org_dept_user", A, {}, ok(P, "org_dept")),
+    # 转办 (组织部).
+    ("at_school", "org_dept_user", TR, {"assignee": "school2"}, ok(P, "school")),
+    ("at_secondary", "org_dept_user", TR, {"assignee": "secretary"}, refused("不担任本环节可处理的角色")),
+    ("at_secondary", "secondary", TR, {}, refused("您无权转办")),
+    ("publicizing", "org_dept_user", TR, {}, refused("不能转办")),
 ]
 
 
@@ -238,8 +266,8 @@ BUTTONS = [
     ("at_secondary", "secondary", {A, R, RET}),
     ("at_secondary", "secretary", {W}),
     ("at_secondary", "member", set()),
-    ("at_secondary", "org_dept_user", set()),
-    ("at_org_dept", "org_dept_user", {A, R, RET}),
+    ("at_secondary", "org_dept_user", {TR}),
+    ("at_org_dept", "org_dept_user", {A, R, RET, TR}),
     ("at_org_dept", "secondary", {TB}),
     ("at_school", "school_user", {A, R, RET}),
     ("approved", "org_dept_user", set()),  # PUBLISH only once the cycle is publicizing
@@ -249,8 +277,11 @@ BUTTONS = [
     ("returned", "secretary", {S}),
     ("org_nominee_at_secondary", "secretary", {W}),
     ("org_dept_is_nominee", "org_dept_user", set()),
-    ("org_dept_is_nominee", "org_dept2", {A, R, RET}),
+    ("org_dept_is_nominee", "org_dept2", {A, R, RET, TR}),
     ("secondary_is_nominee", "secondary", set()),
+    ("secondary_is_nominee", "org_dept_user", {A, R, RET, TR}),
+    ("at_secondary_delegated", "member2", {A, R, RET}),
+    ("deputy_is_nominee", "member2", set()),
 ]
 
 

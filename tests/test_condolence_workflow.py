@@ -13,17 +13,19 @@ import pytest
 from sqlalchemy import func, select
 
 from dangjian.extensions import db
-from dangjian.models import AuditEvent, BudgetEntry, Document, RequestState, TimelineEntry
+from dangjian.models import AuditEvent, BudgetEntry, Document, RequestState, Role, TimelineEntry
 from dangjian.request_types.condolence.model import (CondolenceCategory, FundingSource, InitiatorLevel,
                                                      PayeeKind, set_threshold)
 from dangjian.timeutil import local_today
 from dangjian.workflow import Action, ActionRefused, apply_action, available_actions
+from tests.delegation_support import delegate, transfer_kw
 from tests.workflow_table import check_case, ok, refused
 from tests.factories_condolence import budget_line, new_condolence, payment_payload, set_budget, setup_settings
 
 A, R, RET, W, S = Action.APPROVE, Action.REJECT, Action.RETURN, Action.WITHDRAW, Action.SUBMIT
 PAY, CANCEL, DEL = Action.RECORD_PAYMENT, Action.CANCEL, Action.DELETE_DRAFT
 TB = Action.TAKE_BACK
+TR = Action.TRANSFER
 P = RequestState.PENDING
 SCHOOL, UNIT = FundingSource.SCHOOL, FundingSource.UNIT
 
@@ -37,6 +39,8 @@ def o(app, org):
 
 def act(req, user, action, **kw):
     """Apply `action` with what a valid form would send."""
+    if action is TR:
+        kw = transfer_kw(kw)
     if action in (R, RET, CANCEL):
         kw.setdefault("opinion", f"{action.label}的意见")
     if action is A:
@@ -79,6 +83,9 @@ SCENARIOS = {
     "second_july_first": lambda o: _second_july_first(o),
     "completed": lambda o: _then(approve_all(new_condolence(o.member, o.secretary), o.secondary), o.secretary, PAY),
     "cancelled": lambda o: _then(approve_all(new_condolence(o.member, o.secretary), o.secondary), o.secretary, CANCEL),
+    # 委托代理: 陈组织员 named 张堃 (member2) deputy for the secondary role.
+    "branch_unit_delegated": lambda o: _delegated(new_condolence(o.member, o.secretary), o),
+    "deputy_beneficiary": lambda o: _delegated(new_condolence(o.member2, o.secretary), o),
 }
 
 
@@ -90,6 +97,11 @@ def _second_july_first(o):
 
 # Refused by the workflow's gate (on_transition), after the lock: the button still shows.
 GATED = {"second_july_first"}
+
+
+def _delegated(req, o):
+    delegate(o.secondary, o.member2, role=Role.SECONDARY)
+    return req
 
 
 def _then(req, user, action):
@@ -201,6 +213,18 @@ CASES = [
     ("school_approved", "school_user", TB, {}, refused("不能取回")),
     ("unit_approved", "secondary", TB, {}, refused("不能取回")),
     ("secondary_started_approved", "committee", TB, {}, refused("不能取回")),
+    # 代为处理 (委托代理), and the recusal of the deputy.
+    ("branch_unit_delegated", "member2", A, {}, ok(RequestState.APPROVED)),
+    ("branch_unit_delegated", "member2", RET, {}, ok(RequestState.RETURNED)),
+    ("deputy_beneficiary", "member2", A, {}, refused(RECUSED_BENEFICIARY)),
+    # No request stuck: the unit's only holder is the beneficiary, so 组织部 decides in its place.
+    ("secondary_beneficiary", "org_dept_user", A, {}, ok(RequestState.APPROVED)),
+    # 转办 (组织部).
+    ("branch_unit", "org_dept_user", TR, {"assignee": "secondary"}, ok(P, "secondary")),
+    ("school_at_school", "org_dept_user", TR, {"assignee": "school2"}, ok(P, "school")),
+    ("branch_unit", "org_dept_user", TR, {"assignee": "secretary"}, refused("不担任本环节可处理的角色")),
+    ("branch_unit", "secondary", TR, {}, refused("您无权转办")),
+    ("school_approved", "org_dept_user", TR, {}, refused("不能转办")),
 ]
 
 
@@ -223,9 +247,9 @@ BUTTONS = [
     ("branch_unit", "committee", set()),
     ("branch_unit", "secondary", B),
     ("branch_unit", "member", set()),
-    ("school_at_org_dept", "org_dept_user", B),
+    ("school_at_org_dept", "org_dept_user", B | {TR}),
     ("school_at_org_dept", "secondary", {TB}),
-    ("school_at_school", "org_dept_user", {TB}),
+    ("school_at_school", "org_dept_user", {TB, TR}),
     ("school_at_school", "school_user", B),
     ("school_approved", "secretary", {PAY, CANCEL}),
     ("school_approved", "committee", {PAY, CANCEL}),
@@ -239,6 +263,10 @@ BUTTONS = [
     ("draft", "committee", set()),
     ("completed", "secretary", set()),
     ("cancelled", "secretary", set()),
+    ("branch_unit", "org_dept_user", {TR}),
+    ("secondary_beneficiary", "org_dept_user", B | {TR}),
+    ("branch_unit_delegated", "member2", B),
+    ("deputy_beneficiary", "member2", set()),
 ]
 
 

@@ -14,18 +14,22 @@ from dangjian.workflow import (Action, ActionRefused, AlreadyHandled, MeetingRec
                                available_actions)
 from dangjian.workflow.definition import nobody_acted_on_current_step
 from tests.workflow_table import check_case, ok, refused
-from tests.factories import MEETING, MEETING_AGAINST, approve, new_waiver
+from tests.delegation_support import delegate, transfer_kw
+from tests.factories import MEETING, MEETING_AGAINST, approve, make_member, make_user, new_waiver
 
 MEETING_TIE = MeetingRecord("branch_committee", date(2026, 1, 5), 2, 2, 1)
 
 A, R, RET, W, S = Action.APPROVE, Action.REJECT, Action.RETURN, Action.WITHDRAW, Action.SUBMIT
 TB = Action.TAKE_BACK
+TR = Action.TRANSFER
 STEP_HOLDER = {A, R, RET}
 P = RequestState.PENDING
 
 
 def act(req, user, action, **kw):
     """Apply `action` with what a valid form would send: an opinion, and the meeting at the branch."""
+    if action is TR:
+        kw = transfer_kw(kw)
     step = type(req).workflow.step(req.current_step)
     if action in (A, R) and step is not None and step.records_meeting:
         kw.setdefault("meeting", MEETING if action is A else MEETING_AGAINST)
@@ -121,10 +125,31 @@ def _withdrawn_then_overlapped(o):
     return req
 
 
+def _branch_delegated(o):
+    """李书记 is away and named 张堃 (member2) as deputy for today (委托代理)."""
+    req = new_waiver(o.member)
+    delegate(o.secretary, o.member2)
+    return req
+
+
+def _branch_delegation_over(o):
+    req = new_waiver(o.member)
+    delegate(o.secretary, o.member2, starts=-7, ends=-1)
+    return req
+
+
+def _only_secretary_filed(o):
+    """钱书记, the only secretary of 会计学院本科生党支部, filed for a member: nobody at the branch may
+    act, so the branch step waits at 会计学院党委 (no request stuck)."""
+    member = make_user("member_a2", make_member(o.branch_a2, "林同学"))
+    return new_waiver(member, initiator=o.secretary_a2)
+
+
 SCENARIOS = {f.__name__[1:]: f for f in (
     _branch, _secondary, _school, _approved, _rejected, _returned, _withdrawn, _draft, _direct_branch,
     _direct_school, _committee_for_self, _committee_on_behalf, _secondary_is_beneficiary,
-    _school_member_at_school, _withdrawn_then_overlapped)}
+    _school_member_at_school, _branch_delegated, _branch_delegation_over, _only_secretary_filed,
+    _withdrawn_then_overlapped)}
 # Refused by the workflow's gate (on_transition), after the lock: the button still shows, since the
 # initiator edits the request (e.g. its months) before submitting it again.
 GATED = {"withdrawn_then_overlapped"}
@@ -234,6 +259,23 @@ CASES = [
     ("rejected", "secondary", TB, {}, refused("不能取回")),
     ("returned", "secretary", TB, {}, refused("不能取回")),
     ("withdrawn", "secretary", TB, {}, refused("不能取回")),
+    # 代为处理 (委托代理): the deputy acts for the holder while the delegation runs, and only then.
+    ("branch_delegated", "member2", A, {}, ok(P, "secondary")),
+    ("branch_delegated", "member2", RET, {}, ok(RequestState.RETURNED)),
+    ("branch_delegated", "secretary", A, {}, ok(P, "secondary")),  # the holder still acts in person
+    ("branch_delegation_over", "member2", A, {}, refused(NOT_HOLDER)),
+    # No request stuck: the branch step went to the secondary unit.
+    ("only_secretary_filed", "secondary", A, {}, ok(P, "secondary")),
+    ("only_secretary_filed", "secretary_a2", A, {}, refused(RECUSED_INITIATOR)),
+    # 转办 (组织部): to a named holder of a role on the step's chain.
+    ("branch", "org_dept_user", TR, {"assignee": "committee"}, ok(P, "branch")),
+    ("branch", "org_dept_user", TR, {"assignee": "secretary_b"}, refused("不担任本环节可处理的角色")),
+    ("branch", "org_dept_user", TR, {"assignee": "member"}, refused("不担任本环节可处理的角色")),
+    ("committee_on_behalf", "org_dept_user", TR, {"assignee": "committee"}, refused("赵支委须回避本申请")),
+    ("branch", "secondary", TR, {}, refused("您无权转办")),
+    ("branch", "secretary", TR, {}, refused("您无权转办")),
+    ("school", "org_dept_user", TR, {"assignee": "school2"}, ok(P, "school")),
+    ("approved", "org_dept_user", TR, {}, refused("不能转办")),
 ]
 
 
@@ -263,7 +305,7 @@ BUTTONS = [
     ("branch", "secretary_b", set()),
     ("branch", "secondary", set()),
     ("branch", "school_user", set()),
-    ("branch", "org_dept_user", set()),
+    ("branch", "org_dept_user", {TR}),  # 转办 any pending step
     ("branch", "supervisor", set()),
     ("branch", "sysadmin", set()),
     ("secondary", "member", {W}),
@@ -295,6 +337,12 @@ BUTTONS = [
     ("secondary_is_beneficiary", "committee", {TB}),
     ("school_member_at_school", "school_user", {W}),
     ("school_member_at_school", "school_user2", B),
+    ("branch_delegated", "member2", B),
+    ("branch_delegation_over", "member2", set()),
+    ("only_secretary_filed", "secondary", B),
+    ("only_secretary_filed", "secretary_a2", {W}),
+    ("only_secretary_filed", "org_dept_user", {TR}),
+    ("approved", "org_dept_user", set()),
 ]
 
 

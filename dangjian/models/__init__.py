@@ -3,6 +3,7 @@ from .audit import AuditEvent
 from .budget import BudgetEntry, BudgetLine, BudgetLineKind
 from .calendar import CalendarDay, DayKind, OverdueReminder, StepTimeLimit
 from .cc import CcRule, CcTarget, CcWhen, RequestCopy
+from .delegation import Delegation
 from .documents import Document, DocumentStatus
 from .org import BranchType, Organization, OrgKind, UnitType
 from .people import (Member, MemberCategory, MemberDuesRate, MemberStatus, MemberTransfer, PersonCategory, Role,
@@ -10,7 +11,7 @@ from .people import (Member, MemberCategory, MemberDuesRate, MemberStatus, Membe
 from .requests import Attachment, NumberSequence, Request, RequestState, TimelineEntry
 
 __all__ = [
-    "AuditEvent", "Attachment", "BranchType", "BudgetEntry", "BudgetLine", "BudgetLineKind", "CalendarDay", "CcRule", "CcTarget", "CcWhen", "DayKind", "Document", "DocumentStatus",
+    "AuditEvent", "Attachment", "BranchType", "BudgetEntry", "BudgetLine", "BudgetLineKind", "CalendarDay", "CcRule", "CcTarget", "CcWhen", "DayKind", "Delegation", "Document", "DocumentStatus",
     "Member", "MemberCategory", "MemberDuesRate", "MemberStatus", "MemberTransfer", "UnitType", "NumberSequence", "Organization", "OrgKind", "OverdueReminder",
     "PersonCategory", "Request", "RequestCopy", "RequestState", "Role", "RoleAssignment", "StepTimeLimit", "TimelineEntry", "User",
 ]

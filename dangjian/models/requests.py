@@ -55,6 +55,9 @@ class Request(db.Model):
     current_role: Mapped[str | None] = mapped_column(String(32), nullable=True)
     current_org_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"), nullable=True)
     step_entered_at = mapped_column(DateTime, nullable=True)
+    # 转办: a named person who alone (with their deputies) acts on the current step; None: every
+    # holder of current_role at current_org. Cleared whenever the request moves to another step.
+    current_assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     # Optimistic lock: every state change is `UPDATE ... WHERE version = :seen`.
     version: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
     # 催办: the last urge of the request, set by a conditional UPDATE (at most one per 24 hours,
@@ -72,6 +75,7 @@ class Request(db.Model):
 
     organization = relationship("Organization", foreign_keys=[organization_id])
     current_org = relationship("Organization", foreign_keys=[current_org_id])
+    current_assignee = relationship("User", foreign_keys=[current_assignee_id])
     initiator = relationship("User", foreign_keys=[initiator_id])
     beneficiary = relationship("Member", foreign_keys=[beneficiary_id])
     timeline = relationship("TimelineEntry", back_populates="request", order_by="TimelineEntry.id",
@@ -111,6 +115,8 @@ class TimelineEntry(db.Model):
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True, index=True)
     actor_role: Mapped[str] = mapped_column(String(32))  # a Role value, "applicant" or "system"
     actor_org_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"), nullable=True)
+    # 代为处理: the holder on whose behalf a deputy acted (委托代理); None when the actor held the role.
+    on_behalf_of_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     action: Mapped[str] = mapped_column(String(16))
     step: Mapped[str | None] = mapped_column(String(32), nullable=True)
     opinion: Mapped[str] = mapped_column(Text, default="")
@@ -125,8 +131,9 @@ class TimelineEntry(db.Model):
     created_at = mapped_column(DateTime, default=utcnow, nullable=False)
 
     request = relationship("Request", back_populates="timeline")
-    actor = relationship("User")
+    actor = relationship("User", foreign_keys=[actor_id])
     actor_org = relationship("Organization")
+    on_behalf_of = relationship("User", foreign_keys=[on_behalf_of_id])
 
 
 class Attachment(db.Model):

@@ -70,11 +70,12 @@ def _robot_configured(org_id: int) -> bool:
         OrgWebhook.organization_id == org_id, OrgWebhook.enabled.is_(True))) is not None
 
 
-def request_moved(req, user, action, from_state, from_step, to_state, to_step, to_org_id) -> None:
+def request_moved(req, user, action, from_state, from_step, to_state, to_step, to_org_id, holders=None) -> None:
     """What a state change tells whom (called by the engine inside its transaction; `req` still
     holds the old state, so the new one comes as arguments):
 
-    * the request entered a step → 待办 for that step's holders (回避 applied);
+    * the request entered a step → 待办 for that step's holders (回避 applied), or for `holders`
+      when the engine gives them (workflow.routing: a fallback's holders, an assignee, deputies);
     * 退回修改 to the initiator → returned; 不同意 (or 撤销, 取消) → rejected; approved, completed or
       awarded → completed; a step passed → approved: to the initiator and the beneficiary's account.
     """
@@ -84,8 +85,9 @@ def request_moved(req, user, action, from_state, from_step, to_state, to_step, t
     to_label = wf.step(to_step).label if to_step else ""
     from_label = wf.step(from_step).label if from_step else ""
     if to_state is RequestState.PENDING and to_step and (to_state, to_step) != (from_state, from_step):
-        role = wf.step(to_step).role.value
-        record_event("todo", req, recipients.step_holders(req, role, to_org_id), actor=user,
+        if holders is None:
+            holders = recipients.step_holders(req, wf.step(to_step).role.value, to_org_id)
+        record_event("todo", req, [h if isinstance(h, int) else h.id for h in holders], actor=user,
                      step_label=to_label, webhook_org_id=to_org_id)
     if to_state is RequestState.RETURNED and action is Action.RETURN:
         kind = "returned"

@@ -61,7 +61,9 @@ GROUPS: list[tuple[str, str, tuple[str, ...], dict[str, str]]] = [
             (Action.RETURN, "退回修改"), (Action.WITHDRAW, "撤回申请"), (Action.ADJUST, "核定调整"),
             (Action.RECORD_PAYMENT, "登记走访发放"), (Action.CANCEL, "取消申请"),
             (Action.PUBLISH, "发布公示"), (Action.REVOKE, "撤销推荐"), (Action.AWARD, "确认表彰"),
-            (Action.TAKE_BACK, "取回决定"), (Action.DELETE_DRAFT, "删除草稿"))},
+            (Action.TAKE_BACK, "取回决定"), (Action.TRANSFER, "转办"),
+            (Action.REROUTE, "无人可处理，系统转上级办理"), (Action.DELETE_DRAFT, "删除草稿"))},
+        "request.routed": "进入环节时无人可处理，转上级办理",
         "request.comment": "评论",
         "request.urge": "催办",
         "request.batch_approve": "批量同意",
@@ -71,6 +73,10 @@ GROUPS: list[tuple[str, str, tuple[str, ...], dict[str, str]]] = [
         "cc_rule.remove": "删除抄送规则",
         "inbox.exported": "导出待办/已办/我发起的/抄送我的列表",
         "request_search.exported": "导出申请查询结果",
+    }),
+    ("delegation", "委托代理", ("delegation.",), {
+        "delegation.created": "设置委托代理",
+        "delegation.ended": "结束委托代理",
     }),
     ("files", "文件与附件", ("document.", "attachment."), {
         "document.download": "下载文件",

@@ -19,7 +19,7 @@ TABLE_LABELS = {
     "organizations": "党组织", "role_assignments": "角色任职", "budget_lines": "年度预算",
     "condolence_standards": "慰问金标准", "condolence_thresholds": "报校审批金额", "award_cycles": "表彰评选",
     "award_objections": "异议", "branch_assessments": "党支部考核", "branch_secretary_terms": "支部书记任职",
-    "member_transfers": "组织关系转接", "member_dues_rates": "月缴党费标准",
+    "member_transfers": "组织关系转接", "member_dues_rates": "月缴党费标准", "delegations": "委托代理",
 }
 
 
@@ -151,6 +151,8 @@ KEY_LABELS = {
     "method": "登录方式", "minutes": "分钟", "new_username": "新账号", "organization_id": "党组织序号",
     "peer": "来源地址", "role_label": "角色", "signed_in_at": "登录时间", "unlocked": "已解锁",
     "expected_digest": "文件摘要",
+    "on_behalf_of": "代为处理（被代理人）", "on_behalf_of_id": "被代理人账号序号", "deputy": "代理人",
+    "deputy_id": "代理人账号序号", "was": "结束前状态", "assignee": "转办给", "assignee_id": "被转办人账号序号",
 }
 # Codes that sign-in writes into its rows, in words.
 VALUE_LABELS = {
@@ -161,6 +163,7 @@ VALUE_LABELS = {
                "idle": "长时间未操作", "absolute": "超过最长登录时间", "unstamped": "会话缺少登录时间"},
     "method": {"password": "本系统密码", "ldap": "统一身份认证（LDAP）", "sso": "单点登录"},
     "source": {"cli": "命令行", "web": "网页"},
+    "was": {"upcoming": "未开始（取消）", "active": "生效中（提前结束）"},
 }
 STEP_LABELS = {"branch": "党支部", "secondary": "二级党组织", "org_dept": "组织部", "school": "校党委"}
 

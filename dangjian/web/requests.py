@@ -5,13 +5,14 @@ from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..htmx import is_htmx
-from ..models import Request, RequestState, TimelineEntry
+from ..models import Request, TimelineEntry
 from ..scope import get_request_or_404
-from ..workflow import Action, AlreadyHandled, WorkflowError, apply_action, available_actions, recusal_reason
+from ..workflow import Action, AlreadyHandled, WorkflowError, apply_action, available_actions
 from ..workflow.definition import MEETING_TYPES, Actor
 from ..workflow.cc import mark_read as mark_copy_read
 from ..workflow.history import step_outcomes, where_now
 from ..workflow.comments import add_comment, comment_refusal
+from . import transfer
 from .cc import page_context as cc_page_context
 from .forms import ActionForm, CommentForm
 from .urge import urge_context
@@ -25,12 +26,13 @@ STEP_ACTIONS = (Action.APPROVE, Action.RETURN, Action.REJECT)
 PAGE_LOADS = (
     selectinload(Request.timeline).selectinload(TimelineEntry.actor),
     selectinload(Request.timeline).selectinload(TimelineEntry.actor_org),
+    selectinload(Request.timeline).selectinload(TimelineEntry.on_behalf_of),
     selectinload(Request.documents),
     selectinload(Request.attachments),
 )
 
 
-def panel_context(req, form=None, context="page", message=None):
+def panel_context(req, form=None, context="page", message=None, transfer_form=None):
     """Everything the action panel needs: the buttons come from available_actions only."""
     wf = type(req).workflow
     actions = available_actions(req, current_user)
@@ -42,10 +44,10 @@ def panel_context(req, form=None, context="page", message=None):
         form.return_to.choices = [("", "发起人（修改后重新提交）")] + [
             (s.key, s.label) for s in wf.earlier_steps(req, req.current_step)]
         form.meeting_type.choices = [("", "请选择")] + [(k, MEETING_TYPES[k]) for k in step.meeting_types]
-    recusal = None
-    if req.state is RequestState.PENDING and step and current_user.holds(step.role, req.current_org_id):
-        recusal = recusal_reason(req, current_user)
+    # Acting as a deputy, recused, stuck, 转办: what routing says about this user and this step.
+    routed = transfer.panel_context(req, current_user, actions, transfer_form)
     return {
+        **routed,
         "req": req, "form": form, "step": step, "context": context, "message": message,
         "step_actions": [a for a in actions if a in STEP_ACTIONS],
         "can_withdraw": Action.WITHDRAW in actions,
@@ -53,8 +55,7 @@ def panel_context(req, form=None, context="page", message=None):
         "can_take_back": Action.TAKE_BACK in actions,
         # Type-specific actions (核定调整, 登记发放 …): their forms live in <type>/_panel_extra.html.
         "extra_actions": [a for a in actions if a not in STEP_ACTIONS
-                          and a not in (Action.WITHDRAW, Action.SUBMIT, Action.TAKE_BACK)],
-        "recusal": recusal,
+                          and a not in (Action.WITHDRAW, Action.SUBMIT, Action.TAKE_BACK, Action.TRANSFER)],
         "workflow": wf,
     }
 

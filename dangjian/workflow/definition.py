@@ -30,6 +30,8 @@ class Action(LabeledEnum):
     TAKE_BACK = "take_back", "取回"  # the approver takes back their 同意 before the next step acts
     COMMENT = "comment", "评论"  # not a decision: workflow.comments adds it, state and version stay
     URGE = "urge", "催办"  # not a decision: workflow.urge reminds the current step's holders
+    TRANSFER = "transfer", "转办"  # 组织部 hands the current step to a named holder (workflow.routing)
+    REROUTE = "reroute", "转上级办理"  # the system moves a step nobody can act on (workflow.routing)
     DELETE_DRAFT = "delete_draft", "删除草稿"  # the initiator removes a draft nobody else has seen
 
     @property
@@ -38,7 +40,8 @@ class Action(LabeledEnum):
                 "withdraw": "secondary", "submit": "primary", "adjust": "primary",
                 "record_payment": "success", "cancel": "secondary", "publish": "primary",
                 "revoke": "danger", "award": "success", "take_back": "secondary",
-                "comment": "secondary", "urge": "warning", "delete_draft": "danger"}[self.value]
+                "comment": "secondary", "urge": "warning", "transfer": "primary",
+                "reroute": "secondary", "delete_draft": "danger"}[self.value]
 
 
 class Actor(enum.Enum):
@@ -51,11 +54,14 @@ class Actor(enum.Enum):
 @dataclass(frozen=True)
 class Holder:
     """A holder of `role` at the organization `org(req)` — for actions outside the steps, such as
-    recording a payment after approval. `or_initiator` lets the initiator act too."""
+    recording a payment after approval. `or_initiator` lets the initiator act too; `recuse_initiator`
+    refuses the initiator (an action that decides who decides, such as 转办, is no more theirs than
+    the decision is)."""
 
     role: Role
     org: Callable[[Request], "Organization | None"]
     or_initiator: bool = False
+    recuse_initiator: bool = False
 
     def allows(self, req: Request, user) -> bool:
         if self.or_initiator and req.initiator_id == user.id:
@@ -189,7 +195,11 @@ def stay(workflow: "Workflow", req: Request, params: dict):
 
 
 # Timeline entries that record no decision and handle nothing: they never count as acting on a step.
-NOT_HANDLING = frozenset({"comment", "urge"})
+# 催办 reminds; 转办 and 转上级办理 change who acts on the step, not the step: the initiator may still
+# withdraw, and the approver before may still take back (取回).
+# STUCK: the system's note that nobody at all can act on a step (workflow.routing).
+STUCK = "stuck"
+NOT_HANDLING = frozenset({"comment", "urge", "transfer", "reroute", STUCK})
 
 
 def nobody_acted_on_current_step(req: Request) -> str | None:
@@ -233,6 +243,11 @@ STANDARD_TRANSITIONS = (
                lambda wf, req, params: (RequestState.WITHDRAWN, None), guard=nobody_acted_on_current_step),
     # 取回: only from 审批中 — a decision that ended the workflow (its documents may be out) stays.
     Transition(Action.TAKE_BACK, frozenset({RequestState.PENDING}), Actor.DECIDER, _take_back_target),
+    # 转办 and the system's 转上级办理 (issue 8 §7): the step stays, who acts on it changes
+    # (workflow.routing.place decides where; the engine writes it).
+    Transition(Action.TRANSFER, frozenset({RequestState.PENDING}),
+               Holder(Role.ORG_DEPT, at_org_dept, recuse_initiator=True), stay, opinion_required=True),
+    Transition(Action.REROUTE, frozenset({RequestState.PENDING}), Actor.SYSTEM, stay),
 )
 
 

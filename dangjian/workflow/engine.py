@@ -15,12 +15,14 @@ from .. import audit, notifications, uploads
 from ..after_commit import on_commit
 from ..documents import jobs
 from ..extensions import db
-from ..models import NumberSequence, Request, RequestState, TimelineEntry, User
+from ..models import NumberSequence, Request, RequestState, Role, TimelineEntry, User
 from ..models.base import utcnow
 from ..timeutil import local_today
 from ..budget import BudgetRefused
+from ..notifications import notify
 from . import cc as copies
-from .definition import Action, Actor, MeetingRecord, TransitionContext, Workflow, last_handling_entry
+from . import routing
+from .definition import STUCK, Action, Actor, MeetingRecord, TransitionContext, Workflow, last_handling_entry
 from .errors import ActionRefused, AlreadyHandled, WorkflowError  # noqa: F401  (re-exported)
 
 
@@ -54,10 +56,8 @@ def refusal(req: Request, user: User | None, action: Action) -> str | None:
         if req.initiator_id != user.id:
             return f"只有发起人可以{action.label}"
     elif t.actor is Actor.STEP_HOLDER:
-        step = wf.step(req.current_step)
-        if step is None or not user.holds(step.role, req.current_org_id):
-            return "您不是当前审批环节的处理人"
-        reason = recusal_reason(req, user)
+        # Who acts on a step, in person or as a deputy (委托代理), is routing's one rule; 待办 is its SQL twin.
+        reason = routing.acting_for(req, user).refusal
         if reason:
             return reason
     elif t.actor is Actor.DECIDER:
@@ -67,7 +67,7 @@ def refusal(req: Request, user: User | None, action: Action) -> str | None:
     else:  # a Holder: a role at an organization, outside the steps
         if not t.actor.allows(req, user):
             return f"您无权{action.label}"
-        reason = recusal_reason(req, user, initiator_too=False)
+        reason = recusal_reason(req, user, initiator_too=t.actor.recuse_initiator)
         if reason:
             return reason
     if t.guard:
@@ -95,9 +95,30 @@ def _take_back_refusal(req: Request, user: User) -> str | None:
         mine = any(e.action == Action.APPROVE.value and e.actor_id == user.id for e in req.timeline)
         return "下一环节已经处理，不能取回" if mine else "只有作出该决定的审批人可以取回"
     step = workflow_of(req).step(entry.step)
-    if not user.holds(step.role, entry.actor_org_id):
+    # The role the decision was taken in: the step's own, or the fallback it went to (routing).
+    if not user.holds(Role(entry.actor_role), entry.actor_org_id):
         return f"您已不是「{step.label}」环节的处理人，不能取回"
     return recusal_reason(req, user)
+
+
+def _record_placement(req: Request, user: User | None, action: Action, entry: TimelineEntry, placement, step,
+                      now) -> None:
+    """转办 and 转上级办理 carry where the step went on their own entry; any other action that
+    left the step with a fallback (or with nobody) adds a system entry saying why (and an audit row)."""
+    if action in (Action.TRANSFER, Action.REROUTE):
+        entry.detail = "；".join(d for d in (entry.detail, placement.note) if d)
+        # The step changed hands without moving: its new holders (and deputies) get a 待办. A step
+        # entered through any other action is announced with that action, to routing's people.
+        recipients = placement.recipients or routing.people_who_can_act(req, placement.values)
+        if recipients:
+            notify("todo", req, recipients=recipients, actor=user, step_label=step.label,
+                   webhook_org_id=placement.values["current_org_id"])
+    else:
+        db.session.add(TimelineEntry(request_id=req.id, actor_id=None, actor_role="system", actor_org_id=None,
+                                     action=STUCK if placement.stuck else Action.REROUTE.value, step=step.key,
+                                     detail=placement.note, created_at=now))
+        audit.record("request.routed", req, user=None, number=req.number, step=step.key, note=placement.note,
+                     role=placement.values["current_role"], org_id=placement.values["current_org_id"])
 
 
 def available_actions(req: Request, user: User) -> list[Action]:
@@ -176,16 +197,21 @@ def _apply_once(req: Request, user: User | None, action: Action, *, opinion: str
         return _remove(req, user, action)
     now = utcnow()
     from_state, from_step, from_org_id = req.state, req.current_step, req.current_org_id
+    from_role = req.current_role
+    # The principal a step holder acts for: themself, or the holder who delegated the role (代为处理).
+    acting = routing.acting_for(req, user) if t.actor is Actor.STEP_HOLDER else None
     values = {"state": new_state, "version": Request.version + 1}
+    placement = None
     if new_step is not None:
-        org = new_step.org(req)
-        if org is None:
-            raise ActionRefused(f"未找到「{new_step.label}」环节的负责组织，请联系组织部")
-        values.update(current_step=new_step.key, current_role=new_step.role.value, current_org_id=org.id)
-        if (new_state, new_step.key) != (from_state, from_step):
+        moved = (new_state, new_step.key) != (from_state, from_step)
+        # Who acts next: the step's holders, or a fallback when nobody can (routing); 转办 names one.
+        placement = routing.place(req, new_step, action, moved, payload or {})
+        values.update(current_step=new_step.key, **placement.values)
+        if moved:
             values["step_entered_at"] = now
     else:
-        values.update(current_step=None, current_role=None, current_org_id=None, step_entered_at=None)
+        values.update(current_step=None, current_role=None, current_org_id=None, current_assignee_id=None,
+                      step_entered_at=None)
     if action is Action.SUBMIT:
         values["submitted_at"] = now
     if new_state in wf.closed_states:
@@ -202,9 +228,9 @@ def _apply_once(req: Request, user: User | None, action: Action, *, opinion: str
         raise AlreadyHandled()
 
     if t.actor is Actor.STEP_HOLDER:
-        actor_role, actor_org_id, entry_step = step.role.value, from_org_id, from_step
+        actor_role, actor_org_id, entry_step = from_role, from_org_id, from_step
     elif t.actor is Actor.DECIDER:  # 取回: recorded at the decider's own step, where it returns
-        actor_role, actor_org_id, entry_step = new_step.role.value, values["current_org_id"], new_step.key
+        actor_role, actor_org_id, entry_step = values["current_role"], values["current_org_id"], new_step.key
     elif t.actor is Actor.SYSTEM:
         actor_role, actor_org_id, entry_step = "system", None, from_step
     elif t.actor is Actor.INITIATOR:
@@ -215,9 +241,11 @@ def _apply_once(req: Request, user: User | None, action: Action, *, opinion: str
         actor_role = t.actor.role.value if acting_as_holder else "applicant"
         actor_org_id = holder_org.id if acting_as_holder else req.organization_id
         entry_step = from_step
+    principal = acting.principal if acting is not None and acting.on_behalf else None
     entry = TimelineEntry(
         request_id=req.id, actor_id=user.id if user else None, actor_role=actor_role,
         actor_org_id=actor_org_id, action=action.value, step=entry_step, opinion=opinion, created_at=now,
+        on_behalf_of_id=principal.id if principal else None,
     )
     if meeting is not None:
         entry.meeting_type = meeting.type
@@ -239,10 +267,18 @@ def _apply_once(req: Request, user: User | None, action: Action, *, opinion: str
             db.session.rollback()
             raise
 
+    if placement is not None and placement.note:
+        _record_placement(req, user, action, entry, placement, new_step, now)
+    handing = {"on_behalf_of": principal.display_name, "on_behalf_of_id": principal.id} if principal else {}
+    if action in (Action.TRANSFER, Action.REROUTE):
+        handing["note"] = placement.note
     audit.record(f"request.{action.value}", req, user=user, number=req.number,
-                 from_state=from_state.value, to_state=new_state.value, step=from_step)
+                 from_state=from_state.value, to_state=new_state.value, step=from_step, **handing)
+    # 待办 goes to whoever routing lets act on the new step: its holders, or the fallback's, and deputies.
+    entered = new_step is not None and (new_state, new_step.key) != (from_state, from_step)
+    holders = routing.people_who_can_act(req, placement.values) if entered else None
     notifications.request_moved(req, user, action, from_state, from_step, new_state,
-                                new_step.key if new_step else None, values["current_org_id"])
+                                new_step.key if new_step else None, values["current_org_id"], holders=holders)
     if picked:
         copies.copy_picked(req, user, picked, action.value)
     copies.copy_by_rules(req, user, wf, from_state, new_state)

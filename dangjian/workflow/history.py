@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..models import Request, Role, TimelineEntry
-from .definition import MEETING_TYPES, NOT_HANDLING, Action, Step
+from .definition import MEETING_TYPES, NOT_HANDLING, STUCK, Action, Step
 
 DECISIVE = {Action.APPROVE.value, Action.REJECT.value}
 
@@ -57,7 +57,16 @@ def step_outcomes(req: Request) -> list[StepOutcome]:
 
 TIMELINE_ACTION_LABELS = {Action.SUBMIT.value: "提交申请", Action.WITHDRAW.value: "撤回申请",
                           Action.TAKE_BACK.value: "取回决定", Action.COMMENT.value: "发表评论",
-                          Action.URGE.value: "催办"}
+                          Action.URGE.value: "催办", STUCK: "本环节暂无可处理人"}
+
+
+def actor_name(entry: TimelineEntry) -> str:
+    """Who acted, as the timeline and the 审批表 print it: 「张三（代李四处理）」 for a deputy (委托代理)."""
+    if entry.actor is None:
+        return "系统"
+    if entry.on_behalf_of is not None:
+        return f"{entry.actor.display_name}（代{entry.on_behalf_of.display_name}处理）"
+    return entry.actor.display_name
 
 
 def where_now(req: Request) -> str:
@@ -118,7 +127,8 @@ def opinion_boxes(req: Request) -> list[dict]:
             "key": outcome.step.key,
             "label": outcome.step.opinion_label,
             "opinion": e.opinion if e else "",
-            "signer": f"{e.actor.display_name}（{role_label(e)}）" if e and e.actor else "",
+            "signer": (actor_name(e) if e.on_behalf_of else f"{e.actor.display_name}（{role_label(e)}）")
+            if e and e.actor else "",
             "date": to_local(e.created_at).date() if e else None,
             "action_label": outcome.action_label,
             "detail": e.detail if e else "",

@@ -19,8 +19,8 @@ from ..extensions import db
 from ..models import OverdueReminder, Request, RequestState
 from ..models.base import utcnow
 from ..notifications import notify
-from ..notifications.recipients import step_holders
 from ..timeutil import to_local
+from . import routing
 from .deadlines import statuses
 
 log = logging.getLogger(__name__)
@@ -54,7 +54,7 @@ def remind_overdue(now=None) -> str | None:
         if req.state is not RequestState.PENDING or req.current_step != step:
             continue  # handled since the list was read
         d = late[request_id]
-        recipients = step_holders(req, req.current_role, req.current_org_id)
+        recipients = routing.people_who_can_act(req)  # holders or the 转办 assignee, and deputies
         try:
             db.session.add(OverdueReminder(request_id=request_id, step=step, sent_on=today,
                                            overdue_days=d.overdue_days, recipients=len(recipients)))

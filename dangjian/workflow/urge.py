@@ -11,17 +11,18 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import or_, update
 from sqlalchemy.exc import OperationalError
 
 from .. import audit
 from ..extensions import db
 from ..models import Request, RequestState, Role, TimelineEntry, User
 from ..models.base import utcnow
-from ..notifications import notify, recipients
+from ..notifications import notify
 from ..timeutil import to_local
 from .definition import Action, at_org_dept
-from .engine import WorkflowError, recusal_reason, workflow_of
+from . import routing
+from .engine import WorkflowError, workflow_of
 
 INTERVAL = timedelta(hours=24)
 
@@ -51,7 +52,7 @@ def not_allowed(req: Request, user: User) -> str | None:
         return f"申请当前为「{req.state.label}」状态，不需要催办"
     if not _may_urge(req, user):
         return "只有发起人或组织部可以催办"
-    if user.holds(Role(req.current_role), req.current_org_id) and recusal_reason(req, user) is None:
+    if routing.acting_for(req, user).refusal is None:  # the holder, a deputy or the 转办 assignee
         return "本申请正等待您办理，不需要催办"
     return None
 
@@ -73,12 +74,12 @@ def too_early(req: Request, now: datetime | None = None) -> str | None:
 
 
 def step_holders(req: Request) -> list[User]:
-    """Who is reminded: the people whose 待办 the request is — the active accounts holding the
-    current step's role at its organization today, anyone recused from it (回避) left out."""
+    """Who is reminded: the people whose 待办 the request is (workflow.routing: the holders of the
+    current step's role at its organization, or its 转办 assignee, and their deputies; anyone
+    recused from it (回避) left out)."""
     if not req.current_role or req.current_org_id is None:
         return []
-    ids = recipients.step_holders(req, req.current_role, req.current_org_id)
-    return list(db.session.scalars(select(User).where(User.id.in_(ids)).order_by(User.id))) if ids else []
+    return sorted(routing.people_who_can_act(req), key=lambda u: u.id)
 
 
 def urge(req: Request, user: User, now: datetime | None = None) -> TimelineEntry:
