@@ -29,6 +29,20 @@ def line_for(year: int, kind: BudgetLineKind) -> BudgetLine | None:
     return db.session.scalar(select(BudgetLine).where(BudgetLine.year == year, BudgetLine.kind == kind))
 
 
+def shortfall(year: int, kind: BudgetLineKind, amount: Decimal, what: str = "本申请",
+              unset_hint: str = "") -> str | None:
+    """Why the year's line cannot pay `amount` now (not set, or too little left), or None. For the
+    check before the final approval (组织部's 审核/核定) and the warning when a request is started;
+    the final approval's `reserve` decides, whatever was checked before."""
+    line = line_for(year, kind)
+    if line is None:
+        return f"{year}年度「{kind.label}」校级预算尚未设置{unset_hint}"
+    if line.balance < amount:
+        return (f"{year}年度「{kind.label}」校级预算余额不足：{what} {format_yuan(amount)}，"
+                f"当前余额 {format_yuan(line.balance)}")
+    return None
+
+
 def reserve(year: int, kind: BudgetLineKind, amount: Decimal, request_id: int, actor_id: int | None) -> None:
     line = line_for(year, kind)
     if line is None:

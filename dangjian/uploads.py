@@ -61,6 +61,11 @@ def save(storage, kind: str, user, written: list[str]) -> Attachment:
                       size=len(data), content_type=ALLOWED[ext][0], uploaded_by_id=user.id)
 
 
+def stored_path(att: Attachment) -> str:
+    """Where an attachment's file lives on disk."""
+    return os.path.join(current_app.config["UPLOAD_DIR"], att.storage_path)
+
+
 def discard(written: list[str]) -> None:
     for path in written:
         try:

@@ -439,10 +439,10 @@ def test_final_approval_reserves_the_total_on_the_years_allowance_line(world):
 
 
 def test_an_approval_that_would_overspend_is_refused_with_the_balance(world):
+    req = _school(world)  # 核定 found the line able to pay; then it was cut
     line = _line()
     line.amount = D("2000.00")
     db.session.commit()
-    req = _school(world)
     with pytest.raises(ActionRefused) as exc:
         apply_action(req, world.school_user, A, opinion="同意")
     assert "2025年度「书记补贴」校级预算余额不足：本次需 ¥3,000.00，当前余额 ¥2,000.00" in exc.value.message
@@ -453,11 +453,12 @@ def test_an_approval_that_would_overspend_is_refused_with_the_balance(world):
     assert db.session.scalar(select(func.count(Document.id)).where(Document.request_id == req.id)) == 0
 
 
-def test_no_budget_line_for_the_year_refuses_the_approval(app, org):
+def test_no_budget_line_for_the_year_refuses_the_verification(app, org):
+    """Checked at 组织部核定 (tests/test_one_gate_budget.py has the rest), not only at 校党委."""
     allowance_world(org, budget=None)
-    req = _school(org)
+    req = _org_dept(org)
     with pytest.raises(ActionRefused) as exc:
-        apply_action(req, org.school_user, A)
+        apply_action(req, org.org_dept_user, A)
     assert "2025年度「书记补贴」校级预算尚未设置" in exc.value.message
 
 

@@ -265,7 +265,7 @@ def test_a_draft_is_reviewed_and_submitted_or_deleted(o, auth, client):
     db.session.expire_all()
     assert db.session.get(Request, other.id) is None
     from dangjian.models import AuditEvent
-    assert db.session.scalar(select(AuditEvent.detail).where(AuditEvent.action == "condolence.delete_draft")).count(number) == 1
+    assert db.session.scalar(select(AuditEvent.detail).where(AuditEvent.action == "request.delete_draft")).count(number) == 1
     client.post(f"/condolence/{draft.id}/delete")
     db.session.expire_all()
     assert db.session.get(Request, draft.id).state is RequestState.PENDING

@@ -23,7 +23,7 @@ from tests.workflow_table import check_case, ok, refused
 from tests.factories_condolence import budget_line, new_condolence, payment_payload, set_budget, setup_settings
 
 A, R, RET, W, S = Action.APPROVE, Action.REJECT, Action.RETURN, Action.WITHDRAW, Action.SUBMIT
-PAY, CANCEL = Action.RECORD_PAYMENT, Action.CANCEL
+PAY, CANCEL, DEL = Action.RECORD_PAYMENT, Action.CANCEL, Action.DELETE_DRAFT
 TB = Action.TAKE_BACK
 TR = Action.TRANSFER
 P = RequestState.PENDING
@@ -79,12 +79,24 @@ SCENARIOS = {
     "returned": lambda o: _then(new_condolence(o.member, o.secretary), o.secondary, RET),
     "withdrawn": lambda o: _then(new_condolence(o.member, o.secretary), o.secretary, W),
     "draft": lambda o: new_condolence(o.member, o.secretary, submit=False),
+    # The gate: a draft 七一 visit while the member already has one this year (filed by the unit).
+    "second_july_first": lambda o: _second_july_first(o),
     "completed": lambda o: _then(approve_all(new_condolence(o.member, o.secretary), o.secondary), o.secretary, PAY),
     "cancelled": lambda o: _then(approve_all(new_condolence(o.member, o.secretary), o.secondary), o.secretary, CANCEL),
     # 委托代理: 陈组织员 named 张堃 (member2) deputy for the secondary role.
     "branch_unit_delegated": lambda o: _delegated(new_condolence(o.member, o.secretary), o),
     "deputy_beneficiary": lambda o: _delegated(new_condolence(o.member2, o.secretary), o),
 }
+
+
+def _second_july_first(o):
+    new_condolence(o.member, o.secondary, category=CondolenceCategory.JULY_FIRST)
+    draft = new_condolence(o.member, o.secretary, category=CondolenceCategory.JULY_FIRST, submit=False)
+    return draft
+
+
+# Refused by the workflow's gate (on_transition), after the lock: the button still shows.
+GATED = {"second_july_first"}
 
 
 def _delegated(req, o):
@@ -181,6 +193,14 @@ CASES = [
     ("draft", "secretary", S, {}, ok(P, "secondary")),
     ("draft", "secondary", A, {}, refused("不能同意")),
     ("draft", "secretary", PAY, {}, refused("不能登记走访发放")),
+    ("second_july_first", "secretary", S, {}, refused("已有七一走访慰问")),
+    # 删除草稿: the initiator, a draft only (the deletion itself: test_one_gate_drafts.py).
+    ("draft", "committee", DEL, {}, refused("只有发起人可以删除草稿")),
+    ("draft", "secondary", DEL, {}, refused("只有发起人可以删除草稿")),
+    ("branch_unit", "secretary", DEL, {}, refused("申请当前为「审批中」状态，不能删除草稿")),
+    ("returned", "secretary", DEL, {}, refused("不能删除草稿")),
+    ("withdrawn", "secretary", DEL, {}, refused("不能删除草稿")),
+    ("rejected", "secretary", DEL, {}, refused("不能删除草稿")),
     ("completed", "secretary", PAY, {}, refused("不能登记走访发放")),
     ("completed", "secretary", CANCEL, {}, refused("不能取消")),
     ("cancelled", "secretary", PAY, {}, refused("不能登记走访发放")),
@@ -218,7 +238,7 @@ def _case_id(case):
 def test_transition_table(o, scenario, user_key, action, kw, expected):
     req = SCENARIOS[scenario](o)
     user = getattr(o, user_key)
-    check_case(req, user, action, kw, expected, act)
+    check_case(req, user, action, kw, expected, act, button_on_refusal=True if scenario in GATED else None)
 
 
 B = {A, R, RET}
@@ -239,7 +259,8 @@ BUTTONS = [
     ("secondary_started", "secondary", {W}),
     ("committee_beneficiary_approved", "committee", set()),
     ("secondary_beneficiary", "secondary", set()),
-    ("draft", "secretary", {S}),
+    ("draft", "secretary", {S, DEL}),
+    ("draft", "committee", set()),
     ("completed", "secretary", set()),
     ("cancelled", "secretary", set()),
     ("branch_unit", "org_dept_user", {TR}),

@@ -6,6 +6,7 @@ administrator reads no request contents (三员分立).
 import hashlib
 import os
 import re
+from datetime import date
 
 import pytest
 from flask import current_app
@@ -55,10 +56,10 @@ def approved_waiver(o):
 @pytest.fixture
 def world(app, org):
     """A pending request (with an attachment) and an approved one (with its document done)."""
-    pending = new_waiver(org.member)
+    # Two waivers of one member: for different months (the workflow refuses overlapping ones).
+    pending = new_waiver(org.member, start_month=date(2026, 7, 1), end_month=date(2026, 12, 1))
     att = add_attachment(pending, org.member)
     done = approved_waiver(org)
-    # Overlapping months are fine here: this bypasses the form on purpose.
     doc = finish_document(done)
     return {"pending": pending.id, "approved": done.id, "doc": doc.id, "att": att.id}
 

@@ -118,6 +118,13 @@ def _school_member_at_school(o):
     return req
 
 
+def _withdrawn_then_overlapped(o):
+    """Withdrawn; then a new waiver for the same months was filed (a withdrawn one holds none)."""
+    req = _withdrawn(o)
+    new_waiver(o.member, start_month=date(2026, 3, 1), end_month=date(2026, 8, 1))
+    return req
+
+
 def _branch_delegated(o):
     """李书记 is away and named 张堃 (member2) as deputy for today (委托代理)."""
     req = new_waiver(o.member)
@@ -141,7 +148,11 @@ def _only_secretary_filed(o):
 SCENARIOS = {f.__name__[1:]: f for f in (
     _branch, _secondary, _school, _approved, _rejected, _returned, _withdrawn, _draft, _direct_branch,
     _direct_school, _committee_for_self, _committee_on_behalf, _secondary_is_beneficiary,
-    _school_member_at_school, _branch_delegated, _branch_delegation_over, _only_secretary_filed)}
+    _school_member_at_school, _branch_delegated, _branch_delegation_over, _only_secretary_filed,
+    _withdrawn_then_overlapped)}
+# Refused by the workflow's gate (on_transition), after the lock: the button still shows, since the
+# initiator edits the request (e.g. its months) before submitting it again.
+GATED = {"withdrawn_then_overlapped"}
 
 
 NOT_HOLDER = "您不是当前审批环节的处理人"
@@ -205,6 +216,8 @@ CASES = [
     ("withdrawn", "member", W, {}, refused("不能撤回")),
     ("withdrawn", "secretary", A, {}, refused("不能同意")),
     ("draft", "member", S, {}, ok(P, "branch")),
+    # The gate: no two live waivers of a member cover the same month (checked at every submission).
+    ("withdrawn_then_overlapped", "member", S, {}, refused("期间不能重叠")),
     ("draft", "secretary", A, {}, refused("不能同意")),
     # 直属党支部: branch → school, no secondary step.
     ("direct_branch", "direct_secretary", A, {}, ok(P, "school")),
@@ -279,7 +292,7 @@ def _case_id(case):
 def test_transition_table(app, org, scenario, user_key, action, kw, expected):
     req = SCENARIOS[scenario](org)
     user = getattr(org, user_key)
-    check_case(req, user, action, kw, expected, act)
+    check_case(req, user, action, kw, expected, act, button_on_refusal=True if scenario in GATED else None)
 
 
 B = {A, R, RET}

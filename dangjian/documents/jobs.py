@@ -25,6 +25,7 @@ from ..extensions import db
 from ..models import Document, DocumentStatus
 from ..models.base import utcnow
 from ..queue import JobLog, background_job, current_job_id, enqueue
+from ..workflow.statuses import DOCUMENT_STATUS
 
 log = logging.getLogger(__name__)
 
@@ -128,13 +129,9 @@ def render_document(document_id: int) -> str:
     from . import render, storage
 
     jlog = JobLog(log, {"document": document_id})
-    claimed = db.session.execute(
-        update(Document)
-        .where(Document.id == document_id, Document.status == DocumentStatus.PENDING)
-        .values(status=DocumentStatus.RENDERING, started_at=utcnow(), finished_at=None, error=None,
-                attempts=Document.attempts + 1)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    claimed = DOCUMENT_STATUS.move(document_id, DocumentStatus.RENDERING, frm=DocumentStatus.PENDING,
+                                   started_at=utcnow(), finished_at=None, error=None,
+                                   attempts=Document.attempts + 1)
     db.session.commit()
     if claimed != 1:
         jlog.info("not pending, nothing to do")
@@ -146,24 +143,16 @@ def render_document(document_id: int) -> str:
         pdf = render.render_pdf(doc.template, spec.context(doc))
         relpath = spec.relpath(doc)
         sha256, size = storage.store(archive_dir(), relpath, pdf)
-        done = db.session.execute(
-            update(Document)
-            .where(Document.id == document_id, Document.status == DocumentStatus.RENDERING)
-            .values(status=DocumentStatus.DONE, storage_path=relpath, sha256=sha256, size=size,
-                    finished_at=utcnow(), error=None)
-            .execution_options(synchronize_session=False)
-        ).rowcount
+        done = DOCUMENT_STATUS.move(document_id, DocumentStatus.DONE, frm=DocumentStatus.RENDERING,
+                                    storage_path=relpath, sha256=sha256, size=size, finished_at=utcnow(),
+                                    error=None)
         db.session.commit()
     except Exception as exc:
         db.session.rollback()
         jlog.error("failed: %s: %s", type(exc).__name__, exc)
         try:
-            db.session.execute(
-                update(Document)
-                .where(Document.id == document_id, Document.status == DocumentStatus.RENDERING)
-                .values(status=DocumentStatus.FAILED, error=_error_text(exc), finished_at=utcnow())
-                .execution_options(synchronize_session=False)
-            )
+            DOCUMENT_STATUS.move(document_id, DocumentStatus.FAILED, frm=DocumentStatus.RENDERING,
+                                 error=_error_text(exc), finished_at=utcnow())
             db.session.commit()
         except Exception:
             db.session.rollback()
@@ -191,12 +180,8 @@ def sweep(stuck_after: int | None = None) -> list[int]:
     now = utcnow()
     # RQ kills a horse at the job timeout and fails an abandoned job 60 s later.
     dead_cutoff = now - timedelta(seconds=render_document.timeout + 60)
-    reset = db.session.execute(
-        update(Document)
-        .where(Document.status == DocumentStatus.RENDERING, Document.started_at < dead_cutoff)
-        .values(status=DocumentStatus.PENDING, enqueued_at=None)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    reset = DOCUMENT_STATUS.move_all(DocumentStatus.PENDING, frm=DocumentStatus.RENDERING,
+                                     where=(Document.started_at < dead_cutoff,), enqueued_at=None)
     db.session.commit()
     if reset:
         log.warning("sweep: %d document(s) stuck in rendering put back to pending", reset)
@@ -212,11 +197,8 @@ def retry_failed(document_id: int) -> bool:
 
     Returns False when the document is not failed. If Redis is down it stays pending for the sweep.
     """
-    changed = db.session.execute(
-        update(Document).where(Document.id == document_id, Document.status == DocumentStatus.FAILED)
-        .values(status=DocumentStatus.PENDING, enqueued_at=None, error=None, finished_at=None)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    changed = DOCUMENT_STATUS.move(document_id, DocumentStatus.PENDING, frm=DocumentStatus.FAILED,
+                                   enqueued_at=None, error=None, finished_at=None)
     db.session.commit()
     if changed:
         enqueue_documents([document_id])

@@ -62,7 +62,7 @@ GROUPS: list[tuple[str, str, tuple[str, ...], dict[str, str]]] = [
             (Action.RECORD_PAYMENT, "登记走访发放"), (Action.CANCEL, "取消申请"),
             (Action.PUBLISH, "发布公示"), (Action.REVOKE, "撤销推荐"), (Action.AWARD, "确认表彰"),
             (Action.TAKE_BACK, "取回决定"), (Action.TRANSFER, "转办"),
-            (Action.REROUTE, "无人可处理，系统转上级办理"))},
+            (Action.REROUTE, "无人可处理，系统转上级办理"), (Action.DELETE_DRAFT, "删除草稿"))},
         "request.routed": "进入环节时无人可处理，转上级办理",
         "request.comment": "评论",
         "request.urge": "催办",
@@ -87,7 +87,7 @@ GROUPS: list[tuple[str, str, tuple[str, ...], dict[str, str]]] = [
     ("care", "关怀帮扶与经费", ("budget.", "condolence.", "allowance."), {
         "budget.set": "设定年度预算",
         "condolence.campaign": "批量发起七一/春节慰问",
-        "condolence.delete_draft": "删除慰问金草稿",
+        "condolence.delete_draft": "删除慰问金草稿",  # before 删除草稿 went through the engine (request.delete_draft)
         "condolence.standard.set": "设置慰问金标准",
         "condolence.threshold.set": "设置报校审批金额",
         "allowance.assessment.set": "录入党支部年度考核",

@@ -17,7 +17,7 @@ from ..documents import storage
 from ..extensions import db
 from ..models import Attachment, Document, DocumentStatus, Request
 from ..scope import visible_requests
-from ..uploads import INLINE_TYPES
+from ..uploads import INLINE_TYPES, stored_path
 
 bp = Blueprint("documents", __name__)
 
@@ -115,7 +115,7 @@ def _attachment(attachment_id: int, preview: bool):
                             .where(Attachment.id == attachment_id, visible_requests(current_user, copies=False)))
     if att is None:
         abort(404)
-    path = os.path.join(current_app.config["UPLOAD_DIR"], att.storage_path)
+    path = stored_path(att)
     if not os.path.isfile(path):
         abort(404)
     with open(path, "rb") as f:

@@ -1,6 +1,7 @@
 """Forms shared by the request pages (the action panel)."""
 from datetime import date
 
+from flask import flash
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.i18n import get_translations
@@ -52,6 +53,15 @@ class ChineseForm(FlaskForm):
         for name in self._fields:
             extra.setdefault(name, []).append(_check_text)
         return super().validate(extra_validators=extra)
+
+    def show_refusal(self, exc) -> None:
+        """A refusal from the workflow (a WorkflowError): next to its field when the form has that
+        field, else as a message at the top of the page."""
+        field = getattr(self, exc.field, None) if exc.field else None
+        if field is not None and hasattr(field, "errors"):
+            field.errors = list(field.errors) + [exc.message]
+        else:
+            flash(exc.message, "danger")
 
 
 class DecisionForm(ChineseForm):

@@ -1,5 +1,5 @@
 """The request page, its action panel, and the document status widget."""
-from flask import Blueprint, abort, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy.orm import selectinload
 
@@ -108,10 +108,8 @@ def act(request_id: int):
         action = Action(form.action.data)
     except ValueError:
         abort(400)
-    if action is Action.SUBMIT:
-        # (Re)submitting goes through the request type's form, which checks the content again
-        # (e.g. no overlap with a waiver filed while this one was withdrawn).
-        abort(400)
+    # Every action, 提交 included, is the engine's to allow or refuse: the rules about other requests
+    # (no overlap of months, one visit a year …) live in each workflow's gate, not in the forms.
     user = current_user._get_current_object()
     error = None
     stale = False  # someone else acted first: the page shows the request as it is now
@@ -127,9 +125,10 @@ def act(request_id: int):
         if not meeting_invalid:
             try:
                 seen = int(form.version.data) if (form.version.data or "").isdigit() else req.version
-                apply_action(req, user, action, opinion=form.opinion.data or "", meeting=meeting,
-                             return_to=form.return_to.data or None, seen_version=seen,
-                             cc=request.form.getlist("cc_user", type=int))
+                number = req.number
+                entry = apply_action(req, user, action, opinion=form.opinion.data or "", meeting=meeting,
+                                     return_to=form.return_to.data or None, seen_version=seen,
+                                     cc=request.form.getlist("cc_user", type=int))
             except WorkflowError as exc:
                 db.session.rollback()
                 error = exc.message
@@ -144,6 +143,8 @@ def act(request_id: int):
                 if isinstance(exc, AlreadyHandled):
                     stale, error = True, _already_handled_message(req)
             else:
+                if entry is None:  # 删除草稿: the request is gone
+                    return _after_removal(action, number)
                 req = get_request_or_404(request_id, current_user, options=PAGE_LOADS)
                 return _after_action(req, action, context)
     if not is_htmx(request):
@@ -170,6 +171,17 @@ def _refreshed_parts(req, context: str) -> str:
         html += ('<div id="request-timeline" hx-swap-oob="innerHTML">'
                  + render_template("requests/_timeline.html", **page) + "</div>")
     return html + render_template("_badge.html", oob=True)
+
+
+def _after_removal(action: Action, number: str):
+    """After an action that removed the request (删除草稿): back to 我发起的."""
+    flash(f"已{action.label}：{number}", "success")
+    target = url_for("inbox.tab", tab="mine")
+    if is_htmx(request):
+        resp = make_response("")
+        resp.headers["HX-Redirect"] = target
+        return resp
+    return redirect(target)
 
 
 def _after_action(req, action: Action, context: str):

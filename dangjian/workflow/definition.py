@@ -32,6 +32,7 @@ class Action(LabeledEnum):
     URGE = "urge", "催办"  # not a decision: workflow.urge reminds the current step's holders
     TRANSFER = "transfer", "转办"  # 组织部 hands the current step to a named holder (workflow.routing)
     REROUTE = "reroute", "转上级办理"  # the system moves a step nobody can act on (workflow.routing)
+    DELETE_DRAFT = "delete_draft", "删除草稿"  # the initiator removes a draft nobody else has seen
 
     @property
     def css(self) -> str:
@@ -40,7 +41,7 @@ class Action(LabeledEnum):
                 "record_payment": "success", "cancel": "secondary", "publish": "primary",
                 "revoke": "danger", "award": "success", "take_back": "secondary",
                 "comment": "secondary", "urge": "warning", "transfer": "primary",
-                "reroute": "secondary"}[self.value]
+                "reroute": "secondary", "delete_draft": "danger"}[self.value]
 
 
 class Actor(enum.Enum):
@@ -219,6 +220,15 @@ def last_handling_entry(req: Request):
 def _take_back_target(workflow: "Workflow", req: Request, params: dict):
     """取回: back to the step whose 同意 moved the request on."""
     return RequestState.PENDING, workflow.step(last_handling_entry(req).step)
+
+
+def removed(workflow: "Workflow", req: Request, params: dict):
+    """The target of 删除草稿: no state follows, the request is removed (engine.apply_action)."""
+    return None, None
+
+
+# For the types whose drafts are kept (the 慰问金 campaign makes drafts to review one by one).
+DELETE_DRAFT = Transition(Action.DELETE_DRAFT, frozenset({RequestState.DRAFT}), Actor.INITIATOR, removed)
 
 
 STANDARD_TRANSITIONS = (

@@ -11,7 +11,8 @@ from __future__ import annotations
 from sqlalchemy import update
 from sqlalchemy.exc import OperationalError
 
-from .. import audit, notifications
+from .. import audit, notifications, uploads
+from ..after_commit import on_commit
 from ..documents import jobs
 from ..extensions import db
 from ..models import NumberSequence, Request, RequestState, Role, TimelineEntry, User
@@ -22,22 +23,7 @@ from ..notifications import notify
 from . import cc as copies
 from . import routing
 from .definition import STUCK, Action, Actor, MeetingRecord, TransitionContext, Workflow, last_handling_entry
-
-
-class WorkflowError(Exception):
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.message = message
-        self.field = field
-
-
-class ActionRefused(WorkflowError):
-    pass
-
-
-class AlreadyHandled(WorkflowError):
-    def __init__(self, message: str = "该申请已被处理，请刷新后查看最新状态"):
-        super().__init__(message)
+from .errors import ActionRefused, AlreadyHandled, WorkflowError  # noqa: F401  (re-exported)
 
 
 def workflow_of(req: Request) -> Workflow:
@@ -155,8 +141,9 @@ def create_request(req: Request, initiator: User) -> Request:
 def apply_action(req: Request, user: User | None, action: Action, *, opinion: str = "",
                  meeting: MeetingRecord | None = None, return_to: str | None = None,
                  seen_version: int | None = None, payload: dict | None = None,
-                 cc: tuple[int, ...] | list[int] = ()) -> TimelineEntry:
-    """Apply one action atomically, or raise WorkflowError with a message for the user.
+                 cc: tuple[int, ...] | list[int] = ()) -> TimelineEntry | None:
+    """Apply one action atomically, or raise WorkflowError with a message for the user. Returns the
+    timeline entry written; None for 删除草稿, which removes the request (`_remove`).
 
     `user` is None only for system actions (Actor.SYSTEM). `payload` carries the data of actions
     that change more than the state (核定调整, 登记发放 …) to the workflow's on_transition hook.
@@ -206,6 +193,8 @@ def _apply_once(req: Request, user: User | None, action: Action, *, opinion: str
     picked = copies.check_picks(req, user, cc, by_step_holder=t.actor is Actor.STEP_HOLDER)
 
     new_state, new_step = t.target(wf, req, {"return_to": return_to})
+    if new_state is None:
+        return _remove(req, user, action)
     now = utcnow()
     from_state, from_step, from_org_id = req.state, req.current_step, req.current_org_id
     from_role = req.current_role
@@ -300,3 +289,25 @@ def _apply_once(req: Request, user: User | None, action: Action, *, opinion: str
     db.session.commit()
     db.session.expire(req)
     return entry
+
+
+def _remove(req: Request, user: User, action: Action) -> None:
+    """删除草稿 (a transition whose target is `definition.removed`): the draft is claimed with the
+    same conditional UPDATE as any change, so a submission racing the deletion cannot both win; then
+    it is deleted with its attachments (their files after commit). The audit row keeps its number;
+    there is no timeline left to write on. A draft holds nothing (claims, quotas and budget are
+    taken at submission and later), so the workflow's hook is not called."""
+    claimed = db.session.execute(
+        update(Request).where(Request.id == req.id, Request.version == req.version, Request.state == req.state)
+        .values(version=Request.version + 1).execution_options(synchronize_session=False)).rowcount
+    if claimed != 1:
+        db.session.rollback()
+        raise AlreadyHandled()
+    audit.record(f"request.{action.value}", req, user=user, number=req.number, from_state=req.state.value,
+                 beneficiary=req.beneficiary.name if req.beneficiary else None)
+    files = [uploads.stored_path(a) for a in req.attachments]
+    db.session.delete(req)
+    if files:
+        on_commit(db.session, uploads.discard, files)
+    db.session.commit()
+    return None

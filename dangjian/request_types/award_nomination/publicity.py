@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from ... import audit
@@ -23,7 +23,7 @@ from .access import sees_business_content
 from .calendar import end_of_local_day, publicity_period
 from .documents import DECISION_SPEC, NOTICE_SPEC, create_cycle_documents, doc_prefix
 from .model import AwardCategory, AwardCycle, AwardNomination, CycleStatus, Objection, ObjectionStatus
-from .workflow import SCHOOL_STEP
+from .workflow import CYCLE_STATUS, OBJECTION_STATUS, SCHOOL_STEP
 
 log = logging.getLogger(__name__)
 
@@ -99,12 +99,9 @@ def publish_cycle(cycle_id: int, user, now=None) -> int:
         if not approved:
             raise ActionRefused("本次评选还没有经校党委决定表彰的推荐，不能发布公示")
         first, last = publicity_period(to_local(now).date(), cycle.publicity_days)
-        changed = db.session.execute(
-            update(AwardCycle).where(AwardCycle.id == cycle.id, AwardCycle.status == CycleStatus.OPEN)
-            .values(status=CycleStatus.PUBLICIZING, published_at=now, published_by_id=user.id,
-                    publicity_starts_on=first, publicity_ends_on=last, publicity_ends_at=end_of_local_day(last),
-                    updated_at=now)
-            .execution_options(synchronize_session=False)).rowcount
+        changed = CYCLE_STATUS.move(cycle, CycleStatus.PUBLICIZING, published_at=now, published_by_id=user.id,
+                                    publicity_starts_on=first, publicity_ends_on=last,
+                                    publicity_ends_at=end_of_local_day(last), updated_at=now)
         if changed:
             # The cycle row is now locked: a nomination submitted or forwarded at the same moment
             # has either committed (and is counted here) or will find the cycle closed.
@@ -188,10 +185,8 @@ def handle_objection(objection_id: int, user, upheld: bool, reason: str, now=Non
         apply_action(nom, user, Action.REVOKE, opinion=reason, payload={"objection_id": objection.id, "now": now})
     else:
         status = ObjectionStatus.UPHELD if upheld else ObjectionStatus.DISMISSED
-        changed = db.session.execute(
-            update(Objection).where(Objection.id == objection.id, Objection.status == ObjectionStatus.OPEN)
-            .values(status=status, handled_by_id=user.id, handled_at=now, handling_reason=reason)
-            .execution_options(synchronize_session=False)).rowcount
+        changed = OBJECTION_STATUS.move(objection, status, handled_by_id=user.id, handled_at=now,
+                                        handling_reason=reason)
         if not changed:
             db.session.rollback()
             raise AlreadyHandled("该异议已被处理，请刷新后查看")
@@ -231,10 +226,8 @@ def settle_cycle(cycle_id: int, now=None) -> tuple[int, bool]:
 def complete_cycle(cycle_id: int, now=None) -> bool:
     """评选完成: give the 表彰决定 its 文号 and make it (when anyone was awarded)."""
     now = now or utcnow()
-    changed = db.session.execute(
-        update(AwardCycle).where(AwardCycle.id == cycle_id, AwardCycle.status == CycleStatus.PUBLICIZING)
-        .values(status=CycleStatus.COMPLETED, completed_at=now, updated_at=now)
-        .execution_options(synchronize_session=False)).rowcount
+    changed = CYCLE_STATUS.move(cycle_id, CycleStatus.COMPLETED, frm=CycleStatus.PUBLICIZING,
+                                completed_at=now, updated_at=now)
     if not changed:
         db.session.rollback()
         return False

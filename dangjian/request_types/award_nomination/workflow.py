@@ -14,6 +14,7 @@ from ...extensions import db
 from ...models import RequestState, Role
 from ...models.base import utcnow
 from ...workflow import Action, ActionRefused, Actor, DocumentSpec, Step, Transition, Workflow
+from ...workflow.statuses import StatusMachine
 from ...workflow.definition import (STANDARD_TRANSITIONS, Holder, TransitionContext, at_org_dept,
                                     at_school, at_secondary, has_secondary)
 from .documents import form_context
@@ -130,13 +131,9 @@ def _uphold(req: AwardNomination, ctx: TransitionContext) -> str:
     objection_id = ctx.payload.get("objection_id")
     if objection_id is None:
         raise ActionRefused("撤销推荐须在处理异议时进行：请在异议处理中选择「异议成立」")
-    handled = db.session.execute(
-        update(Objection)
-        .where(Objection.id == objection_id, Objection.nomination_id == req.id,
-               Objection.status == ObjectionStatus.OPEN)
-        .values(status=ObjectionStatus.UPHELD, handled_by_id=ctx.user.id, handled_at=ctx.entry.created_at,
-                handling_reason=ctx.entry.opinion)
-        .execution_options(synchronize_session=False)).rowcount
+    handled = OBJECTION_STATUS.move(objection_id, ObjectionStatus.UPHELD, frm=ObjectionStatus.OPEN,
+                                    where=(Objection.nomination_id == req.id,), handled_by_id=ctx.user.id,
+                                    handled_at=ctx.entry.created_at, handling_reason=ctx.entry.opinion)
     if handled != 1:
         raise ActionRefused("该异议已被处理，请刷新后查看")
     audit.record("award_objection.upheld", db.session.get(Objection, objection_id), user=ctx.user,
@@ -166,3 +163,17 @@ WORKFLOW = Workflow(
 )
 
 AwardNomination.workflow = WORKFLOW
+
+# The cycle and its objections have a status of their own (workflow.statuses): the moves allowed.
+#: 一次评选: 征集推荐 → 公示中 (组织部 发布公示) → 已完成 (the period over, every nomination settled).
+CYCLE_STATUS = StatusMachine(AwardCycle, "本次评选", {
+    CycleStatus.OPEN: {CycleStatus.PUBLICIZING},
+    CycleStatus.PUBLICIZING: {CycleStatus.COMPLETED},
+    CycleStatus.COMPLETED: set(),
+})
+#: 异议: 待处理 → 异议成立 (the nomination is revoked with it) or 异议不成立. A decision stays.
+OBJECTION_STATUS = StatusMachine(Objection, "该异议", {
+    ObjectionStatus.OPEN: {ObjectionStatus.UPHELD, ObjectionStatus.DISMISSED},
+    ObjectionStatus.UPHELD: set(),
+    ObjectionStatus.DISMISSED: set(),
+})

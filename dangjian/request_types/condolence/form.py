@@ -13,8 +13,8 @@ from ...money import MoneyError, format_yuan, parse_yuan
 from ...org.standing import beneficiary_refusal
 from ...timeutil import local_today
 from ...web.forms import ChineseForm
-from .model import (FAMILY_RELATIONS, HOLIDAY_CATEGORIES, CondolenceCategory, CondolencePayment, FundingSource,
-                    PayeeKind, deceased_request, holiday_request, standard_for)
+from .model import (FAMILY_RELATIONS, CondolenceCategory, CondolencePayment, FundingSource, PayeeKind,
+                    occasion_refusal, payee_refusal, standard_for)
 
 MAX_AMOUNT = Decimal("100000.00")  # a sanity bound on one payment
 MAX_DAYS_BACK = 366  # 事由 and visits are dated within a year of today
@@ -94,17 +94,13 @@ class CondolenceForm(ChineseForm):
             ok = False
         values["event_date"] = event_date
 
-        # One 亡故 request per member; one 七一 / 春节 visit per member and year (§三(三)1).
-        dead = deceased_request(member.id, exclude_id=exclude)
-        if category is CondolenceCategory.DEATH and dead is not None:
-            _add(self.category, f"该党员已有亡故慰问申请（{dead.number}，{dead.state.label}），不能重复申请")
+        # One 亡故 request per member; one 七一 / 春节 visit per member and year (§三(三)1). The
+        # workflow checks this again when the request is submitted (under a lock): here it is a
+        # message next to the field.
+        clash = occasion_refusal(member.id, category, event_date, exclude_id=exclude)
+        if clash:
+            _add(self.category, clash)
             ok = False
-        if category in HOLIDAY_CATEGORIES and event_date is not None:
-            clash = holiday_request(member.id, category, event_date.year, exclude_id=exclude)
-            if clash is not None:
-                _add(self.category, f"该党员{event_date.year}年已有{category.label}慰问（{clash.number}，"
-                                    f"{clash.state.label}），每人每年一次")
-                ok = False
 
         # 金额: the standard in force today is the default; above it, a written reason.
         standard = standard_for(category) if category is not None else None
@@ -168,13 +164,10 @@ class CondolenceForm(ChineseForm):
         except ValueError:
             _add(self.payee_kind, "请选择收款人")
             payee_kind, ok = None, False
-        if payee_kind is PayeeKind.MEMBER:
-            if category is CondolenceCategory.DEATH:
-                _add(self.payee_kind, "党员亡故的，收款人应为其家属，请填写家属姓名和关系")
-                ok = False
-            elif dead is not None:
-                _add(self.payee_kind, f"该党员已亡故（{dead.number}），收款人应为其家属")
-                ok = False
+        payee_refused = payee_refusal(member.id, category, payee_kind, exclude_id=exclude)
+        if payee_refused:
+            _add(self.payee_kind, payee_refused)
+            ok = False
         payee_name, relation = member.name, None
         if payee_kind is PayeeKind.FAMILY:
             payee_name = (self.payee_name.data or "").strip()

@@ -231,3 +231,32 @@ def holiday_request(member_id: int, category: CondolenceCategory, year: int,
     if exclude_id is not None:
         query = query.where(CondolencePayment.id != exclude_id)
     return db.session.scalars(query.order_by(CondolencePayment.id).limit(1)).first()
+
+
+def occasion_refusal(member_id: int, category: CondolenceCategory, event_date: date | None,
+                     exclude_id: int | None = None) -> str | None:
+    """One 亡故 慰问金 per member; one 七一 and one 春节 visit per member and year (§三(三)1).
+    The refusal the form and the workflow both give, or None."""
+    if category is CondolenceCategory.DEATH:
+        dead = deceased_request(member_id, exclude_id=exclude_id)
+        if dead is not None:
+            return f"该党员已有亡故慰问申请（{dead.number}，{dead.state.label}），不能重复申请"
+    if category in HOLIDAY_CATEGORIES and event_date is not None:
+        clash = holiday_request(member_id, category, event_date.year, exclude_id=exclude_id)
+        if clash is not None:
+            return (f"该党员{event_date.year}年已有{category.label}慰问（{clash.number}，{clash.state.label}），"
+                    "每人每年一次")
+    return None
+
+
+def payee_refusal(member_id: int, category: CondolenceCategory | None, payee_kind: PayeeKind | None,
+                  exclude_id: int | None = None) -> str | None:
+    """A member who has died is never the payee: the family is. The refusal, or None."""
+    if payee_kind is not PayeeKind.MEMBER:
+        return None
+    if category is CondolenceCategory.DEATH:
+        return "党员亡故的，收款人应为其家属，请填写家属姓名和关系"
+    dead = deceased_request(member_id, exclude_id=exclude_id)
+    if dead is not None:
+        return f"该党员已亡故（{dead.number}），收款人应为其家属"
+    return None

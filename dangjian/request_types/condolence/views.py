@@ -7,18 +7,18 @@ import json
 
 from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import or_, select, update
+from sqlalchemy import or_, select
 
-from ... import audit, uploads
+from ... import uploads
 from ...extensions import db
 from ...htmx import is_htmx
 from ...budget import line_for
-from ...models import BudgetLineKind, Member, Organization, OrgKind, Request, RequestState, Role
+from ...models import BudgetLineKind, Member, Organization, OrgKind, RequestState, Role
 from ...org.standing import may_be_offered
 from ...scope import get_request_or_404
 from ...timeutil import local_today
 from ...web.requests import PAGE_LOADS, page_context, panel_context
-from ...workflow import Action, WorkflowError, apply_action, create_request
+from ...workflow import Action, AlreadyHandled, WorkflowError, apply_action, create_request
 from ...workflow.engine import refusal
 from .form import CancelForm, CondolenceForm, PaymentForm
 from .model import (EVIDENCE_KIND, RECEIPT_KIND, CondolenceCategory, CondolencePayment, FundingSource,
@@ -123,12 +123,6 @@ def _apply_values(req: CondolencePayment, values: dict, written: list) -> None:
         req.attachments.append(uploads.save(f, EVIDENCE_KIND, current_user, written))
 
 
-def _lock_branch(branch_id: int) -> None:
-    """Serialize the checks "one 七一/春节 visit per member and year" and "one 亡故" per branch
-    (PostgreSQL row lock; SQLite has one writer at a time anyway)."""
-    db.session.execute(select(Organization.id).where(Organization.id == branch_id).with_for_update())
-
-
 @bp.route("/new", methods=["GET", "POST"])
 @login_required
 def new():
@@ -153,8 +147,6 @@ def new():
             form.amount.data = str(standard) if standard is not None else ""
     else:
         member = next((m for m in members if m.id == form.member_id.data), None)
-        if member is not None:
-            _lock_branch(member.branch_id)
         values = form.check(member)
         if values is not None:
             values["event_description"] = form.event_description.data
@@ -165,10 +157,10 @@ def new():
                 _apply_values(req, values, written)
                 create_request(req, user)
                 apply_action(req, user, Action.SUBMIT)
-            except WorkflowError as exc:
+            except WorkflowError as exc:  # the workflow's gate, e.g. a request filed a moment ago
                 db.session.rollback()
                 uploads.discard(written)
-                flash(exc.message, "danger")
+                form.show_refusal(exc)
                 return render_template("condolence/form.html", **_form_context(form, None, members))
             except Exception:
                 db.session.rollback()
@@ -217,7 +209,6 @@ def edit(request_id: int):
         form.version.data = str(req.version)
     else:
         form.member_id.data = member.id
-        _lock_branch(member.branch_id)
         values = form.check(member, existing=req)
         if values is not None:
             values["event_description"] = form.event_description.data
@@ -226,11 +217,18 @@ def edit(request_id: int):
             try:
                 _apply_values(req, values, written)
                 apply_action(req, current_user._get_current_object(), Action.SUBMIT, seen_version=seen)
-            except WorkflowError as exc:
+            except AlreadyHandled as exc:
                 db.session.rollback()
                 uploads.discard(written)
                 flash(exc.message, "danger")
                 return redirect(url_for("requests.view", request_id=request_id))
+            except WorkflowError as exc:  # the workflow's gate: shown on the form, as typed
+                db.session.rollback()
+                uploads.discard(written)
+                db.session.expire_all()
+                req = _own_request(request_id)
+                form.show_refusal(exc)
+                return render_template("condolence/form.html", **_form_context(form, req, [req.beneficiary]))
             except Exception:
                 db.session.rollback()
                 uploads.discard(written)
@@ -243,23 +241,19 @@ def edit(request_id: int):
 @bp.route("/<int:request_id>/delete", methods=["POST"])
 @login_required
 def delete_draft(request_id: int):
-    """删除草稿: only the initiator, only a draft (never submitted, so nobody else has seen it)."""
+    """删除草稿 through the engine: only the initiator, only a draft (never submitted, so nobody else
+    has seen it). The version the page showed guards against a submission from another tab."""
     req = _own_request(request_id)
     back = request.form.get("next") == "campaign"
     number = req.number
-    # Claim the row first, so a submit racing this delete cannot both succeed.
-    claimed = db.session.execute(
-        update(Request).where(Request.id == req.id, Request.state == RequestState.DRAFT,
-                              Request.version == req.version)
-        .values(version=Request.version + 1).execution_options(synchronize_session=False)).rowcount
-    if claimed != 1:
+    seen = request.form.get("version", type=int)
+    try:
+        apply_action(req, current_user._get_current_object(), Action.DELETE_DRAFT,
+                     seen_version=seen if seen is not None else req.version)
+    except WorkflowError:
         db.session.rollback()
         flash(f"{number} 已不是草稿，不能删除", "warning")
         return redirect(url_for("requests.view", request_id=request_id))
-    audit.record("condolence.delete_draft", req, user=current_user._get_current_object(), number=number,
-                 beneficiary=req.beneficiary.name)
-    db.session.delete(req)
-    db.session.commit()
     flash(f"已删除草稿 {number}", "success")
     return redirect(url_for("condolence.campaign") if back else url_for("inbox.tab", tab="mine"))
 

@@ -25,19 +25,26 @@ the amount actually paid and releases the rest. Unit-funded requests touch no sc
 
 After approval the branch (or the initiator) records the visit and the payment (登记走访发放): then
 the request is 已完成. An approved request not yet paid can be cancelled (取消), with a reason.
+
+The gate: every submission and resubmission, from any page, is checked again for what depends on
+other rows, under a lock on the member so that two submissions at the same moment take turns: the
+member's 党籍, one 亡故 per member, one 七一/春节 visit per member and year, and a member who has died
+is not the payee. A draft (the campaign makes them) is deleted through the engine too (删除草稿).
 """
 from __future__ import annotations
 
-from ...budget import line_for, release, reserve, reserved_for, spend
-from ...models import BudgetLineKind, RequestState, Role
+from ...budget import line_for, release, reserve, reserved_for, shortfall, spend
+from ...models import BudgetLineKind, Member, RequestState, Role
+from ...org.standing import beneficiary_refusal
 from ...models.base import utcnow
 from ...money import format_yuan, yuan_capital
 from ...timeutil import local_today
 from ...workflow import Action, ActionRefused, DocumentSpec, Step, Transition, Workflow
-from ...workflow.definition import (STANDARD_TRANSITIONS, Holder, TransitionContext, at_branch, at_org_dept,
-                                    at_school, at_secondary, has_secondary)
+from ...workflow.definition import (DELETE_DRAFT, STANDARD_TRANSITIONS, Holder, TransitionContext, at_branch,
+                                    at_org_dept, at_school, at_secondary, has_secondary)
+from ...workflow.locks import lock_rows
 from .documents import form_context
-from .model import CondolencePayment, InitiatorLevel
+from .model import CondolenceCategory, CondolencePayment, InitiatorLevel, occasion_refusal, payee_refusal
 
 
 def started_by_secondary(req: CondolencePayment) -> bool:
@@ -65,6 +72,7 @@ def _cancel_target(workflow, req, params):
 PAYER = Holder(Role.BRANCH_SECRETARY, at_branch, or_initiator=True)
 
 TRANSITIONS = STANDARD_TRANSITIONS + (
+    DELETE_DRAFT,
     Transition(Action.RECORD_PAYMENT, frozenset({RequestState.APPROVED}), PAYER, _record_payment_target),
     Transition(Action.CANCEL, frozenset({RequestState.APPROVED}), PAYER, _cancel_target, opinion_required=True),
 )
@@ -76,12 +84,9 @@ def budget_year() -> int:
 
 def check_budget(req: CondolencePayment, year: int) -> None:
     """组织部's budget check: refused when the year's 慰问金 line cannot pay this request now."""
-    line = line_for(year, BudgetLineKind.CONDOLENCE)
-    if line is None:
-        raise ActionRefused(f"{year}年度「慰问金」校级预算尚未设置，请先在「经费预算」中设置后再审核")
-    if line.balance < req.amount:
-        raise ActionRefused(f"{year}年度「慰问金」校级预算余额不足：本申请 {format_yuan(req.amount)}，"
-                            f"当前余额 {format_yuan(line.balance)}")
+    refused = shortfall(year, BudgetLineKind.CONDOLENCE, req.amount, unset_hint="，请先在「经费预算」中设置后再审核")
+    if refused:
+        raise ActionRefused(refused)
 
 
 def _record_payment(ctx: TransitionContext) -> None:
@@ -114,10 +119,26 @@ def _record_payment(ctx: TransitionContext) -> None:
     ctx.entry.detail = detail
 
 
+def check_submission(req: CondolencePayment) -> None:
+    """Refuse a (re)submission that breaks a rule about other rows (ActionRefused, with the field)."""
+    lock_rows(Member, [req.beneficiary_id])
+    refused = beneficiary_refusal(req.beneficiary, for_death=req.category is CondolenceCategory.DEATH)
+    if refused:
+        raise ActionRefused(refused, field="member_id")
+    refused = occasion_refusal(req.beneficiary_id, req.category, req.event_date, exclude_id=req.id)
+    if refused:
+        raise ActionRefused(refused, field="category")
+    refused = payee_refusal(req.beneficiary_id, req.category, req.payee_kind, exclude_id=req.id)
+    if refused:
+        raise ActionRefused(refused, field="payee_kind")
+
+
 def on_transition(ctx: TransitionContext) -> None:
     req = ctx.request
     actor_id = ctx.user.id if ctx.user else None
-    if ctx.action is Action.APPROVE and req.is_school_funded:
+    if ctx.action is Action.SUBMIT:
+        check_submission(req)
+    elif ctx.action is Action.APPROVE and req.is_school_funded:
         year = budget_year()
         if ctx.from_step == "org_dept":
             check_budget(req, year)

@@ -4,21 +4,18 @@ from datetime import date
 from decimal import Decimal
 
 from flask_wtf.file import FileField, MultipleFileField
-from sqlalchemy import select
 from wtforms import RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length
 
-from ...extensions import db
-from ...models import RequestState
 from ...money import MoneyError, parse_yuan
 from ... import uploads
 from ...web.forms import ChineseForm
 from ...org.standing import beneficiary_refusal
 from ...timeutil import local_today
-from .model import MAX_MONTHS, DuesWaiver, HardshipCategory, WaiverMode, month_range, months_between
+from .model import (MAX_MONTHS, DuesWaiver, HardshipCategory, WaiverMode, month_range, months_between,
+                    overlap_refusal)
 
 MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
-OPEN_STATES = (RequestState.DRAFT, RequestState.PENDING, RequestState.RETURNED, RequestState.APPROVED)
 
 
 def parse_month(text: str) -> date | None:
@@ -81,10 +78,11 @@ class DuesWaiverForm(ChineseForm):
                     f"减免期限最多{MAX_MONTHS}个月，到期后如需继续减免请重新申请"]
                 ok = period_ok = False
             else:
-                clash = self._overlap(member.id, start, end, existing)
+                # The workflow checks this again when the request is submitted (under a lock):
+                # here it is a message next to the field.
+                clash = overlap_refusal(member.id, start, end, existing.id if existing else None)
                 if clash:
-                    self.start_month.errors = list(self.start_month.errors) + [
-                        f"该党员已有覆盖这段时间的党费减免申请（{clash.number}，{clash.state.label}），期间不能重叠"]
+                    self.start_month.errors = list(self.start_month.errors) + [clash]
                     ok = False
         values.update(start_month=start, end_month=end)
 
@@ -140,12 +138,3 @@ class DuesWaiverForm(ChineseForm):
                     ok = False
         values.update(evidence=evidence, signed=signed)
         return values if ok else None
-
-    @staticmethod
-    def _overlap(member_id: int, start: date, end: date, existing) -> DuesWaiver | None:
-        query = select(DuesWaiver).where(
-            DuesWaiver.beneficiary_id == member_id, DuesWaiver.state.in_(OPEN_STATES),
-            DuesWaiver.start_month <= end, DuesWaiver.end_month >= start)
-        if existing is not None:
-            query = query.where(DuesWaiver.id != existing.id)
-        return db.session.scalars(query.limit(1)).first()

@@ -13,6 +13,9 @@ from ...models.base import EnumText, LabeledEnum
 from ...money import Money
 
 MAX_MONTHS = 12  # 起止年月: at most 12 months; continuing means a new request
+# A waiver in these states holds its months: no other waiver of the member may cover them.
+# (Withdrawn and rejected ones do not: a withdrawn waiver is checked again when it is resubmitted.)
+HOLDING_STATES = (RequestState.DRAFT, RequestState.PENDING, RequestState.RETURNED, RequestState.APPROVED)
 
 
 class WaiverMode(LabeledEnum):
@@ -89,3 +92,21 @@ def dues_owed(member, month: date, waivers=None) -> Decimal:
         if w.covers(month):
             owed = Decimal("0.00") if w.mode is WaiverMode.FULL else max(Decimal("0.00"), owed - w.monthly_amount)
     return owed
+
+
+def overlapping_waiver(member_id: int, start: date, end: date, exclude_id: int | None = None) -> DuesWaiver | None:
+    """Another waiver of the member that holds one of the months from start to end, if any."""
+    query = select(DuesWaiver).where(
+        DuesWaiver.beneficiary_id == member_id, DuesWaiver.state.in_(HOLDING_STATES),
+        DuesWaiver.start_month <= end, DuesWaiver.end_month >= start)
+    if exclude_id is not None:
+        query = query.where(DuesWaiver.id != exclude_id)
+    return db.session.scalars(query.order_by(DuesWaiver.id).limit(1)).first()
+
+
+def overlap_refusal(member_id: int, start: date, end: date, exclude_id: int | None = None) -> str | None:
+    """期间不能重叠: the refusal the form and the workflow both give, or None."""
+    clash = overlapping_waiver(member_id, start, end, exclude_id)
+    if clash is None:
+        return None
+    return f"该党员已有覆盖这段时间的党费减免申请（{clash.number}，{clash.state.label}），期间不能重叠"

@@ -8,7 +8,7 @@ from ...extensions import db
 from ...models import Member, RequestState, Role
 from ...org.standing import applicant_refusal, may_be_offered
 from ...scope import get_request_or_404
-from ...workflow import Action, WorkflowError, apply_action, create_request
+from ...workflow import Action, AlreadyHandled, WorkflowError, apply_action, create_request
 from .form import DuesWaiverForm
 from .model import DuesWaiver, HardshipCategory, WaiverMode
 
@@ -73,12 +73,17 @@ def new():
                 _apply_values(req, values, form, member, written)
                 create_request(req, user)
                 apply_action(req, user, Action.SUBMIT)
+            except WorkflowError as exc:  # the workflow's gate, e.g. a waiver filed a moment ago
+                db.session.rollback()
+                uploads.discard(written)
+                form.show_refusal(exc)
             except Exception:
                 db.session.rollback()
                 uploads.discard(written)
                 raise
-            flash(f"申请已提交（编号 {req.number}），等待党支部讨论", "success")
-            return redirect(url_for("requests.view", request_id=req.id))
+            else:
+                flash(f"申请已提交（编号 {req.number}），等待党支部讨论", "success")
+                return redirect(url_for("requests.view", request_id=req.id))
     member_dues = {m.id: str(m.monthly_dues) for m in members}
     return render_template("dues_waiver/form.html", form=form, req=None, member_dues=member_dues,
                            members=members)
@@ -114,11 +119,19 @@ def edit(request_id: int):
             try:
                 _apply_values(req, values, form, member, written)
                 apply_action(req, user, Action.SUBMIT, seen_version=request.form.get("version", -1, type=int))
-            except WorkflowError as exc:
+            except AlreadyHandled as exc:
                 db.session.rollback()
                 uploads.discard(written)
                 flash(exc.message, "danger")
                 return redirect(url_for("requests.view", request_id=request_id))
+            except WorkflowError as exc:  # the workflow's gate: shown on the form, as typed
+                db.session.rollback()
+                uploads.discard(written)
+                db.session.expire_all()
+                req = get_request_or_404(request_id, user, DuesWaiver)
+                form.show_refusal(exc)
+                return render_template("dues_waiver/form.html", form=form, req=req,
+                                       member_dues={member.id: str(member.monthly_dues)}, members=[member])
             except Exception:
                 db.session.rollback()
                 uploads.discard(written)

@@ -1,9 +1,35 @@
-"""党费减免: 党支部讨论 → 二级党组织意见 → 校党委审批. 直属党支部 skip the middle step."""
-from ...models import Role
-from ...workflow import DocumentSpec, Step, Workflow
-from ...workflow.definition import at_branch, at_school, at_secondary, has_secondary
+"""党费减免: 党支部讨论 → 二级党组织意见 → 校党委审批. 直属党支部 skip the middle step.
+
+The gate (on_transition, inside the action's transaction): every submission and resubmission, from
+any page, is checked again for what depends on other rows, under a lock on the member so that two
+submissions at the same moment take turns:
+- the member is in good standing (not 出党, 停止党籍 or 去世);
+- no other waiver of the member holds any of the months (期间不能重叠).
+"""
+from ...models import Member, Role
+from ...org.standing import beneficiary_refusal
+from ...workflow import Action, ActionRefused, DocumentSpec, Step, Workflow
+from ...workflow.definition import TransitionContext, at_branch, at_school, at_secondary, has_secondary
+from ...workflow.locks import lock_rows
 from .documents import form_context
-from .model import DuesWaiver
+from .model import DuesWaiver, overlap_refusal
+
+
+def check_submission(req: DuesWaiver) -> None:
+    """Refuse a (re)submission that breaks a rule about other rows (ActionRefused, with the field)."""
+    lock_rows(Member, [req.beneficiary_id])
+    refused = beneficiary_refusal(req.beneficiary)
+    if refused:
+        raise ActionRefused(refused, field="member_id")
+    clash = overlap_refusal(req.beneficiary_id, req.start_month, req.end_month, exclude_id=req.id)
+    if clash:
+        raise ActionRefused(clash, field="start_month")
+
+
+def on_transition(ctx: TransitionContext) -> None:
+    if ctx.action is Action.SUBMIT:
+        check_submission(ctx.request)
+
 
 WORKFLOW = Workflow(
     steps=(
@@ -16,6 +42,7 @@ WORKFLOW = Workflow(
     documents=(
         DocumentSpec("dues_waiver_form", "党费减免审批表", "pdf/dues_waiver_form.html", form_context),
     ),
+    on_transition=on_transition,
 )
 
 DuesWaiver.workflow = WORKFLOW

@@ -1,5 +1,8 @@
 """Start a batch (pick the year, see who is eligible and why, submit), resubmit a returned or
 withdrawn one, 组织部's 核定调整 of a line, and a secretary's own allowances."""
+from decimal import Decimal
+from types import SimpleNamespace
+
 from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -7,7 +10,8 @@ from sqlalchemy.orm import selectinload
 
 from ...extensions import db
 from ...htmx import is_htmx
-from ...models import RequestState
+from ...budget import line_for
+from ...models import BudgetLineKind, RequestState, Role
 from ...scope import get_request_or_404
 from ...timeutil import local_today
 from ...web.requests import PAGE_LOADS, page_context
@@ -16,8 +20,20 @@ from . import adjustment
 from .compute import fill_batch, formula, plan_unit, standing_batch, starting_units
 from .forms import AdjustForm
 from .model import ITEM_KEYS, AllowanceLine, SecretaryAllowance
+from .workflow import budget_refusal
 
 bp = Blueprint("secretary_allowance", __name__, url_prefix="/secretary-allowances")
+
+
+@bp.app_template_global("allowance_budget")
+def budget_for_page(req, user):
+    """For the school-level readers of a batch in flight: the batch year's 书记补贴 line (`line`,
+    None while it is not set). None for everyone else."""
+    if req.state is not RequestState.PENDING:
+        return None
+    if not any(user.holds(role) for role in (Role.ORG_DEPT, Role.SCHOOL, Role.SUPERVISOR)):
+        return None
+    return SimpleNamespace(line=line_for(req.year, BudgetLineKind.ALLOWANCE))
 
 YEARS_BACK = 5
 
@@ -47,10 +63,13 @@ def _year_arg(source) -> tuple[int, str | None]:
 
 def _preview(unit, year, plans, **extra):
     eligible = [p for p in plans if p.eligible]
+    total = sum((p.total for p in eligible), Decimal("0.00"))
     return {
         "unit": unit, "year": year, "plans": plans, "eligible": eligible,
         "ineligible": [p for p in plans if not p.eligible],
-        "total": sum((p.total for p in eligible), 0),
+        "total": total,
+        # Like 慰问金's: warned now, checked at 组织部核定, reserved at the final approval.
+        "budget_warning": budget_refusal(year, total) if eligible else None,
         "line_count": sum(len(p.lines) for p in eligible),
         "years": year_choices(), "formula": formula, **extra,
     }

@@ -5,6 +5,8 @@ What happens inside each transition (on_transition, in the action's transaction)
 - submit: claim each branch for the year (AllowanceClaim, unique per branch and year), so that no
   branch is paid twice even when two batches are submitted at the same moment;
 - 核定调整: check and apply the change to one line; the timeline entry says what changed;
+- 组织部核定's approval: the year's 书记补贴 line must be set and able to pay the total (as 慰问金's
+  组织部审核 checks its line), so a batch never reaches 校党委 only to be refused there;
 - final approval: reserve the total on the year's 书记补贴 budget line (refused with the balance);
 - reject, withdraw, return to the initiator: give the claims (and any reservation) back.
 """
@@ -57,8 +59,24 @@ def release_claims(req: SecretaryAllowance) -> None:
                        .execution_options(synchronize_session=False))
 
 
+def budget_refusal(year: int, total, unset_hint: str = "") -> str | None:
+    """Why the year's 书记补贴 line cannot pay a batch's total now, or None (also the warning shown
+    when a batch is started)."""
+    return budget.shortfall(year, BudgetLineKind.ALLOWANCE, total, what="本批次", unset_hint=unset_hint)
+
+
+def check_budget(req: SecretaryAllowance) -> str:
+    """组织部核定's budget check; returns the timeline's note, or raises ActionRefused."""
+    refused = budget_refusal(req.year, req.total, unset_hint="，请先在「经费预算」中设置后再核定")
+    if refused:
+        raise ActionRefused(refused)
+    return f"经费核查：{req.year}年度「书记补贴」校级预算余额足以支付本批次"
+
+
 def on_transition(ctx) -> None:
     req = ctx.request
+    if ctx.action is Action.APPROVE and ctx.from_step == ADJUST_STEP:
+        ctx.entry.detail = check_budget(req)
     if ctx.action is Action.SUBMIT:
         req.amount = req.total
         claim_branches(req)
