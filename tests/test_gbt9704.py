@@ -320,3 +320,22 @@ def test_fonts_come_from_settings(app, aorg):
     app.config["PDF_FONT_FANGSONG"] = 'No Such Font"; } body { display: none'
     pdf = render_cycle_document(cycle, award_documents.NOTICE_SPEC, "公示", version=2)
     assert "钱赟堃0" in "".join(ln.text for p in pdfplumber.open(io.BytesIO(pdf)).pages for ln in lines_of(p))
+
+
+def test_headings_by_level_in_their_typefaces(app):
+    """一、 黑体, （一） 楷体, 1. and (1) 仿宋: the levels of GB/T 9704 7.3.3, with the shipped fonts."""
+    from dangjian.documents.official import font_families
+    from dangjian.documents.render import render_pdf_string
+
+    template = app.jinja_env.from_string(
+        '{% extends "pdf/official_base.html" %}{% block title %}关于层次的通知{% endblock %}{% block body %}'
+        "<h2>一、总体要求</h2><h3>（一）工作目标</h3><h4>1.完善机制</h4><h5>（1）健全制度</h5>"
+        "<p>正文。</p>{% endblock %}")
+    html = template.render(doc={"title": "通知", "number": "", "version": 1}, fonts=font_families(app.config),
+                           official=official(org_mark="中共测试大学委员会组织部", issuer="中共测试大学委员会组织部",
+                                             issued_on=date(2026, 11, 30)))
+    pages = [lines_of(p) for p in pdfplumber.open(io.BytesIO(render_pdf_string(html))).pages]
+    font = {ln.text: ln.font for page in pages for ln in page}
+    assert "Sans" in font["一、总体要求"]
+    assert "WenKai" in font["（一）工作目标"]
+    assert "Serif" in font["1.完善机制"] and "Serif" in font["（1）健全制度"] and "Serif" in font["正文。"]

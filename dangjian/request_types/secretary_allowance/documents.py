@@ -110,7 +110,7 @@ def notice_context(doc) -> dict:
         "official": official(
             org_mark=issuer, number=notice_doc_number(doc), issuer=issuer, issued_on=issued_on, cc=NOTICE_CC,
             printed_on=to_local(doc.created_at).date() if doc.created_at else None,
-            note=f"本通知由党建工作管理系统根据审批记录生成，审批编号{req.number}，第{doc.version}版"),
+            note=f"系统生成，审批编号{req.number}，第{doc.version}版"),
         "notice": {
             "title": doc.title, "number": req.number, "year": req.year, "branch": branch.name,
             "secondary": secondary.name if secondary else None,
