@@ -67,6 +67,19 @@ def org_mark_size_mm(text: str) -> float:
     return round(min(ORG_MARK_MAX_MM, TYPE_WIDTH_MM * 0.98 / width), 2)
 
 
+#: Where the shipped CJK fonts put the em box in a line box of line-height 1: 0.0525 em lower (Noto
+#: CJK: hhea ascent 1.151 and descent 0.286 around an ideographic em box of 0.88 + 0.12). The red
+#: header's spacings correct for it, at any size.
+EM_BOX_DROP = 0.0525
+
+
+def org_mark_spacing_mm(size_mm: float) -> tuple[float, float]:
+    """(space above the 发文机关标志's line, space between it and the 文号's line), so that its top edge
+    is 35 mm below the type area and the 文号 two lines (2 × 225/22 mm) under its bottom edge."""
+    drop = EM_BOX_DROP * size_mm
+    return round(35 - drop, 2), round(22.483 + drop, 2)
+
+
 def format_doc_number(prefix: str, year: int, serial: int | str) -> str:
     """文号 in the form 西财党发〔2026〕3号: the year in full in 〔〕, the serial without leading zeros."""
     return f"{prefix}〔{int(year)}〕{int(serial)}号"
@@ -85,6 +98,7 @@ def official(*, org_mark: str, issuer: str, issued_on: date | None, number: str 
     """
     return {
         "org_mark": org_mark, "org_mark_size_mm": org_mark_size_mm(org_mark),
+        "org_mark_spacing_mm": org_mark_spacing_mm(org_mark_size_mm(org_mark)),
         "number": number or None, "issuer": issuer, "issued_on": issued_on,
         # The 署名 is centred on the date; one too wide for that is set flush right instead.
         "issuer_flush_right": text_width_em(issuer) / 2 > 4 + text_width_em(_ymd(issued_on)) / 2,
