@@ -13,8 +13,8 @@ VENV   := .venv
 FLASK  := $(VENV)/bin/flask --app wsgi
 VENDOR := dangjian/static/vendor
 
-# Which system packages scripts/sysdeps.sh installs: `run`, or `test` (adds
-# Chromium and PostgreSQL). Set per target below; prerequisites inherit it.
+# Which system packages scripts/sysdeps.sh installs: `run`, `test` (adds
+# Chromium and PostgreSQL) or `bench` (adds wrk). Set per target below; prerequisites inherit it.
 SYSDEPS_PROFILE := run
 
 # `make run`: the local Redis port, and the URL the app uses to reach it.
@@ -25,8 +25,10 @@ run: export REDIS_URL ?= redis://127.0.0.1:$(REDIS_PORT)/0
 # Extra arguments: make test PYTEST_ARGS="-x -k workflow"; make bench BENCH_ARGS=...
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
+# `make property`: how many random sequences per database (the suite's own run has a fixed few).
+EXAMPLES ?= 200
 
-.PHONY: help setup sysdeps venv venv-dev vendor run test bench clean clean-db
+.PHONY: help setup sysdeps venv venv-dev vendor run test property bench clean clean-db
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## /  make \1\t/' | expand -t 18
@@ -43,7 +45,13 @@ test: SYSDEPS_PROFILE := test
 test: sysdeps venv-dev vendor  ## Run pytest on SQLite and on PostgreSQL, with throwaway Redis/PostgreSQL
 	scripts/test.sh $(PYTEST_ARGS)
 
-bench: setup venv-dev  ## Run `python -m bench` with a throwaway Redis on port 6392
+property: SYSDEPS_PROFILE := test
+property: sysdeps venv-dev vendor  ## Run the stateful property test longer: make property EXAMPLES=500 (TEST_DBS=sqlite for one DB)
+	PROPERTY_PROFILE=thorough PROPERTY_EXAMPLES=$(EXAMPLES) TEST_WORKERS=0 \
+	  scripts/test.sh -s tests/test_property_workflow.py $(PYTEST_ARGS)
+
+bench: SYSDEPS_PROFILE := bench
+bench: setup venv-dev  ## Run `python -m bench` (gunicorn + wrk, pages, worker, imports) with a throwaway Redis on port 6392
 	scripts/bench.sh $(BENCH_ARGS)
 
 # ---------------------------------------------------------------- setup steps

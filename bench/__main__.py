@@ -38,6 +38,8 @@ def parse_args(argv):
     p.add_argument("--pdf-runs", type=int, default=None, help="final approvals timed to PDF (20)")
     p.add_argument("--renders", type=int, default=None, help="renders for the memory series (200)")
     p.add_argument("--reuse", action="store_true", help="keep an already seeded bench database")
+    p.add_argument("--skip-http", action="store_true", help="skip the HTTP phase (gunicorn + wrk)")
+    p.add_argument("--http-seconds", type=int, default=None, help="seconds of wrk load per route (10)")
     p.add_argument("--skip-pages", action="store_true")
     p.add_argument("--skip-worker", action="store_true")
     p.add_argument("--skip-imports", action="store_true", help="skip the Excel import phase")
@@ -49,6 +51,7 @@ def parse_args(argv):
     args.scale = args.scale if args.scale is not None else (0.1 if quick else 1.0)
     args.page_runs = args.page_runs if args.page_runs is not None else (40 if quick else 200)
     args.pdf_runs = args.pdf_runs if args.pdf_runs is not None else (5 if quick else 20)
+    args.http_seconds = args.http_seconds if args.http_seconds is not None else (3 if quick else 10)
     args.renders = args.renders if args.renders is not None else (20 if quick else 200)
     args.import_members = args.import_members if args.import_members is not None else (1000 if quick else 10_000)
     return args
@@ -144,6 +147,13 @@ def main(argv=None) -> int:
 
     results: dict = {"counts": have, "seed_seconds": seeded.seconds if seeded else None,
                      "load": [os.getloadavg()[0]]}
+
+    # ---------------------------------------------------------------- HTTP (gunicorn + wrk)
+    if not args.skip_http:
+        from . import throughput
+        results["http"] = throughput.measure(db_url, redis, OUT, seed.BENCH_USERS["school"], seed.PASSWORD,
+                                       seconds=args.http_seconds, log=log)
+        results["load"].append(os.getloadavg()[0])
 
     # ---------------------------------------------------------------- pages
     if not args.skip_pages:
@@ -272,6 +282,9 @@ def print_report(results, db_url) -> None:
               f"{report.MEMORY_FLAT_MB:.0f} MB): {report.verdict(ok)}")
         if mem.errors:
             print(f"render errors: {mem.errors}")
+    if "http" in results:
+        from .throughput import report_lines as http_lines
+        print("\n".join(http_lines(results["http"])))
     if "imports" in results:
         from .imports import report_lines
         print("\n".join(report_lines(results["imports"])))

@@ -31,6 +31,10 @@ class Config:
     SMTP_SSL = os.environ.get("SMTP_SSL") == "1"  # TLS from the start (port 465)
     SMTP_FROM = os.environ.get("SMTP_FROM", "党建关怀 <dangjian@localhost>")
     SMTP_TIMEOUT = int(os.environ.get("SMTP_TIMEOUT", "20"))
+    # The font families the PDF templates use (templates/pdf/pdf.css). A form refuses a text with a
+    # character none of them can draw (documents/glyphs.py). Comma-separated; empty: the default.
+    PDF_FONT_FAMILIES = tuple(f.strip() for f in os.environ.get("DANGJIAN_PDF_FONT_FAMILIES", "").split(",")
+                              if f.strip()) or None
     MAX_CONTENT_LENGTH = 20 * 1024 * 1024  # uploads: 20 MB per request
     PER_PAGE = 20
     TIMEZONE = os.environ.get("DANGJIAN_TIMEZONE", "Asia/Shanghai")

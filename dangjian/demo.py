@@ -27,6 +27,7 @@ DEMO_ACCOUNTS = [
     ("admin", "系统管理员", "系统管理员（不可查看申请内容）"),
     ("zhishu", "直属支部书记", "周珺 · 图书馆直属党支部"),
     ("zhishu_dy", "直属支部党员", "吴玥 · 图书馆直属党支部"),
+    ("caiwu", "财务处（抄送）", "马丽 · 财务处，慰问金批准后抄送"),
 ]
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
@@ -187,6 +188,7 @@ def load_demo() -> bool:
         if sname == "会计学院党委":
             continue
         _account(f"ej{i:02d}", f"{sname}组织员", None, [(Role.SECONDARY, sec)])
+    _demo_cc_rules(_account("caiwu", "马丽（财务处）"), users_by_name("zuzhibu"))
     db.session.commit()
     _demo_requests(named)
     from . import request_types
@@ -195,6 +197,23 @@ def load_demo() -> bool:
                                             secondaries=secondaries, branches=branches, direct=direct, rng=rng))
     db.session.commit()
     return True
+
+
+def users_by_name(username: str) -> User:
+    return db.session.scalar(select(User).where(User.username == username))
+
+
+def _demo_cc_rules(cashier: User, org_dept_user: User) -> None:
+    """抄送 defaults: the member's branch secretary learns every dues decision; 财务处 (a named account:
+    non-party offices are not in the organization tree) gets every approved 慰问金 to pay."""
+    from .models import CcRule, CcTarget, CcWhen
+    db.session.flush()
+    db.session.add_all([
+        CcRule(request_type="dues_waiver", target=CcTarget.BRANCH_SECRETARY, timing=CcWhen.CLOSED,
+               note="支部知悉党费减免结果，按决定收缴党费", created_by=org_dept_user),
+        CcRule(request_type="condolence", target=CcTarget.USER, user=cashier, timing=CcWhen.APPROVED,
+               note="财务处按批准金额和收款人发放慰问金", created_by=org_dept_user),
+    ])
 
 
 def _demo_requests(named) -> None:

@@ -1,24 +1,27 @@
-"""Inbox queries: 待办 (mine to act on now), 已办 (I acted), 我发起的 (I started, or for me).
+"""Inbox queries: 待办 (mine to act on now), 已办 (I acted), 我发起的 (I started, or for me),
+抄送我的 (copied to me, workflow.cc).
 
 Each returns a SELECT with its eager loads, so a page costs the same number of queries for 5 rows
 as for 50.
 """
 from sqlalchemy import and_, false, func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import defer, joinedload, lazyload
 
 from .extensions import db
-from .models import Request, RequestState, TimelineEntry, User
+from .models import Member, Request, RequestCopy, RequestState, TimelineEntry, User
 from .workflow import Action
 
 # 已办 lists what the user handled: every action except the initiator's own submit and withdraw,
-# and comments (评论: a remark, not a decision).
-NOT_HANDLING = (Action.SUBMIT.value, Action.WITHDRAW.value, Action.COMMENT.value)
+# comments (评论: a remark, not a decision) and urges (催办: a reminder).
+NOT_HANDLING = (Action.SUBMIT.value, Action.WITHDRAW.value, Action.COMMENT.value, Action.URGE.value)
 
+# A list shows the initiator's name and the beneficiary's: their role assignments and the
+# beneficiary's encrypted columns (身份证号, 电话: a Fernet decryption each) stay in the database.
 _LOADS = (
-    selectinload(Request.organization),
-    selectinload(Request.beneficiary),
-    selectinload(Request.initiator),
-    selectinload(Request.current_org),
+    joinedload(Request.organization),
+    joinedload(Request.beneficiary).options(defer(Member.id_number), defer(Member.phone)),
+    joinedload(Request.initiator).options(lazyload(User.role_assignments)),
+    joinedload(Request.current_org),
 )
 
 
@@ -66,4 +69,12 @@ def mine(user: User):
     return select(Request).where(cond).order_by(Request.created_at.desc(), Request.id.desc()).options(*_LOADS)
 
 
-TABS = {"todo": ("待办", todo), "done": ("已办", done), "mine": ("我发起的", mine)}
+def copied(user: User):
+    """抄送我的: the latest copy first."""
+    cc = (select(RequestCopy.request_id, RequestCopy.created_at.label("copied_at"))
+          .where(RequestCopy.user_id == user.id).subquery())
+    return (select(Request).join(cc, cc.c.request_id == Request.id)
+            .order_by(cc.c.copied_at.desc(), Request.id.desc()).options(*_LOADS))
+
+
+TABS = {"todo": ("待办", todo), "done": ("已办", done), "mine": ("我发起的", mine), "cc": ("抄送我的", copied)}

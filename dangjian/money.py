@@ -3,6 +3,8 @@
 Amounts are `Decimal` with at most two places. In the database they are stored as an integer
 number of fen (分), because SQLite has no exact decimal type: it would store `Numeric` as a float.
 """
+import re
+import unicodedata
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from sqlalchemy import BigInteger
@@ -10,24 +12,47 @@ from sqlalchemy.types import TypeDecorator
 
 CENT = Decimal("0.01")
 
+#: The largest amount any money field takes (一亿元): far above any budget of the policy, and
+#: far below what a BIGINT of fen holds (about 9.2 × 10^16 yuan), so no input can overflow it.
+MAX_YUAN = Decimal("100000000.00")
+
+#: Plain decimal notation only: digits, at most one point. No exponent (1e5), no NaN/Infinity.
+_PLAIN = re.compile(r"[0-9]+(?:\.[0-9]*)?|\.[0-9]+", re.ASCII)
+_EXPONENT = re.compile(r"[0-9.]+[eE][+-]?[0-9]+", re.ASCII)
+
 
 class MoneyError(ValueError):
     pass
 
 
-def parse_yuan(text: str) -> Decimal:
-    """Parse user input such as "1,200.5" into Decimal('1200.50'); refuses 3 decimals."""
-    cleaned = (text or "").strip().replace(",", "").replace("，", "").lstrip("¥￥")
+def parse_yuan(text: str, *, maximum: Decimal = MAX_YUAN) -> Decimal:
+    """Parse user input such as "1,200.5" or "１２００．５" into Decimal('1200.50').
+
+    The one parser behind every money field (forms, budget, adjustments, Excel imports). It
+    refuses three decimals, negative amounts, exponent notation ("1e400", "1E5"), NaN and
+    Infinity, and anything above `maximum` (by default 一亿元), each with a Chinese message.
+    A caller that needs a tighter bound or a positive amount checks that on the result.
+    """
+    cleaned = unicodedata.normalize("NFKC", text or "").strip()  # full-width digits and point
+    cleaned = cleaned.replace(",", "").replace("，", "").lstrip("¥￥").strip()
     if not cleaned:
         raise MoneyError("请输入金额")
-    try:
-        value = Decimal(cleaned)
-    except InvalidOperation:
-        raise MoneyError("金额格式不正确，请输入数字，例如 20.50") from None
-    if not value.is_finite():
+    negative = cleaned[0] == "-"
+    digits = cleaned[1:].strip() if cleaned[0] in "+-" else cleaned
+    if _EXPONENT.fullmatch(digits):
+        raise MoneyError("金额请直接填写数字，不能使用科学计数法（如 1e5）")
+    if not _PLAIN.fullmatch(digits):
         raise MoneyError("金额格式不正确，请输入数字，例如 20.50")
+    try:
+        value = Decimal(digits)
+    except InvalidOperation:  # pragma: no cover - the pattern admits only plain decimals
+        raise MoneyError("金额格式不正确，请输入数字，例如 20.50") from None
+    if negative and value != 0:
+        raise MoneyError("金额不能为负数")
     if value.as_tuple().exponent < -2:
         raise MoneyError("金额最多保留两位小数（精确到分）")
+    if value > maximum:
+        raise MoneyError(f"金额不能超过{format_yuan(maximum)}")
     return value.quantize(CENT)
 
 
@@ -44,6 +69,9 @@ class Money(TypeDecorator):
         fen = value * 100
         if fen != fen.to_integral_value():
             raise MoneyError(f"金额 {value} 超过两位小数")
+        if abs(fen) > MAX_YUAN * 100 * 10_000:
+            # Inputs stop at MAX_YUAN; sums (budget totals) stay far below this. Never overflow BIGINT.
+            raise MoneyError(f"金额 {value} 超出可保存的范围")
         return int(fen)
 
     def process_result_value(self, value, dialect):

@@ -5,8 +5,10 @@ reload keep them. Every condition is plain SQL on `requests` (subqueries for nam
 still costs the same number of statements for 5 rows as for 50.
 """
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 from datetime import date, datetime, time, timedelta, timezone
 
+from markupsafe import Markup, escape
 from sqlalchemy import func, or_, select
 
 from .models import Member, Organization, Request, RequestState, User
@@ -94,15 +96,35 @@ def _utc(day: date) -> datetime:
     return datetime.combine(day, time(), tzinfo=local_zone()).astimezone(timezone.utc).replace(tzinfo=None)
 
 
-def apply(stmt, f: RequestFilters):
-    """`stmt` (a SELECT of Request) narrowed by `f`, and ordered by `f.sort` when one is chosen."""
+def _matcher(pattern: str):
+    """A case-insensitive LIKE. SQLite's LIKE already ignores ASCII case (its lower() knows no more
+    than ASCII either), and ilike's lower() on both sides costs it ten times the scan of a names
+    table; PostgreSQL has ILIKE."""
+    from .extensions import db
+    if db.session.get_bind().dialect.name == "sqlite":
+        return lambda column: column.like(pattern)
+    return lambda column: column.ilike(pattern)
+
+
+def apply(stmt, f: RequestFilters, *, few_rows: bool = False):
+    """`stmt` (a SELECT of Request) narrowed by `f`, and ordered by `f.sort` when one is chosen.
+
+    few_rows: `stmt` already keeps few rows (the 待办 of one approver, found by its index). A search
+    word is then matched against each row's own initiator, member and organization (EXISTS, a
+    primary-key lookup per row) instead of against every account and member of the school (IN, a
+    scan of both tables): ten times faster there, and ten times slower over all requests."""
     if f.q:
         like = f"%{f.q.replace('%', '').replace('_', '')}%"
         types = [k for k, label in type_labels().items() if f.q in label]
-        conds = [Request.number.ilike(like),
-                 Request.initiator_id.in_(select(User.id).where(User.display_name.ilike(like))),
-                 Request.beneficiary_id.in_(select(Member.id).where(Member.name.ilike(like))),
-                 Request.organization_id.in_(select(Organization.id).where(Organization.name.ilike(like)))]
+        matches = _matcher(like)
+        if few_rows:
+            conds = [matches(Request.number), Request.initiator.has(matches(User.display_name)),
+                     Request.beneficiary.has(matches(Member.name)), Request.organization.has(matches(Organization.name))]
+        else:
+            conds = [matches(Request.number),
+                     Request.initiator_id.in_(select(User.id).where(matches(User.display_name))),
+                     Request.beneficiary_id.in_(select(Member.id).where(matches(Member.name))),
+                     Request.organization_id.in_(select(Organization.id).where(matches(Organization.name)))]
         if types:
             conds.append(Request.type.in_(types))
         stmt = stmt.where(or_(*conds))
@@ -128,12 +150,34 @@ def apply(stmt, f: RequestFilters):
     return stmt
 
 
+def _organization_rows() -> tuple:
+    from .extensions import db
+    return tuple(db.session.execute(select(Organization.id, Organization.name, Organization.path)
+                                    .order_by(Organization.path)).tuples())
+
+
+def _label(name: str, path: str) -> str:
+    return ("　" * max(path.count("/") - 2, 0)) + name
+
+
 def organization_choices() -> list[tuple[int, str]]:
     """Party organizations for the filter, in tree order (names only: the tree is not secret)."""
-    from .extensions import db
-    rows = db.session.execute(select(Organization.id, Organization.name, Organization.path)
-                              .order_by(Organization.path)).all()
-    return [(r.id, ("　" * max(r.path.count("/") - 2, 0)) + r.name) for r in rows]
+    return [(id_, _label(name, path)) for id_, name, path in _organization_rows()]
+
+
+@lru_cache(maxsize=8)
+def _options_html(rows: tuple) -> str:
+    return "".join(f'<option value="{id_}">{escape(_label(name, path))}</option>' for id_, name, path in rows)
+
+
+def organization_options(selected: int | None) -> Markup:
+    """The filter's <option>s for every organization. The tree is read on every page (so it is
+    never stale), but turned into HTML only when it changed: a school has hundreds of branches,
+    and a template loop over them cost more than everything else on the 待办 page."""
+    html = _options_html(_organization_rows())
+    if selected:
+        html = html.replace(f'<option value="{selected}">', f'<option value="{selected}" selected>', 1)
+    return Markup(html)
 
 
 def render_list(page_template: str, endpoint: str, endpoint_args: dict, filters: RequestFilters, page, **context):
@@ -147,7 +191,7 @@ def render_list(page_template: str, endpoint: str, endpoint_args: dict, filters:
     partial = is_htmx(request) and not request.headers.get("HX-History-Restore-Request")
     html = render_template("inbox/_list.html" if partial else page_template, page=page, filters=filters,
                            endpoint=endpoint, endpoint_args=endpoint_args, type_labels=type_labels(), sorts=SORTS,
-                           org_choices=organization_choices, request_states=list(RequestState), **context)
+                           org_options=organization_options, request_states=list(RequestState), **context)
     resp = make_response(html)
     if partial:
         extra = {"page": page.page} if page.page > 1 else {}

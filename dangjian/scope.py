@@ -1,14 +1,15 @@
 """Scope: every request is loaded through the user's scope, so a URL outside it answers 404.
 
-Who may see a request: its initiator, its beneficiary, and holders of a reader role whose
+Who may see a request: its initiator, its beneficiary, holders of a reader role whose
 organization subtree contains the request's organization (组织部, 校党委 and 纪委 see the whole
-school). The system administrator reads no request contents (三员分立).
+school), and the people it was copied to (抄送, read-only: workflow.cc). The system administrator
+reads no request contents (三员分立).
 """
 from flask import abort
 from sqlalchemy import and_, false, or_, select, true
 
 from .extensions import db
-from .models import Organization, Request, RequestState, Role, User
+from .models import Organization, Request, RequestCopy, RequestState, Role, User
 from .models.people import READER_ROLES, SCHOOL_WIDE_ROLES
 
 
@@ -17,12 +18,16 @@ from .models.people import READER_ROLES, SCHOOL_WIDE_ROLES
 EXTRA_VISIBILITY: list = []
 
 
-def visible_requests(user: User):
+def visible_requests(user: User, copies: bool = True):
     """A SQL condition on Request: the requests `user` may see. Holding 系统管理员 sees none (三员分立:
-    accounts.operations keeps that role alone on its account; this holds even for older data)."""
+    accounts.operations keeps that role alone on its account; this holds even for older data).
+    `copies=False` leaves out what the user sees only because it was copied to them (抄送): their
+    own scope, which also reaches the private parts (困难情况, attachments, 审批表)."""
     if any(ra.role is Role.SYSADMIN for ra in user.roles):
         return false()
     conds = [Request.initiator_id == user.id]
+    if copies:
+        conds.append(Request.id.in_(select(RequestCopy.request_id).where(RequestCopy.user_id == user.id)))
     if user.member_id is not None:
         conds.append(Request.beneficiary_id == user.member_id)
     for extra in EXTRA_VISIBILITY:

@@ -2,6 +2,7 @@
 # Install the Debian/Ubuntu packages the app needs, but only those that are missing.
 #   scripts/sysdeps.sh run    what `make run` needs (Redis, fonts, Pango, poppler, Node)
 #   scripts/sysdeps.sh test   the same, plus Chromium, the PostgreSQL server and OpenLDAP (slapd)
+#   scripts/sysdeps.sh bench  the same as run, plus wrk (the HTTP load generator of `make bench`)
 # Runs `apt-get update` at most once, and only when something must be installed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,12 +15,13 @@ PYTHON=${PYTHON:-python3}
 # ~20x faster, see TECH-NOTES); CJK fonts (LXGW WenKai: the 楷体 of the red-header documents);
 # pdftotext for PDF checks.
 packages=(redis-server fonts-noto-cjk fonts-lxgw-wenkai libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0
-          poppler-utils)
+          poppler-utils fontconfig)   # fc-match: which font file a PDF family is (documents/glyphs.py)
 case $profile in
     run) ;;
+    bench) packages+=(wrk) ;;                         # bench/throughput.py loads gunicorn with wrk
     test) packages+=(chromium chromium-driver    # Playwright drives /usr/bin/chromium
                      slapd ldap-utils) ;;            # a throwaway OpenLDAP for the LDAP sign-in tests
-    *) die "usage: $0 run|test" ;;
+    *) die "usage: $0 run|test|bench" ;;
 esac
 
 if ! command -v apt-get >/dev/null || ! command -v dpkg-query >/dev/null; then

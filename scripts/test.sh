@@ -14,6 +14,7 @@ TEST_DBS=${TEST_DBS:-sqlite postgresql}
 TEST_REDIS_PORT=${TEST_REDIS_PORT:-6391}
 TEST_PG_PORT=${TEST_PG_PORT:-54329}
 TEST_LDAP_PORT=${TEST_LDAP_PORT:-3899}
+TEST_BROWSER_DB=${TEST_BROWSER_DB:-sqlite}
 TEST_SMTP_PORT=${TEST_SMTP_PORT:-2526}
 PYTHON=.venv/bin/python
 [[ -x $PYTHON ]] || die "$PYTHON missing; run: make test"
@@ -41,8 +42,12 @@ unset DATABASE_URL TEST_DATABASE_URL DANGJIAN_DEMO AUTH_LDAP_URL AUTH_TRUSTED_HE
 export PYTHONDONTWRITEBYTECODE=1
 
 failed=()
-run_pytest() {    # run_pytest LABEL [pytest args...]
-    local label=$1 rc=0; shift
+run_pytest() {    # run_pytest DB LABEL [pytest args...]
+    local db=$1 label=$2 rc=0; shift 2
+    if [[ $TEST_BROWSER_DB != both && $TEST_BROWSER_DB != "$db" ]]; then
+        log "$label: browser tests run in the $TEST_BROWSER_DB pass only (deselected here)"
+        set -- -m "not browser" "$@"
+    fi
     log "pytest on $label"
     # Two workers on two cores: each has its own PostgreSQL database (tests/conftest.py).
     "$PYTHON" -m pytest -n "${TEST_WORKERS:-2}" "$@" || rc=$?
@@ -57,11 +62,11 @@ run_pytest() {    # run_pytest LABEL [pytest args...]
 
 for db in $TEST_DBS; do
     case $db in
-        sqlite) run_pytest SQLite "$@" ;;
+        sqlite) run_pytest sqlite SQLite "$@" ;;
         postgresql)
             export TEST_DATABASE_URL=$PG_URL
             log "TEST_DATABASE_URL=$PG_URL"
-            run_pytest PostgreSQL "$@"
+            run_pytest postgresql PostgreSQL "$@"
             unset TEST_DATABASE_URL ;;
         *) die "unknown database in TEST_DBS: $db" ;;
     esac

@@ -1,5 +1,6 @@
 """Fixtures: a real app on SQLite (or PostgreSQL when TEST_DATABASE_URL is set), a real Redis
 (TEST_REDIS_URL, started by `make test`), and a small but real organization tree."""
+import inspect as pyinspect
 import os
 import shutil
 import uuid
@@ -57,6 +58,28 @@ def _worker_database(url: str) -> str:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
     return parsed.set(database=name).render_as_string(hide_password=False)
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "browser: drives headless Chromium (tests/browser_support.chromium); "
+                                       "marked automatically")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark every test whose body opens Chromium, so a pass can choose them: `-m browser` or
+    `-m "not browser"` (scripts/test.sh runs them in one database pass only, see there)."""
+    seen: dict = {}
+    for item in items:
+        fn = getattr(item, "function", None)
+        if fn is None:
+            continue
+        if fn not in seen:
+            try:
+                seen[fn] = "chromium(" in pyinspect.getsource(fn)
+            except (OSError, TypeError):
+                seen[fn] = False
+        if seen[fn]:
+            item.add_marker(pytest.mark.browser)
 
 
 @pytest.fixture(scope="session")

@@ -158,7 +158,7 @@ def test_export_link_carries_the_filters(org, auth, client, reqs):
 
 def test_unknown_tab_and_sysadmin_export_are_404(org, auth, client):
     auth.login(org.secretary)
-    assert client.get("/inbox/cc/export.xlsx").status_code == 404
+    assert client.get("/inbox/nope/export.xlsx").status_code == 404
     auth.login(org.sysadmin)
     assert client.get("/inbox/todo/export.xlsx").status_code == 404
 

@@ -78,6 +78,9 @@ def test_inbox_page_costs_the_same_for_5_and_50_rows(app, org, auth, client, tab
     ("/inbox/todo?q=党员&type=dues_waiver&state=pending&from=2020-01-01&to=2099-12-31&sort=newest", "secretary"),
     ("/inbox/done?q=党员&org={org}&sort=step", "secretary"),
     ("/requests/search?q=党员&org={org}&state=pending&sort=oldest", "school_user"),
+    ("/inbox/mine?q=党员&type=dues_waiver&state=pending&org={org}&from=2020-01-01&to=2099-12-31&sort=oldest",
+     "committee"),
+    ("/inbox/todo?q=党员&state=pending&sort=step&page=1", "secretary"),
 ])
 def test_filtered_list_costs_the_same_for_5_and_50_rows(app, org, auth, client, url, who):
     app.config["PER_PAGE"] = 60
@@ -142,3 +145,27 @@ def test_role_assignments_stay_loaded_with_the_user(app, org):
             names = [ra.organization.name for ra in user.roles]
     assert len(names) == 4
     assert len(statements) == 2, statements
+
+
+def _table_rows(body: str, table_id: str) -> int:
+    table = body.split(f'id="{table_id}"', 1)[1].split("</table>", 1)[0]
+    return table.count("<tr") - 1  # less the header row
+
+
+@pytest.mark.parametrize("url,who,table_id", [
+    # Requests only: each kind of object on a page costs one query to name them all, whatever the rows.
+    ("/audit/?object_type=request", "supervisor", "audit-table"),
+    ("/org/members?per_page=100", "org_dept_user", "member-table"),
+    ("/admin/accounts", "sysadmin", "account-table"),
+])
+def test_other_lists_cost_the_same_for_few_and_many_rows(app, org, auth, client, url, who, table_id):
+    """The audit log, the member list and the accounts list: rows by many distinct people."""
+    app.config["PER_PAGE"] = 60
+    auth.login(getattr(org, who))
+    _fill(org, 2, 0)
+    few, body, _ = queries_for(app, client, url)
+    few_rows = _table_rows(body, table_id)
+    _fill(org, 20, 100)
+    many, body, statements = queries_for(app, client, url)
+    assert _table_rows(body, table_id) >= few_rows + 20
+    assert many == few, "\n".join(statements)

@@ -17,6 +17,7 @@ bp = Blueprint("account", __name__, url_prefix="/account")
 
 
 class PasswordChangeForm(ChineseForm):
+    printed = False  # never reaches a PDF
     current_password = PasswordField("当前密码", validators=[DataRequired("请输入当前密码")])
     new_password = PasswordField("新密码", validators=[DataRequired("请输入新密码")])
     confirm_password = PasswordField("再次输入新密码", validators=[DataRequired("请再次输入新密码")])

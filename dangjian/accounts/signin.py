@@ -25,6 +25,7 @@ _OPEN_WHILE_FORCED = {"account.password", "auth.logout", "auth.login", "static"}
 
 
 class LoginForm(ChineseForm):
+    printed = False  # never reaches a PDF
     username = StringField("账号", validators=[DataRequired("请输入账号")])
     password = PasswordField("密码", validators=[DataRequired("请输入密码")])
 

@@ -104,13 +104,16 @@ def _find_spec(doc: Document):
 
 def _error_text(exc: BaseException) -> str:
     """The error as the request page shows it: our PDF and archive errors are already Chinese."""
-    from .render import PdfRenderError
+    from .render import PdfRenderError, plain_text
     from .storage import ArchiveConflict, UnsafeArchivePath
 
     if isinstance(exc, (PdfRenderError, ArchiveConflict, UnsafeArchivePath)):
         text = str(exc)
     else:
-        text = f"{type(exc).__name__}: {exc}"
+        # Anything else is a bug or a broken installation (a template missing): said in Chinese
+        # for the administrator, with the exception's words but never markup; the traceback is
+        # in the worker's log under the job id.
+        text = f"生成 PDF 时出错，请系统管理员查看工作进程日志（{type(exc).__name__}：{plain_text(str(exc))[:300]}）"
     return f"{text}（任务 {current_job_id()}）"[:2000]
 
 

@@ -16,6 +16,8 @@ from datetime import date
 
 from markupsafe import Markup
 
+from .glyphs import DEFAULT_FONT_FAMILIES
+
 #: The type area of GB/T 9704-2012 (mm) and its grid: 22 lines of 28 characters.
 TYPE_WIDTH_MM = 156.0
 TYPE_HEIGHT_MM = 225.0
@@ -32,9 +34,6 @@ FONT_SETTINGS = {
     "PDF_FONT_KAITI": ("kaiti", "LXGW WenKai"),                 # 楷体: （一） headings
     "PDF_FONT_SONGTI": ("songti", "Noto Serif CJK SC"),         # 宋体: page numbers
 }
-#: Appended to every family list: a configured font that lacks a character (a rare name) falls back
-#: to fonts that have it, so every glyph renders.
-FALLBACK_FAMILIES = ("Noto Serif CJK SC", "Noto Sans CJK SC")
 _UNSAFE = re.compile(r"[\"'\\;{}<>\x00-\x1f]")
 
 
@@ -44,11 +43,15 @@ def font_families(config) -> dict[str, Markup]:
     Quotes and anything that could end the declaration are removed from the names, so the values
     are safe to write into a ``<style>`` element as they are (Markup: Jinja must not escape the
     quotes, which a style element would not decode)."""
+    # Appended to every family list: a configured font that lacks a character (a rare name) falls
+    # back to the fonts the forms check every text against (dangjian.documents.glyphs), so any text
+    # a form accepted renders.
+    fallback = tuple(config.get("PDF_FONT_FAMILIES") or DEFAULT_FONT_FAMILIES)
     out = {}
     for key, (role, default) in FONT_SETTINGS.items():
         names = [_UNSAFE.sub("", n).strip() for n in str(config.get(key) or default).split(",")]
         names = [n for n in names if n]
-        names += [f for f in FALLBACK_FAMILIES if f not in names]
+        names += [_UNSAFE.sub("", f).strip() for f in fallback if f not in names]
         out[role] = Markup(", ".join(f'"{n}"' for n in names) + (", sans-serif" if role == "heiti" else ", serif"))
     # Noto Serif CJK stands in for 小标宋 in its bold face; a real 小标宋 is heavy at its regular weight.
     out["title_weight"] = "700" if not config.get("PDF_FONT_XIAOBIAOSONG") else "400"

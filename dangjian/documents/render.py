@@ -14,8 +14,10 @@ Three guarantees, each from a measured problem (see TECH-NOTES.md):
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from contextlib import contextmanager
+from html import unescape
 from pathlib import Path
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
@@ -144,16 +146,28 @@ def _check_log(records: list[logging.LogRecord], html: str) -> None:
                 log.warning("PDF fonts are subset with fontTools, which is slow: "
                             "install libharfbuzz-subset0. (%s)", message)
     if missing:
-        raise MissingGlyphError("PDF 中有字体无法显示的字符：" + "；".join(dict.fromkeys(missing)))
+        raise MissingGlyphError("PDF 中有字体无法显示的字符：" + "；".join(dict.fromkeys(missing))
+                                + "。请修改申请中含有这些字符的文字，再由系统管理员运行 "
+                                  "flask documents retry 重新生成")
+
+
+_NOT_SHOWN = re.compile(r"<(style|script|head)\b.*?</\1\s*>", re.S | re.I)
+_TAG = re.compile(r"<[^>]*>")
+
+
+def plain_text(html: str) -> str:
+    """The words of an HTML document as a reader sees them: no tags, no styles, entities decoded."""
+    return " ".join(unescape(_TAG.sub(" ", _NOT_SHOWN.sub(" ", html))).split())
 
 
 def _describe_missing(char: str, html: str) -> str:
-    """The character, its code point, and the HTML around its first use (to find the field)."""
-    text = f'"{char}" (U+{ord(char):04X})'
-    at = html.find(char)
+    """The character, its code point, and the words around its first use (to find the field).
+    Words only, never markup: the message is shown on the request page."""
+    text = f'"{char}"（U+{ord(char):04X}）'
+    words = plain_text(html)
+    at = words.find(char)
     if at >= 0:
-        around = " ".join(html[max(at - 12, 0):at + 12].split())
-        text += f"，出现在“{around}”"
+        text += f"，出现在“{words[max(at - 12, 0):at + 13]}”"
     return text
 
 

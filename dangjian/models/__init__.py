@@ -2,6 +2,7 @@
 from .audit import AuditEvent
 from .budget import BudgetEntry, BudgetLine, BudgetLineKind
 from .calendar import CalendarDay, DayKind, OverdueReminder, StepTimeLimit
+from .cc import CcRule, CcTarget, CcWhen, RequestCopy
 from .documents import Document, DocumentStatus
 from .org import BranchType, Organization, OrgKind, UnitType
 from .people import (Member, MemberCategory, MemberDuesRate, MemberStatus, MemberTransfer, PersonCategory, Role,
@@ -9,7 +10,7 @@ from .people import (Member, MemberCategory, MemberDuesRate, MemberStatus, Membe
 from .requests import Attachment, NumberSequence, Request, RequestState, TimelineEntry
 
 __all__ = [
-    "AuditEvent", "Attachment", "BranchType", "BudgetEntry", "BudgetLine", "BudgetLineKind", "CalendarDay", "DayKind", "Document", "DocumentStatus",
+    "AuditEvent", "Attachment", "BranchType", "BudgetEntry", "BudgetLine", "BudgetLineKind", "CalendarDay", "CcRule", "CcTarget", "CcWhen", "DayKind", "Document", "DocumentStatus",
     "Member", "MemberCategory", "MemberDuesRate", "MemberStatus", "MemberTransfer", "UnitType", "NumberSequence", "Organization", "OrgKind", "OverdueReminder",
-    "PersonCategory", "Request", "RequestState", "Role", "RoleAssignment", "StepTimeLimit", "TimelineEntry", "User",
+    "PersonCategory", "Request", "RequestCopy", "RequestState", "Role", "RoleAssignment", "StepTimeLimit", "TimelineEntry", "User",
 ]

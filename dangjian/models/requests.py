@@ -57,6 +57,9 @@ class Request(db.Model):
     step_entered_at = mapped_column(DateTime, nullable=True)
     # Optimistic lock: every state change is `UPDATE ... WHERE version = :seen`.
     version: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+    # 催办: the last urge of the request, set by a conditional UPDATE (at most one per 24 hours,
+    # workflow.urge). Not a state change: `version` stays.
+    last_urged_at = mapped_column(DateTime, nullable=True)
 
     organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
     initiator_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)

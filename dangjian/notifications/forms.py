@@ -9,11 +9,13 @@ EMAIL_MODES = [("each", "每条消息发一封邮件"), ("digest", "每日汇总
 
 
 class SettingsForm(ChineseForm):
+    printed = False  # never reaches a PDF
     email_mode = RadioField("提醒方式", choices=EMAIL_MODES, default="each",
                             validators=[DataRequired("请选择邮件提醒方式")])
 
 
 class WebhookForm(ChineseForm):
+    printed = False  # never reaches a PDF
     organization_id = SelectField("党组织", coerce=int, validate_choice=False)
     provider = RadioField("类型", choices=WebhookProvider.choices(), default=WebhookProvider.WECOM.value,
                           validators=[DataRequired("请选择群机器人类型")])

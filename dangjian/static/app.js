@@ -85,7 +85,7 @@
   document.addEventListener("click", function (e) {
     var phrase = e.target.closest("[data-dj-phrase]");
     if (phrase) {
-      var area = phrase.closest("form").querySelector("textarea[name=opinion]");
+      var area = phrase.closest("form").querySelector("textarea[name=opinion], textarea[name$='-opinion']");
       if (area) {
         area.value = area.value.trim() ? area.value.replace(/\s+$/, "") + phrase.dataset.djPhrase : phrase.dataset.djPhrase;
         area.focus();

@@ -54,7 +54,7 @@ GROUPS: list[tuple[str, str, tuple[str, ...], dict[str, str]]] = [
         "import.members": "导入党员",
         "import.accounts": "导入账号与角色",
     }),
-    ("request", "申请审批", ("request.",), {
+    ("request", "申请审批", ("request.", "cc_rule."), {
         "request.create": "新建申请",
         **{f"request.{a.value}": label for a, label in (
             (Action.SUBMIT, "提交申请"), (Action.APPROVE, "同意"), (Action.REJECT, "不同意"),
@@ -63,8 +63,13 @@ GROUPS: list[tuple[str, str, tuple[str, ...], dict[str, str]]] = [
             (Action.PUBLISH, "发布公示"), (Action.REVOKE, "撤销推荐"), (Action.AWARD, "确认表彰"),
             (Action.TAKE_BACK, "取回决定"))},
         "request.comment": "评论",
+        "request.urge": "催办",
+        "request.batch_approve": "批量同意",
         "request.overdue_reminded": "超期提醒",
-        "inbox.exported": "导出待办/已办/我发起的列表",
+        "request.cc": "抄送",
+        "cc_rule.add": "添加抄送规则",
+        "cc_rule.remove": "删除抄送规则",
+        "inbox.exported": "导出待办/已办/我发起的/抄送我的列表",
         "request_search.exported": "导出申请查询结果",
     }),
     ("files", "文件与附件", ("document.", "attachment."), {

@@ -52,12 +52,14 @@ def index():
              "label": actions.label(e.action), "known": actions.is_known(e.action),
              "ref": refs.get((e.object_type, e.object_id)), "detail": detail_items(e.detail)}
             for e in page.items]
-    # Recorded after the query: the page shows the log as it was, not its own row.
-    audit.record("audit.viewed", user=viewer, filters=filters.as_detail(), page=page.page, rows=page.total)
-    db.session.commit()
-    return render_template("audit_log/index.html", form=form, filters=filters, page=page, rows=rows,
+    html = render_template("audit_log/index.html", form=form, filters=filters, page=page, rows=rows,
                            note=note, object_kinds=queries.OBJECT_KINDS,
                            action_choices=actions.choices(queries.recorded_actions()), args=filters.query_args())
+    # Recorded after the query: the page shows the log as it was, not its own row. Committed after
+    # rendering: a commit expires the loaded rows, and the template would reload each one by one.
+    audit.record("audit.viewed", user=viewer, filters=filters.as_detail(), page=page.page, rows=page.total)
+    db.session.commit()
+    return html
 
 
 @bp.route("/export.xlsx")

@@ -19,6 +19,8 @@ def _parse_day(value: str | None) -> date | None:
 
 
 class AuditFilterForm(ChineseForm):
+    printed = False  # a search, never printed
+
     class Meta:
         csrf = False
 

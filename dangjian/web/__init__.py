@@ -1,7 +1,7 @@
 """The web layer: blueprints, filters, error pages and response headers."""
 from datetime import datetime
 
-from flask import make_response, render_template, request
+from flask import g, make_response, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
@@ -37,10 +37,11 @@ def register_web(app) -> None:
     from ..notifications import views as notification_views
     from ..schedule import views as schedule_views
     from ..supervision import audit_views, overdue_views
-    from . import budget, documents, inbox, launch, me, requests, search
+    from . import assets, batch, budget, cc, documents, inbox, launch, me, requests, search, urge
 
-    core = (signin.bp, self_views.bp, inbox.bp, requests.bp, documents.bp, me.bp, launch.bp, budget.bp,
-            search.bp, notification_views.bp)
+    assets.init_app(app)  # compression and static versions; its after_request hooks run last
+    core = (signin.bp, self_views.bp, inbox.bp, batch.bp, requests.bp, urge.bp, documents.bp, me.bp, launch.bp,
+            budget.bp, search.bp, cc.bp, notification_views.bp)
     administration = (admin_views.bp, org_views.bp, import_views.bp, audit_views.bp, schedule_views.bp,
                       overdue_views.bp)
     for bp in (*core, *administration, *request_types.blueprints()):
@@ -49,7 +50,8 @@ def register_web(app) -> None:
     app.jinja_env.filters.update(yuan=format_yuan, yuan_capital=yuan_capital, ym=_ym, ymd=_ymd, dt=_dt)
     from ..workflow.history import action_label, actor_role_label, meeting_type_label
     app.jinja_env.globals.update(today=local_today, timeline_action_label=action_label,
-                                 timeline_role_label=actor_role_label, meeting_type_label=meeting_type_label)
+                                 timeline_role_label=actor_role_label, meeting_type_label=meeting_type_label,
+                                 private_withheld=cc.private_withheld, cc_picked=cc.picked_users)
 
     login_manager.login_view = "auth.login"
     login_manager.login_message = "请先登录"
@@ -75,7 +77,9 @@ def register_web(app) -> None:
             from ..accounts.permissions import is_sysadmin
             from ..supervision.audit_views import can_read_audit_log
             from ..org import access as org_access
-            return {"todo_count": todo_count(current_user),
+            # The 待办 page without filters has just counted the same rows (g.todo_count).
+            count = g.get("todo_count")
+            return {"todo_count": todo_count(current_user) if count is None else count,
                     "extra_nav": request_types.nav_entries(current_user) + search.nav_entries(current_user),
                     "can_manage": launch.can_manage(current_user),
                     "nav_admin": is_sysadmin(current_user),
@@ -111,6 +115,6 @@ def register_web(app) -> None:
                                 "form-action 'self'; base-uri 'self'")
         resp.headers.setdefault("X-Content-Type-Options", "nosniff")
         resp.headers.setdefault("Referrer-Policy", "same-origin")
-        if current_user and getattr(current_user, "is_authenticated", False):
+        if request.endpoint != "static" and current_user and getattr(current_user, "is_authenticated", False):
             resp.headers.setdefault("Cache-Control", "no-store")
         return resp

@@ -1,6 +1,7 @@
 """Downloads and inline previews of archived documents and uploaded attachments, only inside the
-user's scope. A preview shows PDF and images in the browser tab, inside a sandboxing CSP; any other
-type is never served inline and downloads instead."""
+user's scope (not to people who see a request only because it was copied to them: workflow.cc).
+A preview shows PDF and images in the browser tab, inside a sandboxing CSP; any other type is
+never served inline and downloads instead."""
 import hashlib
 import io
 import os
@@ -68,7 +69,7 @@ def _document(document_id: int, preview: bool):
     if is_sysadmin(current_user):
         abort(404)  # 三员分立: the 系统管理员 downloads no document, not even a published one
     doc = db.session.scalar(select(Document).join(Request, Request.id == Document.request_id)
-                            .where(Document.id == document_id, visible_requests(current_user)))
+                            .where(Document.id == document_id, visible_requests(current_user, copies=False)))
     if doc is None:
         # A cycle document (公示 notice, 表彰决定) exists only once published: every logged-in user.
         doc = db.session.scalar(select(Document).where(Document.id == document_id,
@@ -111,7 +112,7 @@ def _attachment(attachment_id: int, preview: bool):
     if is_sysadmin(current_user):
         abort(404)  # 三员分立
     att = db.session.scalar(select(Attachment).join(Request, Request.id == Attachment.request_id)
-                            .where(Attachment.id == attachment_id, visible_requests(current_user)))
+                            .where(Attachment.id == attachment_id, visible_requests(current_user, copies=False)))
     if att is None:
         abort(404)
     path = os.path.join(current_app.config["UPLOAD_DIR"], att.storage_path)

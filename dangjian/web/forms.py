@@ -2,9 +2,11 @@
 from datetime import date
 
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import HiddenField, IntegerField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.i18n import get_translations
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+
+from ..text_input import text_problem
 
 from ..timeutil import local_today
 from ..workflow import MeetingRecord
@@ -15,23 +17,48 @@ from ..workflow.definition import MEETING_TYPES
 _ZH = get_translations(["zh"])
 
 
+def _check_text(form, field) -> None:
+    """The text rules of `text_input` for one field: no control characters anywhere (line breaks
+    and tabs only in a textarea); in a form whose text may reach a PDF, only printable characters."""
+    if not isinstance(field.data, str):
+        return
+    printed = (form.printed and field.name not in form.unprinted_fields
+               and not isinstance(field, (PasswordField, HiddenField)))
+    problem = text_problem(field.label.text or field.name, field.data,
+                           multiline=isinstance(field, TextAreaField), printed=printed)
+    if problem:
+        raise ValidationError(problem)
+
+
 class ChineseForm(FlaskForm):
-    """A FlaskForm whose built-in messages are Chinese. Every form of the app derives from it."""
+    """A FlaskForm whose built-in messages are Chinese. Every form of the app derives from it.
+
+    Every text field (anything whose data is a string: inputs, textareas, selects, radios) is
+    checked by `text_input` during `validate()`, so no field of any form is forgotten: control
+    characters are refused everywhere, characters the PDF fonts lack wherever a text may be
+    printed. A form whose texts never reach a PDF (sign-in, search, settings) sets
+    ``printed = False``; single fields are exempted through ``unprinted_fields``.
+    """
+
+    printed = True
+    unprinted_fields: frozenset[str] = frozenset()
 
     class Meta:
         def get_translations(self, form):
             return _ZH
 
+    def validate(self, extra_validators=None):
+        extra = {name: list(checks) for name, checks in (extra_validators or {}).items()}
+        for name in self._fields:
+            extra.setdefault(name, []).append(_check_text)
+        return super().validate(extra_validators=extra)
 
-class ActionForm(ChineseForm):
-    """同意 / 不同意 / 退回修改 / 撤回 with an opinion, and the meeting a branch decision cites."""
 
-    action = HiddenField()
-    version = HiddenField()
-    context = HiddenField(default="page")
+class DecisionForm(ChineseForm):
+    """A decision's opinion and the meeting it cites (a branch's 支委会, the 党委会): the panel's
+    ActionForm, and 批量同意, where one opinion and one meeting serve every selected request."""
+
     opinion = TextAreaField("意见", validators=[Length(max=1000, message="意见不能超过1000字")])
-    return_to = SelectField("退回至", choices=[("", "发起人（修改后重新提交）")], default="",
-                            validate_choice=False)
     meeting_type = SelectField("会议类型", choices=[("", "请选择")] + list(MEETING_TYPES.items()),
                                validate_choice=False)
     meeting_date = StringField("会议日期", validators=[Optional()])
@@ -69,6 +96,16 @@ class ActionForm(ChineseForm):
     @property
     def has_meeting_input(self) -> bool:
         return bool(self.meeting_type.data or self.meeting_date.data)
+
+
+class ActionForm(DecisionForm):
+    """同意 / 不同意 / 退回修改 / 撤回 with an opinion, and the meeting a branch decision cites."""
+
+    action = HiddenField()
+    version = HiddenField()
+    context = HiddenField(default="page")
+    return_to = SelectField("退回至", choices=[("", "发起人（修改后重新提交）")], default="",
+                            validate_choice=False)
 
 
 class CommentForm(ChineseForm):

@@ -1,9 +1,8 @@
-"""Inboxes: 待办, 已办, 我发起的 — one route answers the page, or only the rows for htmx; search,
-filters and sort live in the query string (issue 7 §2), and 导出Excel exports the filtered rows.
-
-抄送我的 is not here: it needs the 抄送 feature (issue 8), which does not exist yet.
+"""Inboxes: 待办, 已办, 我发起的, 抄送我的 — one route answers the page, or only the rows for htmx;
+search, filters and sort live in the query string (issue 7 §2), and 导出Excel exports the filtered
+rows. In 抄送我的 each row shows whether its copy is still unread (workflow.cc).
 """
-from flask import Blueprint, abort, current_app, redirect, request, send_file, url_for
+from flask import Blueprint, abort, current_app, g, redirect, request, send_file, url_for
 from flask_login import current_user, login_required
 
 from .. import audit, inbox, request_export, request_filters
@@ -12,6 +11,7 @@ from ..extensions import db
 from ..models import Organization
 from ..models.base import utcnow
 from ..timeutil import to_local
+from ..workflow import cc as copies
 from ..workflow import deadlines
 
 bp = Blueprint("inbox", __name__)
@@ -34,7 +34,8 @@ def _query(tab: str):
         abort(404)
     title, query = inbox.TABS[tab]
     filters = request_filters.RequestFilters.from_args(request.args)
-    return title, request_filters.apply(query(current_user), filters), filters
+    # 待办 holds what waits for this approver: few rows, searched row by row.
+    return title, request_filters.apply(query(current_user), filters, few_rows=tab == "todo"), filters
 
 
 @bp.route("/inbox/<tab>")
@@ -45,8 +46,12 @@ def tab(tab: str):
     title, stmt, filters = _query(tab)
     page = db.paginate(stmt, page=request.args.get("page", 1, type=int),
                        per_page=current_app.config["PER_PAGE"], error_out=False)
+    if tab == "todo" and not filters.active:
+        g.todo_count = page.total  # the badge shows the same number: count once
+    unread = copies.unread_among(current_user, [r.id for r in page.items]) if tab == "cc" else set()
     return request_filters.render_list("inbox/index.html", "inbox.tab", {"tab": tab}, filters, page, tab=tab,
-                                       title=title, tabs=inbox.TABS,
+                                       title=title, tabs=inbox.TABS, cc_unread=unread,
+                                       cc_unread_count=copies.unread_count(current_user),
                                        deadlines=deadlines.statuses(page.items) if tab == "todo" else {},
                                        export_url=url_for("inbox.export", tab=tab, **filters.query_args()))
 

@@ -9,9 +9,12 @@ from ..models import Request, RequestState, TimelineEntry
 from ..scope import get_request_or_404
 from ..workflow import Action, AlreadyHandled, WorkflowError, apply_action, available_actions, recusal_reason
 from ..workflow.definition import MEETING_TYPES, Actor
-from ..workflow.history import step_outcomes
+from ..workflow.cc import mark_read as mark_copy_read
+from ..workflow.history import step_outcomes, where_now
 from ..workflow.comments import add_comment, comment_refusal
+from .cc import page_context as cc_page_context
 from .forms import ActionForm, CommentForm
+from .urge import urge_context
 
 bp = Blueprint("requests", __name__, url_prefix="/requests")
 
@@ -62,6 +65,8 @@ def page_context(req, comment_form=None, comment_notice=None, **panel):
         "outcomes": step_outcomes(req),
         "workflow": type(req).workflow,
         **comment_context(req, comment_form, comment_notice),
+        **cc_page_context(req),
+        **urge_context(req),
     }
 
 
@@ -74,6 +79,7 @@ def comment_context(req, form=None, notice=None):
 @login_required
 def view(request_id: int):
     req = get_request_or_404(request_id, current_user, options=PAGE_LOADS)
+    mark_copy_read(req, current_user._get_current_object())
     return render_template("requests/view.html", **page_context(req))
 
 
@@ -121,7 +127,8 @@ def act(request_id: int):
             try:
                 seen = int(form.version.data) if (form.version.data or "").isdigit() else req.version
                 apply_action(req, user, action, opinion=form.opinion.data or "", meeting=meeting,
-                             return_to=form.return_to.data or None, seen_version=seen)
+                             return_to=form.return_to.data or None, seen_version=seen,
+                             cc=request.form.getlist("cc_user", type=int))
             except WorkflowError as exc:
                 db.session.rollback()
                 error = exc.message
@@ -148,12 +155,7 @@ def act(request_id: int):
 
 def _already_handled_message(req) -> str:
     """「该申请已被处理」 with where the request stands now, since the page updates itself."""
-    now = f"该申请已被处理，现为「{req.state.label}」"
-    if req.current_step:
-        now += f"，当前环节：{req.current_step_label}"
-        if req.current_org:
-            now += f"（{req.current_org.name}）"
-    return now + "。以下为最新状态。"
+    return f"该申请已被处理，{where_now(req)}。以下为最新状态。"
 
 
 def _refreshed_parts(req, context: str) -> str:

@@ -29,6 +29,7 @@ class Action(LabeledEnum):
     AWARD = "award", "确认表彰"
     TAKE_BACK = "take_back", "取回"  # the approver takes back their 同意 before the next step acts
     COMMENT = "comment", "评论"  # not a decision: workflow.comments adds it, state and version stay
+    URGE = "urge", "催办"  # not a decision: workflow.urge reminds the current step's holders
 
     @property
     def css(self) -> str:
@@ -36,7 +37,7 @@ class Action(LabeledEnum):
                 "withdraw": "secondary", "submit": "primary", "adjust": "primary",
                 "record_payment": "success", "cancel": "secondary", "publish": "primary",
                 "revoke": "danger", "award": "success", "take_back": "secondary",
-                "comment": "secondary"}[self.value]
+                "comment": "secondary", "urge": "warning"}[self.value]
 
 
 class Actor(enum.Enum):
@@ -132,6 +133,9 @@ class Step:
     applies: Callable[[Request], bool] = lambda req: True
     records_meeting: bool = False
     meeting_types: tuple[str, ...] = ()
+    # 批量同意 is offered where the single panel's 同意 is plain (an opinion, and the meeting where
+    # one is recorded). A step whose decision needs work on each request says why not, in Chinese.
+    batch_refusal: str | None = None
 
 
 def _next_after(workflow: "Workflow", req: Request, params: dict):
@@ -184,7 +188,7 @@ def stay(workflow: "Workflow", req: Request, params: dict):
 
 
 # Timeline entries that record no decision and handle nothing: they never count as acting on a step.
-NOT_HANDLING = frozenset({"comment"})
+NOT_HANDLING = frozenset({"comment", "urge"})
 
 
 def nobody_acted_on_current_step(req: Request) -> str | None:

@@ -18,6 +18,7 @@ from ..models import NumberSequence, Request, RequestState, TimelineEntry, User
 from ..models.base import utcnow
 from ..timeutil import local_today
 from ..budget import BudgetRefused
+from . import cc as copies
 from .definition import Action, Actor, MeetingRecord, TransitionContext, Workflow, last_handling_entry
 
 
@@ -132,17 +133,20 @@ def create_request(req: Request, initiator: User) -> Request:
 
 def apply_action(req: Request, user: User | None, action: Action, *, opinion: str = "",
                  meeting: MeetingRecord | None = None, return_to: str | None = None,
-                 seen_version: int | None = None, payload: dict | None = None) -> TimelineEntry:
+                 seen_version: int | None = None, payload: dict | None = None,
+                 cc: tuple[int, ...] | list[int] = ()) -> TimelineEntry:
     """Apply one action atomically, or raise WorkflowError with a message for the user.
 
     `user` is None only for system actions (Actor.SYSTEM). `payload` carries the data of actions
-    that change more than the state (核定调整, 登记发放 …) to the workflow's on_transition hook."""
+    that change more than the state (核定调整, 登记发放 …) to the workflow's on_transition hook.
+    `cc`: ids of users the approver copies (抄送) with this decision; the type's 抄送 rules copy
+    their people too when the request is approved or ends (workflow.cc)."""
     if seen_version is None:
         seen_version = req.version
     for attempt in range(3):
         try:
             return _apply_once(req, user, action, opinion=opinion, meeting=meeting,
-                               return_to=return_to, seen_version=seen_version, payload=payload or {})
+                               return_to=return_to, seen_version=seen_version, payload=payload or {}, cc=cc)
         except OperationalError:
             # SQLite refuses a write whose read snapshot is stale ("database is locked") when
             # another writer committed in between. Reload: if this request moved, it was handled.
@@ -154,7 +158,7 @@ def apply_action(req: Request, user: User | None, action: Action, *, opinion: st
 
 def _apply_once(req: Request, user: User | None, action: Action, *, opinion: str,
                 meeting: MeetingRecord | None, return_to: str | None, seen_version: int,
-                payload: dict) -> TimelineEntry:
+                payload: dict, cc=()) -> TimelineEntry:
     wf = workflow_of(req)
     if seen_version != req.version:
         raise AlreadyHandled()
@@ -178,6 +182,7 @@ def _apply_once(req: Request, user: User | None, action: Action, *, opinion: str
     if action is Action.RETURN and return_to:
         if return_to not in {s.key for s in wf.earlier_steps(req, req.current_step)}:
             raise ActionRefused("只能退回到之前的审批环节", field="return_to")
+    picked = copies.check_picks(req, user, cc, by_step_holder=t.actor is Actor.STEP_HOLDER)
 
     new_state, new_step = t.target(wf, req, {"return_to": return_to})
     now = utcnow()
@@ -249,6 +254,9 @@ def _apply_once(req: Request, user: User | None, action: Action, *, opinion: str
                  from_state=from_state.value, to_state=new_state.value, step=from_step)
     notifications.request_moved(req, user, action, from_state, from_step, new_state,
                                 new_step.key if new_step else None, values["current_org_id"])
+    if picked:
+        copies.copy_picked(req, user, picked, action.value)
+    copies.copy_by_rules(req, user, wf, from_state, new_state)
 
     specs = [d for d in wf.documents if new_state in d.on_states and new_state != from_state]
     if specs:

@@ -56,7 +56,19 @@ def step_outcomes(req: Request) -> list[StepOutcome]:
 
 
 TIMELINE_ACTION_LABELS = {Action.SUBMIT.value: "提交申请", Action.WITHDRAW.value: "撤回申请",
-                          Action.TAKE_BACK.value: "取回决定", Action.COMMENT.value: "发表评论"}
+                          Action.TAKE_BACK.value: "取回决定", Action.COMMENT.value: "发表评论",
+                          Action.URGE.value: "催办"}
+
+
+def where_now(req: Request) -> str:
+    """「现为「审批中」，当前环节：二级党组织意见（会计学院党委）」: where a request stands, for
+    someone whose action came too late."""
+    now = f"现为「{req.state.label}」"
+    if req.current_step:
+        now += f"，当前环节：{req.current_step_label}"
+        if req.current_org:
+            now += f"（{req.current_org.name}）"
+    return now
 
 
 def action_label(value: str) -> str:

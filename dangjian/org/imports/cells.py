@@ -5,6 +5,7 @@ so each parser accepts what people really type (full-width characters, stray spa
 as text, dates as text or as Excel serial numbers) and refuses the rest with a Chinese message
 (`CellError`). Every parser takes the raw value of an openpyxl cell and returns a plain value.
 """
+import math
 import re
 import unicodedata
 from datetime import date, datetime
@@ -13,6 +14,7 @@ from decimal import Decimal
 from openpyxl.utils.datetime import WINDOWS_EPOCH, from_excel
 
 from ...money import MoneyError, parse_yuan
+from ...text_input import text_problem
 
 
 class CellError(ValueError):
@@ -36,12 +38,21 @@ def text(value) -> str:
         value = value.date()
     if isinstance(value, date):
         return value.isoformat()
-    return _SPACES.sub(" ", unicodedata.normalize("NFKC", str(value))).strip()
+    cleaned = _SPACES.sub(" ", unicodedata.normalize("NFKC", str(value))).strip()
+    problem = text_problem("单元格", cleaned, printed=False)  # NUL, escape … (line breaks became spaces)
+    if problem:
+        raise CellError(problem)
+    return cleaned
 
 
 def name(value) -> str:
-    """A person's or an organization's name: spaces between Chinese characters are padding ("王　喆")."""
-    return _CJK_SPACE.sub("", text(value))
+    """A person's or an organization's name: spaces between Chinese characters are padding ("王　喆").
+    Names print on every 审批表, so a character the PDF fonts lack is refused here already."""
+    cleaned = _CJK_SPACE.sub("", text(value))
+    problem = text_problem("名称", cleaned)
+    if problem:
+        raise CellError(problem)
+    return cleaned
 
 
 _ZERO_PADDED = re.compile(r"^0+$")
@@ -134,19 +145,23 @@ def parse_money(value, label: str = "金额") -> Decimal | None:
         return None
     if isinstance(value, bool):
         raise CellError(f"{label}「{text(value)}」不是数字")
-    if isinstance(value, (int, float)):
-        raw = repr(round(value, 6)) if isinstance(value, float) else str(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise CellError(f"{label}「{value}」不是数字，请填写金额，例如 20.50")
+        # 45.499999999 from a formula: rounded to the fen, written out without an exponent.
+        raw = format(Decimal(repr(round(value, 2))), "f")
+    elif isinstance(value, int):
+        raw = str(value)
     else:
         raw = text(value).removesuffix("元").strip()
         if not raw:
             return None
     try:
         amount = parse_yuan(raw)
-    except MoneyError:
-        if isinstance(value, float):  # 45.499999999 from a formula: round to the fen
-            amount = Decimal(str(round(value, 2))).quantize(Decimal("0.01"))
-        else:
+    except MoneyError as exc:
+        if str(exc).startswith("金额格式不正确"):
             raise CellError(f"{label}「{text(value)}」不是数字，请填写金额，例如 20.50") from None
+        raise CellError(f"{label}「{text(value)}」：{exc}") from None
     if amount < 0:
         raise CellError(f"{label}不能为负数")
     return amount

@@ -3,9 +3,11 @@ forwarding by the secondary units, 组织部审核, 校党委决定, then the �
 itself when the period ends (`periodic_tasks`, run by `flask ticker`)."""
 from flask import url_for
 
+from ...inbox import CONFLICTS
 from . import model, workflow  # noqa: F401  (workflow attaches itself to the model)
 from . import cycle_views, publicity_views, views  # noqa: F401  (routes on the blueprint)
-from .access import accepting_cycles, branches_of, can_read_cycles, register_template_helpers, units_of
+from .access import (accepting_cycles, branches_of, can_read_cycles, led_branch_condition,
+                     register_template_helpers, units_of)
 from .blueprint import bp
 from .demo import load_demo  # noqa: F401
 from .publicity import close_publicity_periods
@@ -13,6 +15,9 @@ from .publicity_views import board_visible
 
 register_template_helpers(bp)
 blueprints = [bp]
+# The secretaries of a branch nominated as 先进基层党组织 may not decide on it: out of their 待办 (回避).
+if led_branch_condition not in CONFLICTS:
+    CONFLICTS.append(led_branch_condition)
 periodic_tasks = [close_publicity_periods]
 
 

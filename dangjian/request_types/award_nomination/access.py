@@ -72,3 +72,17 @@ def register_template_helpers(bp) -> None:
     """Helpers the templates of this package use (the request page includes them too)."""
     bp.add_app_template_global(sees_objector, "award_sees_objector")
     bp.add_app_template_global(lambda user, org_id: user.holds(Role.SECONDARY, org_id), "award_ranks_for")
+
+
+def led_branch_condition(user):
+    """回避 in 待办: a nomination of a branch as 先进基层党组织 is decided without that branch's
+    secretaries (`AwardNomination.conflicted_member_ids`). A condition on Request, true where `user`
+    is one of them, so 待办 leaves it out as the engine refuses it."""
+    if user.member_id is None:
+        return None
+    from ...models import Request, RoleAssignment, User
+
+    led = (select(RoleAssignment.organization_id).join(User, User.id == RoleAssignment.user_id)
+           .where(User.member_id == user.member_id, RoleAssignment.role == Role.BRANCH_SECRETARY,
+                  RoleAssignment.in_effect()))
+    return Request.id.in_(select(AwardNomination.id).where(AwardNomination.nominee_org_id.in_(led)))

@@ -146,8 +146,10 @@ def _uphold(req: AwardNomination, ctx: TransitionContext) -> str:
 
 WORKFLOW = Workflow(
     steps=(
+        # Forwarding fixes the 排序 in the order of the forwardings: done on the ranking page, one by one.
         Step(SECONDARY_STEP, "二级党组织审核排序", "二级党组织审核排序意见", Role.SECONDARY, at_secondary,
-             applies=has_secondary),
+             applies=has_secondary,
+             batch_refusal="「二级党组织审核排序」须在「表彰推荐审核排序」页面按名次逐个报送，不能批量同意"),
         Step("org_dept", "组织部审核", "党委组织部审核意见", Role.ORG_DEPT, at_org_dept),
         Step(SCHOOL_STEP, "校党委决定", "校党委决定意见", Role.SCHOOL, at_school,
              records_meeting=True, meeting_types=("party_committee",)),

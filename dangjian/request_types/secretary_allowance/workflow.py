@@ -77,7 +77,9 @@ def on_transition(ctx) -> None:
 
 WORKFLOW = Workflow(
     steps=(
-        Step(ADJUST_STEP, "组织部核定", "组织部核定意见", Role.ORG_DEPT, at_org_dept),
+        # 核定 is checking each batch's amounts line by line (and adjusting them): never in bulk.
+        Step(ADJUST_STEP, "组织部核定", "组织部核定意见", Role.ORG_DEPT, at_org_dept,
+             batch_refusal="「组织部核定」须逐个批次核对、调整补贴金额，不能批量同意"),
         Step("school", "校党委审批", "校党委审批意见", Role.SCHOOL, at_school),
     ),
     transitions=TRANSITIONS,
