@@ -38,6 +38,14 @@ class Config:
     MAX_CONTENT_LENGTH = 20 * 1024 * 1024  # uploads: 20 MB per request
     PER_PAGE = 20
     TIMEZONE = os.environ.get("DANGJIAN_TIMEZONE", "Asia/Shanghai")
+    # Font families of the red-header documents (GB/T 9704: 仿宋, 小标宋, 黑体, 楷体; 宋体 for page
+    # numbers), as fontconfig names, comma-separated. Empty: the free defaults of
+    # dangjian.documents.official.FONT_SETTINGS (Noto CJK, LXGW WenKai).
+    PDF_FONT_FANGSONG = os.environ.get("DANGJIAN_PDF_FONT_FANGSONG", "")
+    PDF_FONT_XIAOBIAOSONG = os.environ.get("DANGJIAN_PDF_FONT_XIAOBIAOSONG", "")
+    PDF_FONT_HEITI = os.environ.get("DANGJIAN_PDF_FONT_HEITI", "")
+    PDF_FONT_KAITI = os.environ.get("DANGJIAN_PDF_FONT_KAITI", "")
+    PDF_FONT_SONGTI = os.environ.get("DANGJIAN_PDF_FONT_SONGTI", "")
     # 超期提醒: the ticker reminds the holders of overdue steps once a day, on working days, from this
     # local hour on.
     OVERDUE_REMIND_HOUR = int(os.environ.get("DANGJIAN_OVERDUE_REMIND_HOUR", "8"))

@@ -12,8 +12,9 @@ profile=${1:-run}
 PYTHON=${PYTHON:-python3}
 
 # Redis; WeasyPrint's native libs (libharfbuzz-subset0 makes CJK font subsetting
-# ~20x faster, see TECH-NOTES); CJK fonts; pdftotext for PDF checks.
-packages=(redis-server fonts-noto-cjk libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0
+# ~20x faster, see TECH-NOTES); CJK fonts (LXGW WenKai: the 楷体 of the red-header documents);
+# pdftotext for PDF checks.
+packages=(redis-server fonts-noto-cjk fonts-lxgw-wenkai libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0
           poppler-utils fontconfig)   # fc-match: which font file a PDF family is (documents/glyphs.py)
 case $profile in
     run) ;;

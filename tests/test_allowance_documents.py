@@ -47,7 +47,8 @@ def test_an_approved_batch_renders_the_table_and_a_notice_per_branch(app, org, r
 
     notice = assert_done_and_intact(docs[("allowance_notice", f"branch-{org.branch_b1.id}")])
     text = pdf_text(notice)
-    for expected in ["中共测试大学委员会组织部", f"核定编号：{batch.number}",
+    assert f"核定编号：{batch.number}" not in text  # a request number is not a 文号
+    for expected in ["中共测试大学委员会组织部", f"审批编号{batch.number}", "抄送：财务处。", "印发",
                      "关于核定经济学院教工党支部2025年度兼职支部书记补贴的通知",
                      "经济学院党委、经济学院教工党支部：", "2025年度考核结果为“合格”", "当年存续1–12月，共12个月",
                      "核定你支部补贴合计¥3,000.00（人民币叁仟元整）",

@@ -27,6 +27,8 @@ from weasyprint import HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher
 
+from .official import font_families
+
 log = logging.getLogger(__name__)
 
 #: Folder of the PDF templates and of the only files a template may load.
@@ -194,7 +196,8 @@ def render_pdf(template_name: str, context: dict) -> bytes:
     """Render a template of ``templates/pdf/`` with the current app's Jinja env, then to PDF.
 
     ``template_name`` may be given as ``"dues_waiver_form.html"`` or ``"pdf/dues_waiver_form.html"``.
-    Needs an app context, for the app's filters (``yuan``, ``yuan_capital``, ``ym``, ``ymd``).
+    Needs an app context, for the app's filters (``yuan``, ``yuan_capital``, ``ym``, ``ymd``) and
+    settings: ``fonts`` (the font families of the red-header documents) is added to the context.
 
     The template is rendered from ``current_app.jinja_env`` rather than ``flask.render_template``
     on purpose: that would also run the app's context processors, which are about the web request
@@ -203,7 +206,9 @@ def render_pdf(template_name: str, context: dict) -> bytes:
     """
     if not template_name.startswith("pdf/"):
         template_name = f"pdf/{template_name}"
-    html = flask.current_app.jinja_env.get_template(template_name).render(context)
+    app = flask.current_app
+    context = {"fonts": font_families(app.config), **context}
+    html = app.jinja_env.get_template(template_name).render(context)
     return render_pdf_string(html)
 
 

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 
 from ...after_commit import on_commit
 from ...documents.jobs import enqueue_documents
+from ...documents.official import official
 from ...extensions import db
 from ...models import Document, DocumentStatus, Member, Organization, OrgKind, RequestState, Role
 from ...timeutil import to_local
@@ -25,6 +26,8 @@ from ...workflow.history import current_round, opinion_boxes
 
 #: 文号 prefix of the school committee's documents (西财党〔2026〕12号).
 DEFAULT_DOC_PREFIX = "西财党"
+#: 抄送 of the 表彰决定 (its 主送 are the secondary units and 直属党支部).
+DECISION_CC = ("校纪委",)
 NOTICE_KIND = "award_publicity_notice"
 DECISION_KIND = "award_decision"
 
@@ -111,15 +114,19 @@ def notice_context(doc) -> dict:
     cycle = db.session.get(AwardCycle, doc.award_cycle_id)
     root = school()
     listed = _nominations(cycle.id, AwardNomination.publicized_at.is_not(None))
+    issuer = f"{root.name}组织部"
+    issued_on = _local_date(cycle.published_at)
     return {
         "doc": _doc_meta(doc, cycle.name),
-        "issuer": f"{root.name}组织部",
+        "official": official(org_mark=issuer, issuer=issuer, issued_on=issued_on, number=None,
+                             printed_on=_local_date(doc.created_at)),
+        "issuer": issuer,
         "school": root.name,
         "cycle": {"name": cycle.name, "year": cycle.year, "publicity_days": cycle.publicity_days,
                   "starts_on": cycle.publicity_starts_on, "ends_on": cycle.publicity_ends_on},
         "groups": _by_category(cycle, listed),
         "total": len(listed),
-        "issued_on": _local_date(cycle.published_at),
+        "issued_on": issued_on,
     }
 
 
@@ -130,8 +137,13 @@ def decision_context(doc) -> dict:
     cycle = db.session.get(AwardCycle, doc.award_cycle_id)
     root = school()
     awarded = _nominations(cycle.id, AwardNomination.state == RequestState.AWARDED)
+    # A date a person confirmed (the 党委会's), never the day the 公示 timer ran out.
+    issued_on = cycle.decision_date or _local_date(cycle.completed_at)
     return {
         "doc": _doc_meta(doc, cycle.decision_number or cycle.name),
+        "official": official(org_mark=f"{root.name}文件", number=cycle.decision_number, issuer=root.name,
+                             issued_on=issued_on, cc=DECISION_CC, printer=f"{root.name}组织部",
+                             printed_on=_local_date(doc.created_at)),
         "issuer": root.name,
         "school": root.name,
         "number": cycle.decision_number,
@@ -139,8 +151,7 @@ def decision_context(doc) -> dict:
                   "starts_on": cycle.publicity_starts_on, "ends_on": cycle.publicity_ends_on},
         "groups": _by_category(cycle, awarded),
         "total": len(awarded),
-        # A date a person confirmed (the 党委会's), never the day the 公示 timer ran out.
-        "issued_on": cycle.decision_date or _local_date(cycle.completed_at),
+        "issued_on": issued_on,
     }
 
 

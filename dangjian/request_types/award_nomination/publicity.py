@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from ... import audit
+from ...documents.official import format_doc_number
 from ...extensions import db
 from ...models import Document, NumberSequence, RequestState, Role, TimelineEntry
 from ...models.base import utcnow
@@ -239,7 +240,7 @@ def complete_cycle(cycle_id: int, now=None) -> bool:
         cycle.decision_date = decision_date(cycle)
         year = cycle.decision_date.year
         serial = int(NumberSequence.next_number(DECISION_NUMBER_SEQUENCE, year).rsplit("-", 1)[1])
-        cycle.decision_number = f"{doc_prefix()}〔{year}〕{serial}号"
+        cycle.decision_number = format_doc_number(doc_prefix(), year, serial)
         create_cycle_documents(cycle, DECISION_SPEC, decision_title(cycle))
     audit.record("award_cycle.complete", cycle, user=None, awarded=awarded, number=cycle.decision_number,
                  decision_date=cycle.decision_date)

@@ -6,6 +6,7 @@ Times are stored in UTC; the documents print local dates, so they are converted 
 """
 from decimal import Decimal
 
+from ...documents.official import official
 from ...models import OrgKind, RequestState
 from ...timeutil import to_local
 from ...workflow.definition import Action
@@ -13,6 +14,14 @@ from ...workflow.history import current_round, opinion_boxes
 from .model import ITEM_KEYS, ITEMS
 
 POLICY = "《关于健全党内激励关怀帮扶机制的实施意见》第三部分（一）3"
+#: 抄送 of a 核定通知: the finance office pays the allowance out.
+NOTICE_CC = ("财务处",)
+
+
+def notice_doc_number(doc) -> str | None:
+    """The 文号 of a 核定通知: None until the 文号 register (issue 9 §2) issues one; the layout then
+    leaves the 文号 line blank. Never the request number, which is not a 文号."""
+    return None
 
 
 def batch_parts(req) -> list[tuple[str, str]]:
@@ -95,15 +104,20 @@ def notice_context(doc) -> dict:
     branch = lines[0].branch
     secondary = branch.secondary_unit
     total = sum((line.amount for line in lines), Decimal("0.00"))
+    issuer, issued_on = _issuer(req), _decided_on(req)
     return {
         "doc": _doc(doc),
+        "official": official(
+            org_mark=issuer, number=notice_doc_number(doc), issuer=issuer, issued_on=issued_on, cc=NOTICE_CC,
+            printed_on=to_local(doc.created_at).date() if doc.created_at else None,
+            note=f"系统生成，审批编号{req.number}，第{doc.version}版"),
         "notice": {
             "title": doc.title, "number": req.number, "year": req.year, "branch": branch.name,
             "secondary": secondary.name if secondary else None,
             "addressees": "、".join(n for n in (secondary.name if secondary else None, branch.name) if n),
             "grade": lines[0].grade.label, "months_existed": lines[0].months_existed,
             "existed_label": lines[0].existed_label, "standard": req.standard, "total": total,
-            "issuer": _issuer(req), "issued_on": _decided_on(req), "policy": POLICY,
+            "issuer": issuer, "issued_on": issued_on, "policy": POLICY,
         },
         "lines": [_line(line, i) for i, line in enumerate(lines, start=1)],
     }
