@@ -296,7 +296,7 @@ def test_an_adjustment_changes_the_line_and_the_timeline_says_what(world):
     ({"reward": "599.00"}, "amount", "五项明细合计 ¥2,999.00 与补贴金额 ¥3,000.00 不一致"),
     ({"amount": "0", "phone": "0", "transport": "0", "materials": "0", "post": "0", "reward": "0"}, "amount",
      "补贴金额应大于0"),
-    ({"reward": "-1.00", "phone": "601.00"}, "reward", "考核奖励：不能为负数"),
+    ({"reward": "-1.00", "phone": "601.00"}, "reward", "考核奖励：金额不能为负数"),
     ({"phone": "abc"}, "phone", "电话补助：金额格式不正确"),
     ({"post": "1.005"}, "post", "岗位补贴：金额最多保留两位小数"),
     ({"method": "cash"}, "payment_method", "请选择发放方式"),
