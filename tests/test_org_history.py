@@ -266,7 +266,7 @@ def test_dues_refusals(app, org, auth, client):
     auth.login(org.org_dept_user)
     m = org.member.member_id
     html = client.post(f"/org/members/{m}/dues", data={"effective_from": "2026-04", "amount": "-1"}).get_data(as_text=True)
-    assert "月缴党费不能为负数" in html
+    assert "金额不能为负数" in field_errors(html, "amount")
     html = client.post(f"/org/members/{m}/dues", data={"effective_from": "", "amount": "1"}).get_data(as_text=True)
     assert "请选择起始月份" in field_errors(html, "effective_from")
     assert db.session.scalar(select(func.count(AuditEvent.id)).where(AuditEvent.action == "member.dues_set")) == 0
