@@ -4,7 +4,6 @@ from decimal import Decimal
 from types import SimpleNamespace
 
 from werkzeug.security import generate_password_hash
-from sqlalchemy import func, select
 
 from dangjian.extensions import db
 from dangjian.models import (BranchType, Member, MemberCategory, Organization, OrgKind, PersonCategory,
@@ -83,13 +82,6 @@ def new_waiver(member_user: User, initiator: User | None = None, submit=True, **
                   monthly_dues_at_application=member.monthly_dues, start_month=date(2026, 1, 1),
                   end_month=date(2026, 6, 1), hardship_category=HardshipCategory.LIVING,
                   hardship_description="家庭经济困难，爱人患病住院，需长期治疗。")
-    if "start_month" not in kw and "end_month" not in kw:
-        # The engine refuses overlapping periods of one member: each further default waiver of the
-        # same member takes the next half-year.
-        earlier = db.session.scalar(select(func.count()).select_from(DuesWaiver)
-                                    .where(DuesWaiver.beneficiary_id == member.id)) or 0
-        year, half = 2026 + earlier // 2, earlier % 2
-        values.update(start_month=date(year, 1 + 6 * half, 1), end_month=date(year, 6 + 6 * half, 1))
     values.update(kw)
     req = DuesWaiver(organization=member.branch, beneficiary=member, **values)
     req.amount = req.monthly_amount * req.months

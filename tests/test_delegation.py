@@ -6,7 +6,7 @@ The org fixture: 会计学院教工第一党支部 has two holders of the branch
 members 王喆 and 张堃 (account member2); 陈组织员 holds the secondary role above it.
 """
 import json
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -94,7 +94,7 @@ def test_a_delegation_lapses_when_the_holder_loses_the_role_or_the_account(app, 
     db.session.commit()
     assert req.id not in todo_ids(org.member2) and available_actions(req, org.member2) == []
 
-    req2 = new_waiver(org.member)
+    req2 = new_waiver(org.member, start_month=date(2027, 1, 1), end_month=date(2027, 6, 1))  # no overlap
     delegate(org.committee, org.member2)
     org.committee.active = False
     db.session.commit()
@@ -166,7 +166,8 @@ def test_a_holder_cannot_delegate_to_the_initiator_to_get_around_recusal(app, or
 def test_todo_equals_available_actions_for_deputies(app, org):
     deputy = make_user("deputy_all", make_member(org.branch_a1, "郑代理"))
     db.session.commit()
-    requests = [new_waiver(org.member), new_waiver(org.member2), new_waiver(org.member, initiator=org.committee),
+    requests = [new_waiver(org.member), new_waiver(org.member2),
+                new_waiver(org.member, initiator=org.committee, start_month=date(2027, 1, 1), end_month=date(2027, 6, 1)),
                 new_waiver(deputy)]
     approve(requests[1], org.secretary)  # at the secondary step
     delegate(org.secretary, deputy)

@@ -4,13 +4,14 @@ hardship; an SMTP server that is down does not stop the approval, and the job is
 once it is back; 1,000 recipients cost the approval no more SQL than 10; the daily digest."""
 import time
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import date, timedelta
 
 from rq.job import Job
 from sqlalchemy import event, select
 
 from dangjian.extensions import db
 from dangjian.models import Role, RoleAssignment, User
+from dangjian.request_types.dues_waiver.model import DuesWaiver
 from dangjian.models.base import utcnow
 from dangjian.notifications import jobs, operations
 from dangjian.notifications.models import Message, NotificationEvent, OrgWebhook
@@ -162,7 +163,8 @@ def _holders(org, n, start):
 
 
 def _statements_to_approve(org, app):
-    req = new_waiver(org.member2)
+    year = 2026 + db.session.scalar(select(db.func.count()).select_from(DuesWaiver))  # no overlap
+    req = new_waiver(org.member2, start_month=date(year, 1, 1), end_month=date(year, 6, 1))
     db.session.expire_all()
     req = db.session.get(type(req), req.id)
     secretary = db.session.get(User, org.secretary.id)
