@@ -51,6 +51,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     htmx.init_app(app)
     login_manager.init_app(app)
 
+    from . import plugins
+    plugins.check(app)  # a package that breaks the plug-in contract stops the start, loudly
+
     from .web import register_web
     register_web(app)
 

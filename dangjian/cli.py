@@ -113,7 +113,7 @@ def ticker_command(every, once):
     月缴党费 to a rate whose month has begun, remind the holders of overdue steps (once a day, from
     OVERDUE_REMIND_HOUR on), move steps nobody can act on any more (a role ended, an account
     disabled) to a fallback, and run the request types' periodic tasks (e.g. closing 公示 periods)."""
-    from . import request_types
+    from . import plugins
     from .documents.jobs import sweep
     from .notifications.jobs import digest_tick, sweep_events
     from .org.operations import refresh_current_dues
@@ -125,7 +125,7 @@ def ticker_command(every, once):
     app = current_app._get_current_object()
     while True:
         for task in (sweep, sweep_events, digest_tick, refresh_current_dues, remind_overdue, reroute_stuck,
-                     *request_types.periodic_tasks()):
+                     *plugins.periodic_tasks()):
             try:
                 with app.app_context():  # a fresh session per task, closed when it ends
                     done = task()

@@ -191,9 +191,9 @@ def load_demo() -> bool:
     _demo_cc_rules(_account("caiwu", "马丽（财务处）"), users_by_name("zuzhibu"))
     db.session.commit()
     _demo_requests(named)
-    from . import request_types
+    from . import plugins
     users = {u.username: u for u in db.session.scalars(select(User))}
-    request_types.load_demo(SimpleNamespace(named=named, users=users, school=school, org_dept=org_dept,
+    plugins.load_demo(SimpleNamespace(named=named, users=users, school=school, org_dept=org_dept,
                                             secondaries=secondaries, branches=branches, direct=direct, rng=rng))
     db.session.commit()
     return True

@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 import pytest
 from sqlalchemy import select, update
 
-from dangjian import request_types
+from dangjian import plugins
 from dangjian.extensions import db
 from dangjian.models import AuditEvent, Document, Request, RequestState
 from dangjian.request_types.award_nomination.calendar import end_of_local_day, publicity_period
@@ -178,7 +178,7 @@ def test_the_nominations_are_awarded_by_themselves_when_the_period_ends(app, aor
 
 def test_the_ticker_runs_the_task(app, aorg, redis_conn):
     """`flask ticker --once` (what `make run` keeps running every 30 s) awards a period that ended."""
-    assert close_publicity_periods in request_types.periodic_tasks()
+    assert close_publicity_periods in plugins.periodic_tasks()
     cycle, a, b = _published(aorg)
     cycle.publicity_ends_at = datetime(2000, 1, 1)  # long over
     db.session.commit()

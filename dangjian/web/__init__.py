@@ -30,7 +30,7 @@ def _dt(value: datetime | None) -> str:
 
 
 def register_web(app) -> None:
-    from .. import request_types
+    from .. import plugins
     from ..accounts import admin_views, self_views, signin
     from ..org import views as org_views
     from ..org.imports import views as import_views
@@ -44,7 +44,7 @@ def register_web(app) -> None:
             budget.bp, search.bp, cc.bp, notification_views.bp, delegations.bp, transfer.bp)
     administration = (admin_views.bp, org_views.bp, import_views.bp, audit_views.bp, schedule_views.bp,
                       overdue_views.bp)
-    for bp in (*core, *administration, *request_types.blueprints()):
+    for bp in (*core, *administration, *plugins.blueprints()):
         app.register_blueprint(bp)
 
     app.jinja_env.filters.update(yuan=format_yuan, yuan_capital=yuan_capital, ym=_ym, ymd=_ymd, dt=_dt)
@@ -74,7 +74,7 @@ def register_web(app) -> None:
     @app.context_processor
     def inject_badge():
         if current_user.is_authenticated:
-            from .. import request_types
+            from .. import plugins
             from ..inbox import todo_count
             from ..accounts.permissions import is_sysadmin
             from ..supervision.audit_views import can_read_audit_log
@@ -82,7 +82,7 @@ def register_web(app) -> None:
             # The 待办 page without filters has just counted the same rows (g.todo_count).
             count = g.get("todo_count")
             return {"todo_count": todo_count(current_user) if count is None else count,
-                    "extra_nav": request_types.nav_entries(current_user) + search.nav_entries(current_user),
+                    "extra_nav": plugins.nav_entries(current_user) + search.nav_entries(current_user),
                     "can_manage": launch.can_manage(current_user),
                     "nav_admin": is_sysadmin(current_user),
                     "nav_org": org_access.can_read_members(current_user),

@@ -3,7 +3,7 @@ both are grids collected from the request-type packages."""
 from flask import Blueprint, render_template, url_for
 from flask_login import current_user, login_required
 
-from .. import request_types
+from .. import plugins
 from ..models import Role
 
 bp = Blueprint("launch", __name__)
@@ -32,11 +32,11 @@ def core_admin_entries(user) -> list[dict]:
 @bp.route("/new")
 @login_required
 def start():
-    return render_template("launch/start.html", entries=request_types.start_entries(current_user))
+    return render_template("launch/start.html", entries=plugins.start_entries(current_user))
 
 
 @bp.route("/manage")
 @login_required
 def manage():
-    entries = core_admin_entries(current_user) + request_types.admin_entries(current_user)
+    entries = core_admin_entries(current_user) + plugins.admin_entries(current_user)
     return render_template("launch/manage.html", entries=entries)
