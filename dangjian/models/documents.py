@@ -34,6 +34,10 @@ class Document(db.Model):
     sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
     size: Mapped[int | None] = mapped_column(Integer, nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # The 文号 a notice or decision took from the register (西财党发〔2026〕3号); forms have none.
+    doc_number: Mapped[str | None] = mapped_column(String(40), nullable=True, index=True)
+    # The short random code printed on the PDF (with a QR code) for the public /verify page.
+    verification_code: Mapped[str | None] = mapped_column(String(32), nullable=True, unique=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     created_at = mapped_column(DateTime, default=utcnow, nullable=False)
     enqueued_at = mapped_column(DateTime, nullable=True)
