@@ -29,7 +29,13 @@ Optional attributes of either kind (all in the package's `__init__.py`):
 - `nav_entries(user)`: extra main-navigation items, as dicts (key, label, url);
 - `load_demo(ctx)`: demo data, called by `flask demo load` after the organization exists
   (request types first, then modules, each in the order listed);
-- `periodic_tasks`: callables the ticker (`flask ticker`) runs every round.
+- `periodic_tasks`: callables the ticker (`flask ticker`) runs every round;
+- `member_history(member, viewer)`: the help a member received through this package, for the
+  member's 帮扶历史 page, as dicts (on: date, kind: short label, summary: text, url: link or None),
+  already cut to what `viewer` may see (hardship text only where the viewer's scope allows);
+- `supervision_figures(org, year, viewer)`: figures for 纪委's supervision dashboard for one
+  organization (and its subtree) and year, as dicts (key, label, value, url: drill-down or None,
+  alert: True when the figure means something is overdue or open).
 Anything else a package needs from the core it imports itself; the core imports nothing from a
 package except through this list.
 """
@@ -44,7 +50,8 @@ from . import request_types
 # Feature modules, in navigation order. A module joins by being added here.
 MODULES: tuple = ()
 
-_CALLABLES = ("start_entries", "admin_entries", "nav_entries", "load_demo")
+_CALLABLES = ("start_entries", "admin_entries", "nav_entries", "load_demo", "member_history",
+              "supervision_figures")
 
 
 class PluginContractError(RuntimeError):
@@ -82,6 +89,15 @@ def admin_entries(user) -> list[dict]:
 
 def nav_entries(user) -> list[dict]:
     return _collect("nav_entries", user)
+
+
+def member_history(member, viewer) -> list[dict]:
+    """All packages' entries for one member, newest first."""
+    return sorted(_collect("member_history", member, viewer), key=lambda e: e["on"], reverse=True)
+
+
+def supervision_figures(org, year: int, viewer) -> list[dict]:
+    return _collect("supervision_figures", org, year, viewer)
 
 
 def periodic_tasks() -> list:
