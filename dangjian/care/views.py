@@ -141,6 +141,7 @@ def _entry_page(e, user, form=None, failed_action=None, error=None, status=200):
             continue
         forms[a] = form if (form is not None and failed_action == a) else ActionForm(formdata=None, version=e.version)
         forms[a].note.label.text = "理由" if TRANSITIONS[a].reason_required else "意见（可不填）"
+        forms[a].note.id = f"note-{a}"  # several forms on one page: each label finds its own box
     private = access.may_see_private(user, e.member)
     return render_template("care/entry.html", e=e, m=e.member, actions=actions, forms=forms,
                            transitions=TRANSITIONS, private=private, event_labels=EVENT_LABELS,
