@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from datetime import timezone
+from datetime import datetime, timezone
 from contextlib import contextmanager
 from html import unescape
 from pathlib import Path
@@ -240,10 +240,12 @@ def default_metadata(context: dict) -> pdfa.ArchiveMetadata:
     title = doc.get("title") or "文档"
     number = doc.get("number") or ""
     generated = doc.get("generated_at")
+    if generated is None:
+        generated = datetime.now(timezone.utc)  # a context without a date: not an archived document
     return pdfa.ArchiveMetadata(
         title=f"{title}（{number}）" if number else title, author="党建关怀系统",
         subject=f"{title} {number}".strip(), keywords=[title, number],
-        created=generated.astimezone(timezone.utc) if generated is not None and generated.tzinfo else generated)
+        created=generated.astimezone(timezone.utc) if generated.tzinfo else generated)
 
 
 _PRELOAD_HTML = """<!doctype html><html lang="zh-CN"><meta charset="utf-8">
