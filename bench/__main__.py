@@ -215,7 +215,7 @@ def main(argv=None) -> int:
     if not args.skip_documents:
         from . import documents
         results["load"].append(os.getloadavg()[0])
-        results["documents"] = documents.measure(OUT, redis, log=log)
+        results["documents"] = documents.measure(OUT, log=log)
 
     results["seconds"] = time.perf_counter() - started
     results["load"].append(os.getloadavg()[0])

@@ -31,7 +31,7 @@ class KindSize:
         return self.size // max(self.pages, 1)
 
 
-def measure(out: Path, redis: str | None, log=print) -> list[KindSize]:
+def measure(out: Path, log=print) -> list[KindSize]:
     from pypdf import PdfReader
     from sqlalchemy import select
 
