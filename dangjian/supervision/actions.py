@@ -83,6 +83,8 @@ GROUPS: list[tuple[str, str, tuple[str, ...], dict[str, str]]] = [
         "attachment.download": "下载附件",
         "document.preview": "预览文件",
         "attachment.preview": "预览附件",
+        "document.archive_viewed": "查阅文档归档",
+        "document.archive_exported": "按年度导出文档归档（ZIP）",
     }),
     ("care", "关怀帮扶与经费", ("budget.", "condolence.", "allowance."), {
         "budget.set": "设定年度预算",
