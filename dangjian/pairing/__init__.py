@@ -19,7 +19,7 @@ def nav_entries(user) -> list[dict]:
     through 管理."""
     from ..models import Role
     if user.holds(Role.BRANCH_SECRETARY) or (not access.can_read(user) and access.is_helper(user)):
-        return [{"key": "pairing", "label": "结对帮扶", "url": url_for("pairing.index")}]
+        return [{"key": "pairing", "label": "结对帮扶", "short": "帮扶", "url": url_for("pairing.index")}]
     return []
 
 

@@ -24,7 +24,7 @@ def nav_entries(user) -> list[dict]:
     纪委 reach the pages through 管理."""
     if not access.capacities(user):
         return []
-    return [{"key": "talks", "label": "谈心谈话", "url": url_for("talks.index")}]
+    return [{"key": "talks", "label": "谈心谈话", "short": "谈心", "url": url_for("talks.index")}]
 
 
 def start_entries(user) -> list[dict]:
