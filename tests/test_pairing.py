@@ -1,7 +1,7 @@
 """结对帮扶 and 志愿服务 (§三(三)2): who keeps pairings and volunteer records for whom, the rules
 of a pairing's life (start, contacts, end), scope (404 outside it), the member_history hook's
 output for the 帮扶历史 page, and 纪委's figures."""
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select

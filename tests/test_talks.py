@@ -13,7 +13,6 @@ from dangjian.talks import compliance, operations
 from dangjian.talks.models import Talk, TalkLink, TalkState
 from dangjian.talks.periods import parse_semester, semester, semester_of, year_period
 from dangjian.timeutil import local_today
-from tests.factories import make_member
 
 TODAY = date(2026, 5, 20)  # in the 2026 spring semester
 CONTENT = "交流近期工作和思想情况，了解生活中的困难。"
