@@ -3,7 +3,7 @@
 its own subject and link)
 
 Revision ID: db1c9c96c8cb
-Revises: 3d942b857388
+Revises: a4d0f88bf282
 Create Date: 2026-11-30 04:32:22.839188
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'db1c9c96c8cb'
-down_revision = '3d942b857388'
+down_revision = 'a4d0f88bf282'
 branch_labels = None
 depends_on = None
 
