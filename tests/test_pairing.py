@@ -244,3 +244,14 @@ def test_supervision_figures_count_active_pairings_and_volunteer_hours(org, app)
         last_year = {f["key"]: f["value"] for f in history.supervision_figures(org.school, TODAY.year - 1, org.supervisor)}
         assert last_year["pairings_active"] == 0
         assert history.supervision_figures(org.sec_b, TODAY.year, org.secondary) == []
+
+
+def test_the_way_in_a_helper_by_the_navigation_a_secretary_by_the_start_page(org, auth, client):
+    pair(org.secretary, org.member.member, org.member_b.member)
+    auth.login(org.member_b)  # a plain member who helps: the main navigation shows 结对帮扶
+    assert 'href="/pairing"' in client.get("/inbox/todo").get_data(as_text=True)
+    auth.login(org.member2)
+    assert 'href="/pairing"' not in client.get("/inbox/todo").get_data(as_text=True)
+    auth.login(org.secretary)
+    start = client.get("/new").get_data(as_text=True)
+    assert "登记结对帮扶" in start and "结对帮扶与志愿服务" in start

@@ -15,10 +15,9 @@ blueprints = [bp]
 
 
 def nav_entries(user) -> list[dict]:
-    """结对帮扶 in the main navigation for branch secretaries and helpers; the levels above reach it
-    through 管理."""
-    from ..models import Role
-    if user.holds(Role.BRANCH_SECRETARY) or (not access.can_read(user) and access.is_helper(user)):
+    """结对帮扶 in the main navigation only for a helper who has no other way in (a plain member);
+    secretaries reach it through 发起申请, the levels above through 管理 (the bar is full)."""
+    if not access.can_read(user) and access.is_helper(user):
         return [{"key": "pairing", "label": "结对帮扶", "short": "帮扶", "url": url_for("pairing.index")}]
     return []
 
@@ -28,8 +27,8 @@ def start_entries(user) -> list[dict]:
         return []
     return [{"label": "登记结对帮扶", "url": url_for("pairing.new"),
              "hint": "为困难党员确定帮扶人和帮扶措施，记录每次联系（§三(三)2）"},
-            {"label": "登记志愿服务", "url": url_for("pairing.volunteers"),
-             "hint": "党员志愿者行动：活动、日期、时长和组织单位"}]
+            {"label": "结对帮扶与志愿服务", "url": url_for("pairing.index"),
+             "hint": "查看结对帮扶和联系记录，登记党员志愿服务的活动、日期、时长和组织单位"}]
 
 
 def admin_entries(user) -> list[dict]:
