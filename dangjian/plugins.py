@@ -26,8 +26,14 @@ Optional attributes of either kind (all in the package's `__init__.py`):
 - `blueprints`: Flask blueprints to register;
 - `start_entries(user)`: what the user may start, as dicts (label, hint, url[, icon]) for 发起申请;
 - `admin_entries(user)`: management pages, as dicts (label, hint, url[, icon]) for 管理;
-- `nav_entries(user)`: extra main-navigation items, as dicts (key, label, url[, short: the label
-  on a phone's bottom bar, at most 4 characters]);
+- `nav_entries(user)`: the user's items for the main navigation, as dicts (key, label, url[, short,
+  icon]). They all go under one menu, 「党建工作」 (dangjian/web/nav.py; in the bar itself when a user
+  has only one, and then `short`, at most 4 characters, is its label on a phone's bottom bar). `key`
+  is unique in the navigation (and none of `CORE_NAV_KEYS`); `icon` names an icon in templates/_icons.html (default: `key`, and a
+  generic icon for a name it lacks). The current page's item is derived: a module's entry is current
+  on every page of the module's blueprints, any entry on its own URL and below it — so an entry needs
+  no list of the pages it covers. The entries are checked on every page (`nav_entries` below): a
+  malformed one fails loudly;
 - `load_demo(ctx)`: demo data, called by `flask demo load` after the organization exists
   (request types first, then modules, each in the order listed);
 - `periodic_tasks`: callables the ticker (`flask ticker`) runs every round;
@@ -50,6 +56,9 @@ from . import care, pairing, request_types, talks
 
 # Feature modules, in navigation order. A module joins by being added here.
 MODULES: tuple = (care, talks, pairing)
+
+# The core navigation's own item keys (dangjian/web/nav.py): no package's entry may take one.
+CORE_NAV_KEYS = frozenset({"todo", "done", "mine", "new", "search", "manage", "org", "audit", "admin", "me"})
 
 _CALLABLES = ("start_entries", "admin_entries", "nav_entries", "load_demo", "member_history",
               "supervision_figures")
@@ -89,7 +98,36 @@ def admin_entries(user) -> list[dict]:
 
 
 def nav_entries(user) -> list[dict]:
-    return _collect("nav_entries", user)
+    """Every package's navigation entries, each marked with its package's name (`package`)."""
+    out, keys = [], set()
+    for pkg in packages():
+        fn = getattr(pkg, "nav_entries", None)
+        for entry in (fn(user) if fn else ()):
+            name = name_of(pkg)
+            missing = [k for k in ("key", "label", "url") if not entry.get(k)]
+            if missing or entry["key"] in keys | CORE_NAV_KEYS or len(entry.get("short") or "") > 4:
+                raise PluginContractError(
+                    f"{pkg.__name__}: nav entry {entry!r} needs a key of its own (not a core item's, not "
+                    "another entry's), a label and a url, and a short label of at most 4 characters "
+                    "(see dangjian/plugins.py)")
+            keys.add(entry["key"])
+            out.append({**entry, "package": name})
+    return out
+
+
+def package_of_blueprint(blueprint: str | None):
+    """The package (request type or module) that registered the blueprint named so, or None."""
+    if blueprint:
+        for pkg in packages():
+            if any(bp.name == blueprint for bp in getattr(pkg, "blueprints", ())):
+                return pkg
+    return None
+
+
+def module_of_blueprint(blueprint: str | None) -> str | None:
+    """The name of the module whose blueprint this is (NAME or NAME_…), or None."""
+    pkg = package_of_blueprint(blueprint)
+    return name_of(pkg) if pkg in MODULES else None
 
 
 def member_history(member, viewer) -> list[dict]:
