@@ -53,7 +53,7 @@ def current(nav: _Nav) -> set[str]:
 
 @pytest.mark.parametrize("url, key", [
     ("/inbox/todo", "todo"), ("/inbox/done", "done"), ("/inbox/mine", "mine"), ("/new", "new"),
-    ("/dues-waivers/new", "new"), ("/me", "me"),
+    ("/dues-waivers/new", "new"), ("/me", "me"), ("/me/delegations", "delegations"), ("/account/password", "password"),
     # module pages: each module's blueprint, whatever the page
     ("/care/registry", "care"), ("/care/visits", "care"), ("/care/roster", "care"), ("/care/registry/new", "care"),
     ("/talks", "talks"), ("/talks/compliance", "talks"), ("/talks/new", "talks"),
@@ -123,7 +123,8 @@ def test_the_supervisor_reaches_every_module_and_the_audit_log(app, org, auth, c
 def test_the_administrator_has_one_item_and_no_menu(app, org, auth, client):
     auth.login(org.sysadmin)
     nav = nav_of(client, "/admin/accounts")
-    assert [(link["key"], link["menu"], link["current"]) for link in nav.links] == [("admin", None, True)]
+    assert [(link["key"], link["menu"], link["current"]) for link in nav.links] == [
+        ("admin", None, True), ("password", "dj-menu-user", False)]
     assert set(nav.buttons) == {"dj-menu-user"}
 
 
