@@ -26,7 +26,7 @@ Optional attributes of either kind (all in the package's `__init__.py`):
 - `blueprints`: Flask blueprints to register;
 - `start_entries(user)`: what the user may start, as dicts (label, hint, url[, icon]) for 发起申请;
 - `admin_entries(user)`: management pages, as dicts (label, hint, url[, icon]) for 管理;
-- `nav_entries(user)`: extra main-navigation items, as dicts (key, label, url);
+- `nav_entries(user)`: extra main-navigation items, as dicts (key, label, url[, short: the label on phones]);
 - `load_demo(ctx)`: demo data, called by `flask demo load` after the organization exists
   (request types first, then modules, each in the order listed);
 - `periodic_tasks`: callables the ticker (`flask ticker`) runs every round;

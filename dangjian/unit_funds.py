@@ -43,6 +43,24 @@ def may_read(user, org: Organization) -> bool:
     return may_record(user, org) or user.holds(Role.ORG_DEPT) or user.holds(Role.SUPERVISOR)
 
 
+def check(amount: Decimal | None, occurred_on: date | None, summary: str, voucher_no: str) -> list[tuple[str, str]]:
+    """Every problem of an entry's fields, as (field, message)."""
+    problems = []
+    if amount is None or amount <= 0:
+        problems.append(("amount", "金额必须大于0"))
+    if occurred_on is None:
+        problems.append(("occurred_on", "请填写发生日期"))
+    elif occurred_on > local_today():
+        problems.append(("occurred_on", "发生日期不能晚于今天"))
+    if not summary:
+        problems.append(("summary", "请填写摘要"))
+    elif len(summary) > MAX_SUMMARY:
+        problems.append(("summary", f"摘要不能超过{MAX_SUMMARY}字"))
+    if len(voucher_no) > MAX_VOUCHER:
+        problems.append(("voucher_no", f"凭证号不能超过{MAX_VOUCHER}字"))
+    return problems
+
+
 def add_entry(org: Organization, user, *, kind: UnitFundKind, line_kind: BudgetLineKind | None, amount: Decimal,
               occurred_on: date | None, summary: str, voucher_no: str = "", request_id: int | None = None,
               commit: bool = True) -> UnitFundEntry:
@@ -52,18 +70,9 @@ def add_entry(org: Organization, user, *, kind: UnitFundKind, line_kind: BudgetL
     if user is not None and request_id is None and not may_record(user, org):
         raise LedgerRefused("只有本单位党组织书记或组织员可以登记本单位自有经费")
     summary, voucher_no = (summary or "").strip(), (voucher_no or "").strip()
-    if amount is None or amount <= 0:
-        raise LedgerRefused("金额必须大于0", "amount")
-    if occurred_on is None:
-        raise LedgerRefused("请填写发生日期", "occurred_on")
-    if occurred_on > local_today():
-        raise LedgerRefused("发生日期不能晚于今天", "occurred_on")
-    if not summary:
-        raise LedgerRefused("请填写摘要", "summary")
-    if len(summary) > MAX_SUMMARY:
-        raise LedgerRefused(f"摘要不能超过{MAX_SUMMARY}字", "summary")
-    if len(voucher_no) > MAX_VOUCHER:
-        raise LedgerRefused(f"凭证号不能超过{MAX_VOUCHER}字", "voucher_no")
+    problems = check(amount, occurred_on, summary, voucher_no)
+    if problems:
+        raise LedgerRefused(problems[0][1], problems[0][0])
     entry = UnitFundEntry(organization_id=org.id, year=occurred_on.year, kind=kind, line_kind=line_kind,
                           amount=amount, occurred_on=occurred_on, summary=summary, voucher_no=voucher_no,
                           request_id=request_id, recorded_by_id=getattr(user, "id", None))

@@ -18,11 +18,11 @@ blueprints = [bp]
 def nav_entries(user) -> list[dict]:
     if not reads_business_content(user):
         return []
-    return [{"key": "notice", "label": "党务公开", "url": url_for("openness.board")}]
+    return [{"key": "notice", "label": "党务公开", "short": "公开", "url": url_for("openness.board")}]
 
 
 def admin_entries(user) -> list[dict]:
     if not reads_business_content(user) or not can_manage_any(user):
         return []
-    return [{"label": "党务公开", "url": url_for("openness.manage"),
+    return [{"label": "党务公开管理", "url": url_for("openness.manage"),
              "hint": "起草、发布和撤回党务公开事项；按年度生成党费收缴和使用情况"}]

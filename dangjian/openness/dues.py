@@ -121,8 +121,8 @@ def title(org: Organization, year: int) -> str:
 def summary_text(fig: dict) -> str:
     """The draft's body: the figures in words, for 组织部 to review (and reword) before publishing."""
     period = f"{fig['year']}年1—{fig['months']}月" if fig["months"] < 12 else f"{fig['year']}年度"
+    waived = (f"经党支部讨论、二级党组织提出意见、校党委审批，{fig['waived_members']}名生活困难党员减免党费"
+              f"{format_yuan(Decimal(fig['waived']))}" if fig["waived_members"] else "无减免党费情况")
     return (f"{period}，{fig['scope']}共有{fig['members']}名党员按月缴纳党费，应缴党费"
-            f"{format_yuan(Decimal(fig['due']))}；经党支部讨论、二级党组织提出意见、校党委审批，"
-            f"{fig['waived_members']}名生活困难党员减免党费{format_yuan(Decimal(fig['waived']))}，"
-            f"实缴{format_yuan(Decimal(fig['collected']))}。同期用于党内关怀帮扶和激励的经费共"
+            f"{format_yuan(Decimal(fig['due']))}；{waived}，实缴{format_yuan(Decimal(fig['collected']))}。同期用于党内关怀帮扶和激励的经费共"
             f"{format_yuan(Decimal(fig['care_total']))}，明细见下表。欢迎党员同志监督。")

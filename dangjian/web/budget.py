@@ -143,7 +143,12 @@ def unit(org_id: int):
         try:
             occurred = date.fromisoformat((form.occurred_on.data or "").strip())
         except ValueError:
-            form.occurred_on.errors = list(form.occurred_on.errors) + ["请填写发生日期"]
+            pass
+        for name, message in unit_funds.check(amount, occurred, (form.summary.data or "").strip(),
+                                              (form.voucher_no.data or "").strip()):
+            field = getattr(form, name)
+            if not field.errors:
+                field.errors = list(field.errors) + [message]
         if not any(f.errors for f in form):
             try:
                 entry = unit_funds.add_entry(
