@@ -191,6 +191,13 @@ def test_readers_see_their_scope_during_the_period(app, org, auth, client):
     assert "撤回原因：内容有误。" in page and "经校党委会研究决定" not in page
     assert client.get(f"/openness/items/{still_draft.id}").status_code == 404
     assert client.get(f"/openness/items/{later.id}").status_code == 404
+    # After its period an item is gone for readers, still there for those who manage it.
+    school.ends_on = TODAY - timedelta(days=1)
+    db.session.commit()
+    assert school.title not in _board(client)
+    assert client.get(f"/openness/items/{school.id}").status_code == 404
+    auth.login(org.org_dept_user)
+    assert "已到期" in client.get(f"/openness/items/{school.id}").get_data(as_text=True)
 
 
 def test_the_administrator_reads_no_item(app, org, auth, client):

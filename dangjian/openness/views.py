@@ -70,7 +70,7 @@ def board():
 
 def _item_or_404(item_id: int) -> OpenItem:
     """An item the user manages (any status), or one in their scope that is on the board or was
-    withdrawn from it; anything else answers 404."""
+    withdrawn from it, during its period; anything else answers 404."""
     _reader_or_404()
     item = db.session.get(OpenItem, item_id)
     if item is None:
@@ -78,8 +78,8 @@ def _item_or_404(item_id: int) -> OpenItem:
     if manages(current_user, item):
         return item
     in_scope = db.session.scalar(select(OpenItem.id).where(OpenItem.id == item.id, reader_scope(_user())))
-    visible = item.status is ItemStatus.WITHDRAWN or (
-        item.status is ItemStatus.PUBLISHED and item.starts_on <= local_today())
+    # During its period only; withdrawn, it says why (and no more) until the period would have ended.
+    visible = item.status in (ItemStatus.PUBLISHED, ItemStatus.WITHDRAWN) and item.in_period(local_today())
     if in_scope is None or not visible:
         abort(404)
     return item
