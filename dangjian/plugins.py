@@ -45,10 +45,10 @@ import os
 
 from flask import Blueprint, Flask
 
-from . import openness, request_types
+from . import care, openness, request_types
 
 # Feature modules, in navigation order. A module joins by being added here.
-MODULES: tuple = (openness,)
+MODULES: tuple = (care, openness)
 
 _CALLABLES = ("start_entries", "admin_entries", "nav_entries", "load_demo", "member_history",
               "supervision_figures")

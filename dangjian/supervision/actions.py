@@ -83,6 +83,8 @@ GROUPS: list[tuple[str, str, tuple[str, ...], dict[str, str]]] = [
         "attachment.download": "下载附件",
         "document.preview": "预览文件",
         "attachment.preview": "预览附件",
+        "document.archive_viewed": "查阅文档归档",
+        "document.archive_exported": "按年度导出文档归档（ZIP）",
     }),
     ("care", "关怀帮扶与经费", ("budget.", "condolence.", "allowance.", "unit_fund."), {
         "budget.set": "设定年度预算",
@@ -96,6 +98,19 @@ GROUPS: list[tuple[str, str, tuple[str, ...], dict[str, str]]] = [
         "allowance.term.create": "登记支部书记任职",
         "allowance.term.end": "支部书记任职结束",
         "allowance.term.delete": "删除支部书记任职记录",
+    }),
+    ("care_registry", "困难党员台账与走访", ("care.",), {
+        "care.entry.proposed": "申报困难党员",
+        "care.entry.confirmed": "确认列入困难党员台账",
+        "care.entry.returned": "退回困难党员申报",
+        "care.entry.resubmitted": "重新提交困难党员申报",
+        "care.entry.withdrawn": "撤回困难党员申报",
+        "care.entry.reviewed": "困难党员年度复核",
+        "care.entry.closed": "困难党员台账销号",
+        "care.registry.exported": "导出困难党员台账",
+        "care.file.download": "下载台账或走访材料",
+        "care.file.preview": "预览台账或走访材料",
+        "care.visit.recorded": "登记走访慰问",
     }),
     ("award", "表彰与公示", ("award_cycle.", "award_nomination.", "award_objection."), {
         "award_cycle.create": "发起表彰评选",

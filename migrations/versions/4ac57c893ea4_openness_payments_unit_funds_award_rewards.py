@@ -2,7 +2,7 @@
 units' own funds (unit_fund_entries), award rewards per cycle and category (award_rewards)
 
 Revision ID: 4ac57c893ea4
-Revises: 3d942b857388
+Revises: a4d0f88bf282
 Create Date: 2026-11-30 04:32:47.095542
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '4ac57c893ea4'
-down_revision = '3d942b857388'
+down_revision = 'a4d0f88bf282'
 branch_labels = None
 depends_on = None
 
