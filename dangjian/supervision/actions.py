@@ -83,6 +83,8 @@ GROUPS: list[tuple[str, str, tuple[str, ...], dict[str, str]]] = [
         "attachment.download": "下载附件",
         "document.preview": "预览文件",
         "attachment.preview": "预览附件",
+        "document.void": "作废文件",
+        "document.verify": "核验文件真伪（文件核验页）",
     }),
     ("care", "关怀帮扶与经费", ("budget.", "condolence.", "allowance."), {
         "budget.set": "设定年度预算",
