@@ -346,3 +346,16 @@ def test_a_voided_file_stays_in_the_archive(waiver, org):
     db.session.commit()
     path = os.path.join(current_app.config["ARCHIVE_DIR"], doc.storage_path)
     assert archived_bytes(doc) == before and not os.stat(path).st_mode & stat.S_IWUSR
+
+
+def test_纪委_reads_the_lookups_in_the_audit_log(waiver, client, auth, org):
+    _, doc = waiver
+    client.get(f"/verify/{doc.verification_code}")
+    unknown = next(c for c in iter(codes.new_code, None) if c != doc.verification_code)
+    client.get(f"/verify/{unknown}")
+    auth.login(org.supervisor)
+    text = shown(client.get("/audit/", query_string={"action": "document.verify"}))
+    assert text.count("核验文件真伪") >= 2 and "未登录访客" in text
+    text = text.replace("： ", "：")  # label and value are separate elements
+    assert "方式：验证码" in text and "结果：有效" in text and "结果：未找到" in text
+    assert f"验证码：{unknown}" in text

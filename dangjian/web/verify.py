@@ -86,7 +86,7 @@ def code(code_text: str):
         return _page(400, typed=code_text, code_error=_code_error(code_text))
     doc = find_by_code(code)
     if doc is None:
-        _audit(None, "code", "not_found", code=code)
+        _audit(None, "code", "not_found", verification_code=code)
         return _page(404, typed=codes.display(code),
                      code_error=f"未找到验证码 {codes.display(code)} 对应的文件。请核对验证码是否抄写正确。")
     facts = public_facts(doc)
