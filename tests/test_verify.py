@@ -359,3 +359,24 @@ def test_纪委_reads_the_lookups_in_the_audit_log(waiver, client, auth, org):
     text = text.replace("： ", "：")  # label and value are separate elements
     assert "方式：验证码" in text and "结果：有效" in text and "结果：未找到" in text
     assert f"验证码：{unknown}" in text
+
+
+@pytest.mark.parametrize("length", [20, 138, 162, 400])
+def test_the_verification_block_never_adds_a_page_to_a_form(public, length):
+    """It sits in the bottom margin of the last page: a form ends on the page it ended on without it,
+    whatever the length of its text (138–162 characters of deeds bring the last box to the page foot)."""
+    from types import SimpleNamespace
+
+    from dangjian.documents.render import render_pdf
+    from dangjian.documents.verification import pdf_fields
+    from tests.test_gbt9704_form_pages import DEED, form_context
+
+    context = form_context((DEED * 10)[:length])
+    without = PdfReader(io.BytesIO(render_pdf("award_nomination_form.html", context)))
+    code = codes.new_code()
+    context["doc"].update(pdf_fields(SimpleNamespace(verification_code=code)))
+    pdf = render_pdf("award_nomination_form.html", context)
+    pages = PdfReader(io.BytesIO(pdf)).pages
+    assert len(pages) == len(without.pages)
+    assert qr_codes(pdf, len(pages)) == [f"{BASE}/verify/{code}"]
+    assert all("扫描二维码" not in p.extract_text() for p in pages[:-1])  # only on the last page
