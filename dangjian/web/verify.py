@@ -97,7 +97,7 @@ def code(code_text: str):
 def _code_error(typed: str) -> str:
     if not typed.strip():
         return "请输入验证码"
-    return "验证码格式不正确：应为13位字母和数字，如 ABCD-EFGH-JKMNP（不区分大小写，短横线和空格可省略）"
+    return "验证码格式不正确：应为13位字母和数字，如 ABCD-EFGH-JKMNP"
 
 
 def _upload():
