@@ -85,6 +85,8 @@ GROUPS: list[tuple[str, str, tuple[str, ...], dict[str, str]]] = [
         "attachment.preview": "预览附件",
         "document.void": "作废文件",
         "document.verify": "核验文件真伪（文件核验页）",
+        "document.archive_viewed": "查阅文档归档",
+        "document.archive_exported": "按年度导出文档归档（ZIP）",
     }),
     ("care", "关怀帮扶与经费", ("budget.", "condolence.", "allowance."), {
         "budget.set": "设定年度预算",
