@@ -3,7 +3,7 @@
 A document can be voided (作废) and stays in the archive; /verify looks uploaded files up by SHA-256.
 
 Revision ID: c8b7ad5233a5
-Revises: a4d0f88bf282
+Revises: 4ac57c893ea4
 Create Date: 2026-11-30 04:26:38.067590
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'c8b7ad5233a5'
-down_revision = 'a4d0f88bf282'
+down_revision = '4ac57c893ea4'
 branch_labels = None
 depends_on = None
 
