@@ -83,6 +83,8 @@ GROUPS: list[tuple[str, str, tuple[str, ...], dict[str, str]]] = [
         "attachment.download": "下载附件",
         "document.preview": "预览文件",
         "attachment.preview": "预览附件",
+        "document.void": "作废文件",
+        "document.verify": "核验文件真伪（文件核验页）",
         "document.archive_viewed": "查阅文档归档",
         "document.archive_exported": "按年度导出文档归档（ZIP）",
     }),

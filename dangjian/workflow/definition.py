@@ -260,7 +260,10 @@ class DocumentSpec:
     """A document generated when a request enters one of `on_states`.
 
     `parts(req)`, when given, makes one document per part: a list of (part key, title), e.g. one
-    notice per branch of a batch. Every spec is registered by kind for the document job."""
+    notice per branch of a batch. Every spec is registered by kind for the document job.
+
+    `issuer(doc)`, when given, names the organization that issues the document (a notice of 组织部);
+    without it, the school's party committee: /verify shows it (dangjian.documents.verification)."""
 
     kind: str
     title: str
@@ -268,6 +271,7 @@ class DocumentSpec:
     context: Callable  # (document) -> dict for the template
     on_states: frozenset = frozenset({RequestState.APPROVED, RequestState.REJECTED})
     parts: Callable[[Request], list[tuple[str, str]]] | None = None
+    issuer: Callable | None = None  # (document) -> the issuing organization's name
 
     def __post_init__(self):
         DOCUMENT_SPECS[self.kind] = self

@@ -7,6 +7,7 @@ Times are stored in UTC; the documents print local dates, so they are converted 
 from decimal import Decimal
 
 from ...documents.official import official
+from ...documents.verification import pdf_fields
 from ...models import OrgKind, RequestState, Role
 from ...money import format_yuan
 from ...timeutil import to_local
@@ -42,7 +43,7 @@ def notice_parts(req) -> list[tuple[str, str]]:
 
 def _doc(doc) -> dict:
     return {"title": doc.title, "number": doc.request.number, "generated_at": to_local(doc.created_at),
-            "verification_code": None, "version": doc.version}
+            "version": doc.version, **pdf_fields(doc)}
 
 
 def _line(line, index: int) -> dict:
@@ -67,6 +68,10 @@ def _decided_on(req):
     final = next((e for e in reversed(req.timeline)
                   if e.action in (Action.APPROVE.value, Action.REJECT.value)), None)
     return to_local(final.created_at).date() if final else None
+
+
+def notice_issuer(doc) -> str:
+    return _issuer(doc.request)
 
 
 def _submission(req, unit_label: str, lines: list[dict]) -> dict:

@@ -21,7 +21,7 @@ from ...models import BudgetLineKind, Organization, RequestState, Role
 from ...workflow import ActionRefused, DocumentSpec, Step, Transition, Workflow
 from ...workflow.definition import STANDARD_TRANSITIONS, Action, Actor, Holder, at_org_dept, at_school, stay
 from . import adjustment
-from .documents import batch_context, batch_parts, notice_context, notice_parts
+from .documents import batch_context, batch_parts, notice_context, notice_issuer, notice_parts
 from .model import AllowanceClaim, SecretaryAllowance
 
 ADJUST_STEP = "org_dept"
@@ -113,7 +113,8 @@ WORKFLOW = Workflow(
         DocumentSpec("allowance_batch", "年度兼职支部书记补贴核定表", "pdf/allowance_batch.html", batch_context,
                      on_states=frozenset({RequestState.APPROVED, RequestState.REJECTED}), parts=batch_parts),
         DocumentSpec("allowance_notice", "兼职支部书记补贴核定通知", "pdf/allowance_notice.html", notice_context,
-                     on_states=frozenset({RequestState.APPROVED}), parts=notice_parts),
+                     on_states=frozenset({RequestState.APPROVED}), parts=notice_parts,
+                     issuer=notice_issuer),
     ),
     closed_states=frozenset({RequestState.APPROVED, RequestState.REJECTED, RequestState.COMPLETED}),
     on_transition=on_transition,
