@@ -24,7 +24,7 @@ from __future__ import annotations
 from typing import Iterable
 
 from . import models  # noqa: F401  (register the tables)
-from .events import KINDS, comment_added, record_event, request_moved  # noqa: F401
+from .events import KINDS, comment_added, record_event, record_subject_event, request_moved  # noqa: F401
 
 
 def notify(kind: str, request, recipients: Iterable, *, actor=None, **data) -> None:
@@ -34,3 +34,12 @@ def notify(kind: str, request, recipients: Iterable, *, actor=None, **data) -> N
     group robot hears of it; default by kind, None for none)."""
     ids = [r if isinstance(r, int) else r.id for r in recipients]
     record_event(kind, request, ids, actor=actor, **data)
+
+
+def notify_about(kind: str, subject: str, link: str, recipients: Iterable, *, text: str, actor=None,
+                 webhook_org_id: int | None = None) -> None:
+    """`notify` for something that is not a request (a policy module's record: a 整改任务, a talk
+    due …): `subject` names it in e-mails (no private text), `link` is the path of its page, `text`
+    the 消息 line. Same kinds, same settings, same delivery."""
+    ids = [r if isinstance(r, int) else r.id for r in recipients]
+    record_subject_event(kind, subject, link, ids, text=text, actor=actor, webhook_org_id=webhook_org_id)

@@ -65,6 +65,36 @@ def record_event(kind: str, req, user_ids, *, actor=None, step_label: str | None
     return event
 
 
+def record_subject_event(kind: str, subject: str, link: str, user_ids, *, text: str, actor=None,
+                         webhook_org_id: int | None = None) -> NotificationEvent | None:
+    """Tell `user_ids` about `kind` on something that is not a request (a module's record): `subject`
+    names it in e-mails and robot messages (a type and a number or an organization, never private
+    text), `link` is its page's path (the page checks the reader's scope, as the request page
+    does), `text` the line the 消息 centre shows. The actor is never told of their own action."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown notification kind: {kind}")
+    ids = sorted({int(i) for i in user_ids} - {getattr(actor, "id", None)})
+    if webhook_org_id is not None and not _robot_configured(webhook_org_id):
+        webhook_org_id = None
+    if not ids and webhook_org_id is None:
+        return None
+    now = utcnow()
+    deliver = webhook_org_id is not None or bool(ids and current_app.config.get("SMTP_HOST"))
+    event = NotificationEvent(kind=kind, request_id=None, subject=subject[:100], link=link[:200],
+                              actor_id=getattr(actor, "id", None), step_label="", webhook_org_id=webhook_org_id,
+                              created_at=now, delivered_at=None if deliver else now)
+    db.session.add(event)
+    db.session.flush()
+    if ids:
+        db.session.execute(insert(Message), [
+            {"recipient_id": uid, "event_id": event.id, "kind": kind, "request_id": None, "link": link[:200],
+             "text": text[:300], "created_at": now} for uid in ids])
+    if deliver:
+        from .jobs import enqueue_events
+        on_commit(db.session, enqueue_events, [event.id])
+    return event
+
+
 def _robot_configured(org_id: int) -> bool:
     return db.session.scalar(select(OrgWebhook.id).where(
         OrgWebhook.organization_id == org_id, OrgWebhook.enabled.is_(True))) is not None

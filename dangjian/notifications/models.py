@@ -22,7 +22,11 @@ class NotificationEvent(db.Model):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))
-    request_id: Mapped[int] = mapped_column(ForeignKey("requests.id"), index=True)
+    # The request it is about; None for an event about something else (a module's record, e.g. an
+    # overdue 整改任务), which names itself in `subject` and links to its page with `link`.
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("requests.id"), index=True, nullable=True)
+    subject: Mapped[str] = mapped_column(String(100), default="")
+    link: Mapped[str] = mapped_column(String(200), default="")
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     # The step the event is about, as its label at the time (e-mails and robots say it).
     step_label: Mapped[str] = mapped_column(String(64), default="")
@@ -52,7 +56,8 @@ class Message(db.Model):
     recipient_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     event_id: Mapped[int] = mapped_column(ForeignKey("notification_events.id"), index=True)
     kind: Mapped[str] = mapped_column(String(16))
-    request_id: Mapped[int] = mapped_column(ForeignKey("requests.id"))
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("requests.id"), nullable=True)
+    link: Mapped[str] = mapped_column(String(200), default="")  # the page, when not about a request
     text: Mapped[str] = mapped_column(String(300))
     created_at = mapped_column(DateTime, default=utcnow, nullable=False)
     read_at = mapped_column(DateTime, nullable=True)

@@ -82,8 +82,22 @@ def request_link(request_id: int) -> str:
     return base + path
 
 
+def subject_link(path: str) -> str:
+    """An absolute link to a module's page (PUBLIC_BASE_URL + its path)."""
+    return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + path
+
+
+def _what(event) -> str:
+    """What the event is about, as e-mails and robots name it: a request's type and number, or a
+    module record's subject."""
+    req = event.request
+    return f"{type(req).type_label} {req.number}" if req is not None else event.subject
+
+
 def _facts(event) -> list[tuple[str, str]]:
     req = event.request
+    if req is None:
+        return [("事项", event.subject), ("查看", subject_link(event.link))]
     facts = [("编号", req.number), ("类型", type(req).type_label)]
     if event.step_label:
         facts.append(("环节", event.step_label))
@@ -92,8 +106,7 @@ def _facts(event) -> list[tuple[str, str]]:
 
 
 def email_subject(event) -> str:
-    req = event.request
-    return f"【党建关怀】{kind_label(event.kind)}：{type(req).type_label} {req.number}"
+    return f"【党建关怀】{kind_label(event.kind)}：{_what(event)}"
 
 
 def email_body(event) -> str:
@@ -114,8 +127,8 @@ def digest_body(events) -> str:
     for i, event in enumerate(events, 1):
         req = event.request
         step = f"　环节：{event.step_label}" if event.step_label else ""
-        lines.append(f"{i}. 【{kind_label(event.kind)}】{type(req).type_label} {req.number}{step}")
-        lines.append(f"   {request_link(req.id)}")
+        lines.append(f"{i}. 【{kind_label(event.kind)}】{_what(event)}{step}")
+        lines.append(f"   {request_link(req.id) if req is not None else subject_link(event.link)}")
     lines += ["", "申请内容请登录系统查看。此邮件由系统自动发送，请勿直接回复。",
               "如需改为逐条提醒或关闭邮件，请在系统的「消息设置」中修改。"]
     return "\n".join(lines)

@@ -53,8 +53,9 @@ def index():
 
 
 def _visible_ids(messages) -> set[int]:
-    """Of these messages' requests, those the user may open now (one query for the page)."""
-    ids = {m.request_id for m in messages}
+    """Of these messages' requests, those the user may open now (one query for the page). A message
+    about something else (`link`) is not listed: its page checks the reader itself."""
+    ids = {m.request_id for m in messages if m.request_id is not None}
     if not ids:
         return set()
     return set(db.session.scalars(select(Request.id).where(Request.id.in_(ids), visible_requests(current_user))))
@@ -93,6 +94,8 @@ def open_message(message_id: int):
     """Mark read, then go to the request, when the user may still see it (else 404)."""
     message = _own_or_404(message_id)
     operations.mark_read(_user(), message)
+    if message.request_id is None and message.link.startswith("/"):
+        return redirect(message.link, code=303)  # a module's page, which answers 404 outside scope
     if not _visible_ids([message]):
         abort(404)
     return redirect(url_for("requests.view", request_id=message.request_id), code=303)
