@@ -1,6 +1,6 @@
 """党建考核 records for tests: a year's cycle and graded (or pending) assessments, written directly
 (the operations are tested on their own in tests/test_assessment_*.py)."""
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -9,6 +9,7 @@ from dangjian.assessment.grades import AssessmentGrade
 from dangjian.assessment.models import Assessment, AssessmentCycle, AssessmentState
 from dangjian.extensions import db
 from dangjian.models.base import utcnow
+from dangjian.timeutil import local_today
 
 SCORES = {AssessmentGrade.EXCELLENT: "92.0", AssessmentGrade.GOOD: "85.0", AssessmentGrade.FAIR: "70.0",
           AssessmentGrade.POOR: "50.0"}
@@ -18,7 +19,7 @@ def cycle_for(year: int, by, deadline: date | None = None) -> AssessmentCycle:
     cycle = db.session.scalar(select(AssessmentCycle).where(AssessmentCycle.year == year))
     if cycle is None:
         cycle = AssessmentCycle(year=year, name=f"{year}年度基层党组织党建工作考核",
-                                deadline=deadline or date(year + 1, 1, 31), created_by_id=by.id)
+                                deadline=deadline or local_today() + timedelta(days=30), created_by_id=by.id)
         db.session.add(cycle)
         db.session.flush()
     return cycle
