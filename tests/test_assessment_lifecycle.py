@@ -234,6 +234,16 @@ def test_fair_leads_to_an_interview_and_tasks_closed_by_the_last_sign_off(o):
         operations.add_task(o.org_dept2, a, "又一项", "", local_today())
 
 
+def test_the_last_sign_off_after_the_interview_completes_the_rectification(o):
+    a = rectifying(o)
+    interview(o, a)
+    task = operations.add_task(o.org_dept2, a, "问题", "", local_today() + timedelta(days=5))
+    operations.submit_task(o.secretary, task, "已整改")
+    operations.sign_off_task(o.org_dept2, task)
+    db.session.expire_all()
+    assert db.session.get(Assessment, a.id).state is S.RECTIFIED
+
+
 @pytest.mark.parametrize("task_state,user_key,action,expected", [
     ("open", "secretary", "submit", T.SUBMITTED),
     ("open", "org_dept2", "submit", "只有会计学院教工第一党支部的支部书记/支委可以提交整改情况"),

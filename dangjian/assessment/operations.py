@@ -272,8 +272,6 @@ def sign_off_task(user, task: RectificationTask, opinion: str = "") -> None:
         raise AlreadyHandled(TASK_HANDLED)
     _event(a, user, "task_sign_off", (opinion or "").strip(), task)
     audit.record("assessment.task.sign_off", task, user=user, organization=a.organization.name)
-    db.session.flush()
-    db.session.expire(a)
     _complete_if_done(a, user)
     _tell("completed", a, access.unit_people(a.organization), user,
           f"{a.organization.name}的一项整改任务已验收销号")
@@ -298,7 +296,7 @@ def reject_task(user, task: RectificationTask, reason: str) -> None:
 def _complete_if_done(a: Assessment, user) -> None:
     """整改中 → 已整改 once a 约谈 is on record and every task is signed off (in the caller's transaction)."""
     db.session.flush()
-    db.session.refresh(a)
+    db.session.expire_all()  # the moves are UPDATEs: read the tasks' states as they now are
     if lifecycle.refusal(a, None, "rectified") is not None:
         return
     if ASSESSMENT_STATUS.move(a, S.RECTIFIED, rectified_at=utcnow()) != 1:
