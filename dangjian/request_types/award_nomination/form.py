@@ -71,7 +71,7 @@ class NominationForm(ChineseForm):
             if category is not None and category.for_organization and org is None:
                 add_error(self.nominee, "「先进基层党组织」推荐的是党组织，请选择本支部")
                 ok = False
-            elif category is not None and not category.for_member and member is None:
+            elif category is not None and not category.accepts_organization and member is None:
                 add_error(self.nominee, f"「{cycle.category_label(category)}」推荐的是党员个人，请选择本支部的党员")
                 ok = False
             elif member is not None and member.id == user.member_id:

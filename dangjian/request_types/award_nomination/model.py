@@ -39,8 +39,8 @@ class AwardCategory(LabeledEnum):
         return self is AwardCategory.ADVANCED_ORG
 
     @property
-    def for_member(self) -> bool:
-        return self is not AwardCategory.ADVANCED_ORG
+    def accepts_organization(self) -> bool:
+        return self in (AwardCategory.ADVANCED_ORG, AwardCategory.INNOVATION)
 
     @property
     def is_innovation(self) -> bool:
