@@ -9,7 +9,7 @@ The old five grades map onto the new four by rank, so every branch keeps its all
 allowance lines are mapped the same way.
 
 Revision ID: 2a25178cbca6
-Revises: 3d942b857388
+Revises: a4d0f88bf282
 Create Date: 2026-11-30 04:32:36.200735
 
 """
@@ -25,7 +25,7 @@ NEW_TO_OLD = {"excellent": "excellent", "good": "good", "fair": "pass", "poor": 
 
 # revision identifiers, used by Alembic.
 revision = '2a25178cbca6'
-down_revision = '3d942b857388'
+down_revision = 'a4d0f88bf282'
 branch_labels = None
 depends_on = None
 
