@@ -251,7 +251,7 @@ def downgrade():
     sa.Column('branch_id', sa.INTEGER(), nullable=False),
     sa.Column('grade', sa.VARCHAR(length=32), nullable=False),
     sa.Column('recorded_by_id', sa.INTEGER(), nullable=False),
-    sa.Column('recorded_at', sa.DATETIME(), nullable=False),
+    sa.Column('recorded_at', sa.DateTime(), nullable=False),
     sa.ForeignKeyConstraint(['branch_id'], ['organizations.id'], name=op.f('fk_branch_assessments_branch_id_organizations')),
     sa.ForeignKeyConstraint(['recorded_by_id'], ['users.id'], name=op.f('fk_branch_assessments_recorded_by_id_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_branch_assessments')),
