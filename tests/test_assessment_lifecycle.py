@@ -314,11 +314,11 @@ def test_overdue_tasks_are_reminded_once_a_day(o):
     handed_in = operations.add_task(o.org_dept2, a, "已提交的任务", "", local_today())
     operations.submit_task(o.secretary, handed_in, "已整改")
     tomorrow = local_today() + timedelta(days=1)
-    before = db.session.scalar(select(func.count(Message.id)).where(Message.kind == "overdue"))
+    before = db.session.scalar(select(func.count(Message.id)).where(Message.kind == "rectify_overdue"))
     assert operations.remind_overdue_tasks(tomorrow) == 1
     assert operations.remind_overdue_tasks(tomorrow) == 0  # once a day
     assert operations.remind_overdue_tasks(tomorrow + timedelta(days=1)) == 1
-    messages = db.session.scalars(select(Message).where(Message.kind == "overdue")).all()
+    messages = db.session.scalars(select(Message).where(Message.kind == "rectify_overdue")).all()
     assert len(messages) - before == 4  # 2 days × the branch's 2 secretaries
     assert {m.recipient_id for m in messages} == {o.secretary.id, o.committee.id}
     assert all(m.request_id is None and m.link == f"/assessments/view/{a.id}" for m in messages)

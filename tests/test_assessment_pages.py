@@ -119,7 +119,7 @@ def test_org_dept_opens_a_year_once(app, org, auth, client):
     assert "已发起「2026年度基层党组织党建工作考核」：6 个党组织待自评" in resp.get_data(as_text=True)
     again = client.post("/assessments/new", data={"year": "2026", "name": "重复", "deadline": deadline})
     assert again.status_code == 200 and "2026年度党建考核已经发起" in again.get_data(as_text=True)
-    told = db.session.scalars(select(Message.recipient_id).where(Message.kind == "todo")).all()
+    told = db.session.scalars(select(Message.recipient_id).where(Message.kind == "assessment")).all()
     assert org.secretary.id in told and org.secondary.id in told
     auth.login(org.secondary)
     assert client.get("/assessments/new").status_code == 404
@@ -162,7 +162,7 @@ def test_a_secretary_submits_the_self_evaluation_with_a_file(app, org, auth, cli
 
 def test_a_message_about_a_task_opens_its_page(world, auth, client):
     operations.remind_overdue_tasks(local_today() + timedelta(days=30))
-    message = db.session.scalars(select(Message).where(Message.kind == "overdue",
+    message = db.session.scalars(select(Message).where(Message.kind == "rectify_overdue",
                                                        Message.recipient_id == world.secretary.id)).one()
     auth.login(world.secretary)
     assert "整改任务已超过整改期限" in client.get("/messages").get_data(as_text=True)

@@ -14,7 +14,7 @@ from .. import audit, uploads
 from ..extensions import db
 from ..models import Organization, OrgKind
 from ..models.base import utcnow
-from ..notifications import notify_about
+from ..notifications import notify_people
 from ..timeutil import local_today
 from ..workflow.errors import ActionRefused, AlreadyHandled, WorkflowError
 from . import access, lifecycle
@@ -42,7 +42,11 @@ def _link(a: Assessment) -> str:
 
 
 def _tell(kind: str, a: Assessment, recipients, actor, text: str) -> None:
-    notify_about(kind, f"党建考核 {a.organization.name} {a.year}年度", _link(a), recipients, text=text, actor=actor)
+    """A notice (notifications.notify_people): "assessment" for a step someone now has to take or
+    has been told of, "rectify_overdue" for a task past its deadline. Organization names and dates
+    only, never the self-evaluation, the 约谈 or a task's text."""
+    notify_people("rectify_overdue" if kind == "overdue" else "assessment", recipients,
+                  subject=f"党建考核 {a.organization.name} {a.year}年度", text=text, link=_link(a), actor=actor)
 
 
 def _refuse_unless_allowed(reason: str | None) -> None:

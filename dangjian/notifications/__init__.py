@@ -18,13 +18,18 @@ never inside the web request. Kinds:
     urge       someone urged the step the recipient holds (催办)
     comment    a comment on a request the recipient takes part in
     overdue    a step the recipient holds is past its time limit
+
+Notices about something other than a request go through `notify_people` (kinds in
+events.NOTICE_KINDS): talk_due — 谈心谈话 the recipient should hold this semester or year;
+assessment — a 党建考核 step for the recipient (to submit, to grade, returned, graded, a task set or
+handed in); rectify_overdue — a 整改任务 of the recipient's organization past its deadline.
 """
 from __future__ import annotations
 
 from typing import Iterable
 
 from . import models  # noqa: F401  (register the tables)
-from .events import KINDS, comment_added, record_event, record_subject_event, request_moved  # noqa: F401
+from .events import KINDS, NOTICE_KINDS, comment_added, record_event, record_notice, request_moved  # noqa: F401
 
 
 def notify(kind: str, request, recipients: Iterable, *, actor=None, **data) -> None:
@@ -36,10 +41,9 @@ def notify(kind: str, request, recipients: Iterable, *, actor=None, **data) -> N
     record_event(kind, request, ids, actor=actor, **data)
 
 
-def notify_about(kind: str, subject: str, link: str, recipients: Iterable, *, text: str, actor=None,
-                 webhook_org_id: int | None = None) -> None:
-    """`notify` for something that is not a request (a policy module's record: a 整改任务, a talk
-    due …): `subject` names it in e-mails (no private text), `link` is the path of its page, `text`
-    the 消息 line. Same kinds, same settings, same delivery."""
+def notify_people(kind: str, recipients: Iterable, *, subject: str, text: str, link: str, actor=None) -> None:
+    """Tell `recipients` (Users or ids) about something that is not a request, inside the caller's
+    transaction: `text` is the 消息 line and the e-mail's body (counts and dates only, no names or
+    private details), `link` a path in the app. E-mail follows each recipient's 消息设置."""
     ids = [r if isinstance(r, int) else r.id for r in recipients]
-    record_subject_event(kind, subject, link, ids, text=text, actor=actor, webhook_org_id=webhook_org_id)
+    record_notice(kind, ids, subject=subject, text=text, link=link, actor=actor)

@@ -22,11 +22,11 @@ class NotificationEvent(db.Model):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))
-    # The request it is about; None for an event about something else (a module's record, e.g. an
-    # overdue 整改任务), which names itself in `subject` and links to its page with `link`.
+    # The request the event is about; None for a notice about something else (a 谈心谈话 due …),
+    # which then carries its own subject and link (events.record_notice).
     request_id: Mapped[int | None] = mapped_column(ForeignKey("requests.id"), index=True, nullable=True)
-    subject: Mapped[str] = mapped_column(String(100), default="")
-    link: Mapped[str] = mapped_column(String(200), default="")
+    subject: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    link: Mapped[str] = mapped_column(String(255), default="", server_default="")  # a path in the app
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     # The step the event is about, as its label at the time (e-mails and robots say it).
     step_label: Mapped[str] = mapped_column(String(64), default="")
@@ -57,7 +57,7 @@ class Message(db.Model):
     event_id: Mapped[int] = mapped_column(ForeignKey("notification_events.id"), index=True)
     kind: Mapped[str] = mapped_column(String(16))
     request_id: Mapped[int | None] = mapped_column(ForeignKey("requests.id"), nullable=True)
-    link: Mapped[str] = mapped_column(String(200), default="")  # the page, when not about a request
+    link: Mapped[str] = mapped_column(String(255), default="", server_default="")  # notices: where it leads
     text: Mapped[str] = mapped_column(String(300))
     created_at = mapped_column(DateTime, default=utcnow, nullable=False)
     read_at = mapped_column(DateTime, nullable=True)

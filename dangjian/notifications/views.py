@@ -53,8 +53,7 @@ def index():
 
 
 def _visible_ids(messages) -> set[int]:
-    """Of these messages' requests, those the user may open now (one query for the page). A message
-    about something else (`link`) is not listed: its page checks the reader itself."""
+    """Of these messages' requests, those the user may open now (one query for the page)."""
     ids = {m.request_id for m in messages if m.request_id is not None}
     if not ids:
         return set()
@@ -91,11 +90,13 @@ def read_all():
 @bp.route("/<int:message_id>/open", methods=["POST"])
 @login_required
 def open_message(message_id: int):
-    """Mark read, then go to the request, when the user may still see it (else 404)."""
+    """Mark read, then go to the request, when the user may still see it (else 404); a notice
+    goes to its own link (that page checks its own scope)."""
     message = _own_or_404(message_id)
     operations.mark_read(_user(), message)
-    if message.request_id is None and message.link.startswith("/"):
-        return redirect(message.link, code=303)  # a module's page, which answers 404 outside scope
+    if message.request_id is None:
+        return redirect(message.link if message.link.startswith("/") and not message.link.startswith("//")
+                        else url_for(".index"), code=303)
     if not _visible_ids([message]):
         abort(404)
     return redirect(url_for("requests.view", request_id=message.request_id), code=303)

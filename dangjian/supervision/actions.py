@@ -83,6 +83,8 @@ GROUPS: list[tuple[str, str, tuple[str, ...], dict[str, str]]] = [
         "attachment.download": "下载附件",
         "document.preview": "预览文件",
         "attachment.preview": "预览附件",
+        "document.archive_viewed": "查阅文档归档",
+        "document.archive_exported": "按年度导出文档归档（ZIP）",
     }),
     ("care", "关怀帮扶与经费", ("budget.", "condolence.", "allowance."), {
         "budget.set": "设定年度预算",
@@ -107,6 +109,21 @@ GROUPS: list[tuple[str, str, tuple[str, ...], dict[str, str]]] = [
         "care.file.download": "下载台账或走访材料",
         "care.file.preview": "预览台账或走访材料",
         "care.visit.recorded": "登记走访慰问",
+    }),
+    ("talks", "谈心谈话", ("talk.", "talk_link."), {
+        "talk.recorded": "记录谈心谈话",
+        "talk.voided": "作废谈心谈话记录",
+        "talk.reminded": "谈心谈话提醒",
+        "talk.compliance_exported": "导出谈心谈话完成情况",
+        "talk_link.added": "设置领导联系点",
+        "talk_link.ended": "结束领导联系点",
+    }),
+    ("pairing", "结对帮扶与志愿服务", ("pairing.", "volunteer."), {
+        "pairing.created": "登记结对帮扶",
+        "pairing.ended": "结束结对帮扶",
+        "pairing.contact_added": "登记结对帮扶联系",
+        "volunteer.recorded": "登记志愿服务",
+        "volunteer.deleted": "删除志愿服务记录",
     }),
     ("award", "表彰与公示", ("award_cycle.", "award_nomination.", "award_objection."), {
         "award_cycle.create": "发起表彰评选",
