@@ -10,7 +10,7 @@ from dangjian.extensions import db
 from tests.factories import build_org
 from tests.test_migrations import empty_app, logging_kept  # noqa: F401
 
-BEFORE = "db1c9c96c8cb"  # the revision before 党建考核
+BEFORE = "4ac57c893ea4"  # the revision before 党建考核
 
 
 def test_branch_grades_become_graded_assessments(empty_app):  # noqa: F811

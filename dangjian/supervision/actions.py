@@ -59,7 +59,7 @@ GROUPS: list[tuple[str, str, tuple[str, ...], dict[str, str]]] = [
         **{f"request.{a.value}": label for a, label in (
             (Action.SUBMIT, "提交申请"), (Action.APPROVE, "同意"), (Action.REJECT, "不同意"),
             (Action.RETURN, "退回修改"), (Action.WITHDRAW, "撤回申请"), (Action.ADJUST, "核定调整"),
-            (Action.RECORD_PAYMENT, "登记走访发放"), (Action.CANCEL, "取消申请"),
+            (Action.RECORD_PAYMENT, "登记走访发放"), (Action.RECORD_PAID, "登记发放（校级经费）"), (Action.CANCEL, "取消申请"),
             (Action.PUBLISH, "发布公示"), (Action.REVOKE, "撤销推荐"), (Action.AWARD, "确认表彰"),
             (Action.TAKE_BACK, "取回决定"), (Action.TRANSFER, "转办"),
             (Action.REROUTE, "无人可处理，系统转上级办理"), (Action.DELETE_DRAFT, "删除草稿"))},
@@ -86,8 +86,10 @@ GROUPS: list[tuple[str, str, tuple[str, ...], dict[str, str]]] = [
         "document.archive_viewed": "查阅文档归档",
         "document.archive_exported": "按年度导出文档归档（ZIP）",
     }),
-    ("care", "关怀帮扶与经费", ("budget.", "condolence.", "allowance."), {
+    ("care", "关怀帮扶与经费", ("budget.", "condolence.", "allowance.", "unit_fund."), {
         "budget.set": "设定年度预算",
+        "unit_fund.add": "登记二级党组织自有经费收支",
+        "unit_fund.void": "冲销二级党组织自有经费记录",
         "condolence.campaign": "批量发起七一/春节慰问",
         "condolence.delete_draft": "删除慰问金草稿",  # before 删除草稿 went through the engine (request.delete_draft)
         "condolence.standard.set": "设置慰问金标准",
@@ -130,6 +132,7 @@ GROUPS: list[tuple[str, str, tuple[str, ...], dict[str, str]]] = [
         "award_cycle.update": "修改表彰评选",
         "award_cycle.publish": "发布表彰公示",
         "award_cycle.complete": "表彰评选完成",
+        "award_cycle.rewards_set": "设置表彰奖励标准",
         "award_nomination.move": "调整推荐排序",
         "award_objection.file": "提出异议",
         "award_objection.upheld": "异议成立",
@@ -149,6 +152,14 @@ GROUPS: list[tuple[str, str, tuple[str, ...], dict[str, str]]] = [
         "assessment.rectified": "整改完成",
         "assessment.file.download": "下载党建考核材料",
         "assessment.file.preview": "预览党建考核材料",
+    }),
+    ("openness", "党务公开", ("openness.",), {
+        "openness.create": "起草党务公开事项",
+        "openness.update": "修改党务公开草稿",
+        "openness.delete": "删除党务公开草稿",
+        "openness.generate_dues": "生成党费收缴和使用情况",
+        "openness.publish": "发布党务公开事项",
+        "openness.withdraw": "撤回党务公开事项",
     }),
     ("deadlines", "校历与办理时限", ("calendar.", "time_limits.", "overdue_report."), {
         "calendar.days_set": "设置校历（节假日、调休）",

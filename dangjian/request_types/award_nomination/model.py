@@ -19,6 +19,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ...extensions import db
 from ...models import Organization, Request, RequestState, Role, RoleAssignment, User
 from ...models.base import EnumText, LabeledEnum, utcnow
+from ...money import Money
 from ...timeutil import to_local
 
 MAX_DEEDS = 1500  # 主要事迹: at most 1500 characters
@@ -290,3 +291,19 @@ class Objection(db.Model):
     @property
     def css(self) -> str:
         return {"open": "warning", "upheld": "danger", "dismissed": "success"}[self.status.value]
+
+
+class AwardReward(db.Model):
+    """奖励标准 (§四, 表彰奖励 line): the money each awardee of a category receives, set by 组织部 for
+    a cycle. A nomination of a category with a reward reserves it on the year's 表彰奖励 budget line
+    when 校党委 decides, and spends it when 组织部 records the payment (rewards.py)."""
+
+    __tablename__ = "award_rewards"
+    __table_args__ = (UniqueConstraint("cycle_id", "category", name="uq_award_reward_cell"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("award_cycles.id"), index=True)
+    category: Mapped[AwardCategory] = mapped_column(EnumText(AwardCategory))
+    amount = mapped_column(Money, nullable=False)
+
+    cycle = relationship("AwardCycle")

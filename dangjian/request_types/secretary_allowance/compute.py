@@ -342,7 +342,7 @@ def starting_units(user) -> list[Organization]:
 # A batch in these states stands for its unit and year: a new one is not started next to it
 # (a returned or withdrawn batch is edited and resubmitted instead).
 STANDING_STATES = (RequestState.DRAFT, RequestState.PENDING, RequestState.RETURNED,
-                   RequestState.WITHDRAWN, RequestState.APPROVED)
+                   RequestState.WITHDRAWN, RequestState.APPROVED, RequestState.COMPLETED)
 
 
 def standing_batch(unit_id: int, year: int) -> SecretaryAllowance | None:
