@@ -96,7 +96,7 @@ GROUPS: list[tuple[str, str, tuple[str, ...], dict[str, str]]] = [
         "condolence.delete_draft": "删除慰问金草稿",  # before 删除草稿 went through the engine (request.delete_draft)
         "condolence.standard.set": "设置慰问金标准",
         "condolence.threshold.set": "设置报校审批金额",
-        "allowance.assessment.set": "录入党支部年度考核",
+        "allowance.assessment.set": "录入党支部年度考核",  # before 党建考核 (assessment.*) replaced it
         "allowance.term.create": "登记支部书记任职",
         "allowance.term.end": "支部书记任职结束",
         "allowance.term.delete": "删除支部书记任职记录",
@@ -139,6 +139,21 @@ GROUPS: list[tuple[str, str, tuple[str, ...], dict[str, str]]] = [
         "award_objection.file": "提出异议",
         "award_objection.upheld": "异议成立",
         "award_objection.dismissed": "异议不成立",
+    }),
+    ("assessment", "党建考核与整改", ("assessment.",), {
+        "assessment.cycle.open": "发起年度党建考核",
+        "assessment.submit": "提交党建考核自评",
+        "assessment.return": "退回党建考核自评",
+        "assessment.grade": "评定党建考核等次",
+        "assessment.interview": "记录约谈",
+        "assessment.task.create": "下达整改任务",
+        "assessment.task.submit": "提交整改情况",
+        "assessment.task.sign_off": "整改任务验收销号",
+        "assessment.task.reject": "退回重新整改",
+        "assessment.task.reminded": "提醒超期整改任务",
+        "assessment.rectified": "整改完成",
+        "assessment.file.download": "下载党建考核材料",
+        "assessment.file.preview": "预览党建考核材料",
     }),
     ("openness", "党务公开", ("openness.",), {
         "openness.create": "起草党务公开事项",

@@ -18,7 +18,8 @@ TABLE_LABELS = {
     "requests": "申请", "documents": "文件", "attachments": "附件", "users": "账号", "members": "党员",
     "organizations": "党组织", "role_assignments": "角色任职", "budget_lines": "年度预算",
     "condolence_standards": "慰问金标准", "condolence_thresholds": "报校审批金额", "award_cycles": "表彰评选",
-    "award_objections": "异议", "branch_assessments": "党支部考核", "branch_secretary_terms": "支部书记任职",
+    "award_objections": "异议", "branch_assessments": "党支部考核", "assessment_cycles": "年度党建考核",
+    "assessments": "党建考核", "rectification_tasks": "整改任务", "assessment_files": "党建考核材料", "branch_secretary_terms": "支部书记任职",
     "member_transfers": "组织关系转接", "member_dues_rates": "月缴党费标准", "delegations": "委托代理",
 }
 
