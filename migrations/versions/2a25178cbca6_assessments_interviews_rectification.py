@@ -8,7 +8,7 @@ The old five grades map onto the new four by rank, so every branch keeps its all
 allowance lines are mapped the same way.
 
 Revision ID: 2a25178cbca6
-Revises: 4ac57c893ea4
+Revises: c8b7ad5233a5
 Create Date: 2026-11-30 04:32:36.200735
 
 """
@@ -24,7 +24,7 @@ NEW_TO_OLD = {"excellent": "excellent", "good": "good", "fair": "pass", "poor": 
 
 # revision identifiers, used by Alembic.
 revision = '2a25178cbca6'
-down_revision = '4ac57c893ea4'
+down_revision = 'c8b7ad5233a5'
 branch_labels = None
 depends_on = None
 
