@@ -29,10 +29,11 @@ Optional attributes of either kind (all in the package's `__init__.py`):
 - `nav_entries(user)`: the user's items for the main navigation, as dicts (key, label, url[, short,
   icon]). They all go under one menu, 「党建工作」 (dangjian/web/nav.py; in the bar itself when a user
   has only one, and then `short`, at most 4 characters, is its label on a phone's bottom bar). `key`
-  is unique in the navigation (and none of `CORE_NAV_KEYS`); `icon` names an icon in templates/_icons.html (default: `key`, and a
-  generic icon for a name it lacks). The current page's item is derived: a module's entry is current
-  on every page of the module's blueprints, any entry on its own URL and below it — so an entry needs
-  no list of the pages it covers. The entries are checked on every page (`nav_entries` below): a
+  is unique in the navigation and none of `CORE_NAV_KEYS`; `icon` names an icon in
+  templates/_icons.html (default: `key`; a generic icon for a name it lacks). The current page's
+  item is derived: a module's entry is current on every page of the module's blueprints, any entry
+  on its own URL and below it — so an entry lists no pages. Entries depend on the user, so
+  `check()` cannot see them at start-up: `nav_entries` below checks them on every page, and a
   malformed one fails loudly;
 - `load_demo(ctx)`: demo data, called by `flask demo load` after the organization exists
   (request types first, then modules, each in the order listed);
@@ -52,10 +53,10 @@ import os
 
 from flask import Blueprint, Flask
 
-from . import care, pairing, request_types, talks
+from . import assessment, care, openness, pairing, request_types, talks
 
 # Feature modules, in navigation order. A module joins by being added here.
-MODULES: tuple = (care, talks, pairing)
+MODULES: tuple = (care, talks, pairing, assessment, openness)
 
 # The core navigation's own item keys (dangjian/web/nav.py): no package's entry may take one.
 CORE_NAV_KEYS = frozenset({"todo", "done", "mine", "new", "search", "manage", "org", "audit", "admin", "me"})
