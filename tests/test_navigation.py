@@ -58,6 +58,7 @@ def current(nav: _Nav) -> set[str]:
     ("/care/registry", "care"), ("/care/visits", "care"), ("/care/roster", "care"), ("/care/registry/new", "care"),
     ("/talks", "talks"), ("/talks/compliance", "talks"), ("/talks/new", "talks"),
     ("/pairing", "pairing"), ("/pairing/volunteers", "pairing"), ("/pairing/new", "pairing"),
+    ("/openness/", "notice"),  # 党务公开
 ])
 def test_the_secretarys_current_page_is_marked_in_the_navigation(app, org, auth, client, url, key):
     auth.login(org.secretary)
@@ -68,7 +69,7 @@ def test_a_module_page_marks_its_entry_inside_the_menu_and_the_menu_button(app, 
     auth.login(org.secretary)
     nav = nav_of(client, "/care/registry")
     work = [link for link in nav.links if link["menu"] == "dj-menu-work"]
-    assert [link["key"] for link in work] == ["care", "talks", "pairing"]  # 结对帮扶 is back for secretaries
+    assert [link["key"] for link in work] == ["care", "talks", "pairing", "notice"]  # 结对帮扶 is back for secretaries
     assert [link["key"] for link in work if link["current"]] == ["care"]
     assert "active" in nav.buttons["dj-menu-work"]["class"]
     assert nav.buttons["dj-menu-work"]["aria-expanded"] == "false"
@@ -115,7 +116,7 @@ def test_the_supervisor_reaches_every_module_and_the_audit_log(app, org, auth, c
     auth.login(org.supervisor)
     nav = nav_of(client, "/audit/")
     assert current(nav) == {"audit"}
-    assert [link["key"] for link in nav.links if link["menu"] == "dj-menu-work"] == ["care", "talks", "pairing"]
+    assert [link["key"] for link in nav.links if link["menu"] == "dj-menu-work"] == ["care", "talks", "pairing", "notice"]
     assert [link["key"] for link in nav.links if link["menu"] is None] == [
         "todo", "done", "mine", "new", "search", "manage", "org", "audit"]
 
