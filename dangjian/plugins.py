@@ -45,10 +45,10 @@ import os
 
 from flask import Blueprint, Flask
 
-from . import care, request_types
+from . import care, inspection, request_types
 
 # Feature modules, in navigation order. A module joins by being added here.
-MODULES: tuple = (care,)
+MODULES: tuple = (care, inspection)
 
 _CALLABLES = ("start_entries", "admin_entries", "nav_entries", "load_demo", "member_history",
               "supervision_figures")

@@ -20,6 +20,8 @@ TABLE_LABELS = {
     "condolence_standards": "慰问金标准", "condolence_thresholds": "报校审批金额", "award_cycles": "表彰评选",
     "award_objections": "异议", "branch_assessments": "党支部考核", "branch_secretary_terms": "支部书记任职",
     "member_transfers": "组织关系转接", "member_dues_rates": "月缴党费标准", "delegations": "委托代理",
+    "inspection_plans": "巡察/监督检查计划", "inspection_findings": "巡察发现的问题", "inspection_tasks": "整改任务",
+    "inspection_files": "整改佐证材料",
 }
 
 

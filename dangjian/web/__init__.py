@@ -36,14 +36,14 @@ def register_web(app) -> None:
     from ..org.imports import views as import_views
     from ..notifications import views as notification_views
     from ..schedule import views as schedule_views
-    from ..supervision import audit_views, overdue_views
+    from ..supervision import audit_views, dashboard_views, overdue_views
     from . import archive, assets, batch, budget, cc, delegations, documents, inbox, launch, me, requests, search, transfer, urge
 
     assets.init_app(app)  # compression and static versions; its after_request hooks run last
     core = (signin.bp, self_views.bp, inbox.bp, batch.bp, requests.bp, urge.bp, documents.bp, me.bp, launch.bp,
             budget.bp, search.bp, cc.bp, notification_views.bp, delegations.bp, transfer.bp)
     administration = (admin_views.bp, org_views.bp, import_views.bp, audit_views.bp, schedule_views.bp,
-                      overdue_views.bp, archive.bp)
+                      overdue_views.bp, dashboard_views.bp, archive.bp)
     for bp in (*core, *administration, *plugins.blueprints()):
         app.register_blueprint(bp)
 
@@ -78,11 +78,13 @@ def register_web(app) -> None:
             from ..inbox import todo_count
             from ..accounts.permissions import is_sysadmin
             from ..supervision.audit_views import can_read_audit_log
+            from ..supervision.dashboard_views import nav_entries as supervision_nav
             from ..org import access as org_access
             # The 待办 page without filters has just counted the same rows (g.todo_count).
             count = g.get("todo_count")
             return {"todo_count": todo_count(current_user) if count is None else count,
-                    "extra_nav": plugins.nav_entries(current_user) + search.nav_entries(current_user),
+                    "extra_nav": (plugins.nav_entries(current_user) + search.nav_entries(current_user)
+                                  + supervision_nav(current_user)),
                     "can_manage": launch.can_manage(current_user),
                     "nav_admin": is_sysadmin(current_user),
                     "nav_org": org_access.can_read_members(current_user),
