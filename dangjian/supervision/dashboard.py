@@ -184,7 +184,7 @@ def build(org: Organization, year: int, viewer, today: date | None = None) -> Da
     counts = _counts(viewer, org, year, (Request.organization_id,))
     money = _money(_ledger(viewer, org, [year], (Request.organization_id,)))
     paths = dict(db.session.execute(select(Organization.id, Organization.path).where(
-        Organization.id.in_({oid for oid, _ in counts} | set(money))))) if counts or money else {}
+        Organization.id.in_({oid for oid, _ in counts} | set(money)))).all()) if counts or money else {}
     for oid, n in counts:
         rows.get(find(paths[oid]), own).requests += n
     for oid, (spent, _) in money.items():
