@@ -118,7 +118,7 @@ def units(user=None) -> list[tuple[Organization, str]]:
             return []
         q = q.where(_in_paths(Organization.path, paths))
     out = []
-    for o in db.session.scalars(q.order_by(Organization.path)):
+    for o in sorted(db.session.scalars(q), key=lambda o: [int(x) for x in o.path.strip("/").split("/")]):
         nested = o.kind is OrgKind.BRANCH and o.parent is not None and o.parent.kind is OrgKind.SECONDARY
         out.append((o, ("　" if nested else "") + o.name))
     return out

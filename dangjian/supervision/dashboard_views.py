@@ -116,9 +116,3 @@ def admin_entries(user) -> list[dict]:
     return [{"label": "监督统计", "url": url_for("supervision.index"),
              "hint": "按单位和年度：申请数量与状态、经费支出、审批超期、整改和台账复核等监督指标，附图表，可导出Excel（§五3）"}]
 
-
-def nav_entries(user) -> list[dict]:
-    """纪委's main navigation leads to the dashboard (组织部 and the units find it under 管理)."""
-    if is_sysadmin(user) or not any(ra.role is Role.SUPERVISOR for ra in user.roles):
-        return []
-    return [{"key": "supervision", "label": "监督统计", "url": url_for("supervision.index")}]

@@ -78,13 +78,11 @@ def register_web(app) -> None:
             from ..inbox import todo_count
             from ..accounts.permissions import is_sysadmin
             from ..supervision.audit_views import can_read_audit_log
-            from ..supervision.dashboard_views import nav_entries as supervision_nav
             from ..org import access as org_access
             # The 待办 page without filters has just counted the same rows (g.todo_count).
             count = g.get("todo_count")
             return {"todo_count": todo_count(current_user) if count is None else count,
-                    "extra_nav": (plugins.nav_entries(current_user) + search.nav_entries(current_user)
-                                  + supervision_nav(current_user)),
+                    "extra_nav": plugins.nav_entries(current_user) + search.nav_entries(current_user),
                     "can_manage": launch.can_manage(current_user),
                     "nav_admin": is_sysadmin(current_user),
                     "nav_org": org_access.can_read_members(current_user),
