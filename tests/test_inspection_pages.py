@@ -8,7 +8,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from dangjian.extensions import db
-from dangjian.inspection.models import InspectionFile, InspectionPlan, RectificationTask, TaskState
+from dangjian.inspection.models import InspectionFile, InspectionPlan, InspectionTask, TaskState
 from dangjian.models import AuditEvent
 from dangjian.timeutil import local_today
 from tests.test_inspection_tasks import PNG, new_plan, new_task, png
@@ -54,7 +54,7 @@ def test_jiwei_records_a_plan_a_finding_and_a_task_and_the_unit_closes_it(app, o
     resp = client.post(f"/inspection/findings/{finding.id}/tasks", data={
         "owner_org_id": str(org.sec_a.id), "requirement": "补齐签收单", "deadline": (today + timedelta(days=7)).isoformat()})
     assert resp.status_code == 302
-    task = db.session.scalar(select(RectificationTask))
+    task = db.session.scalar(select(InspectionTask))
     assert "已向会计学院党委下达整改任务" in client.get(resp.location).get_data(as_text=True)
 
     auth.login(org.secondary)
@@ -71,7 +71,7 @@ def test_jiwei_records_a_plan_a_finding_and_a_task_and_the_unit_closes_it(app, o
 
     auth.login(org.supervisor)
     db.session.expire_all()
-    task = db.session.get(RectificationTask, task.id)
+    task = db.session.get(InspectionTask, task.id)
     page = client.get(f"/inspection/tasks/{task.id}").get_data(as_text=True)
     assert "签收单.png" in page and "已补齐签收单，建立发放台账。" in page
     resp = client.post(f"/inspection/tasks/{task.id}/return", data={"version": str(task.version), "note": ""})
@@ -79,7 +79,7 @@ def test_jiwei_records_a_plan_a_finding_and_a_task_and_the_unit_closes_it(app, o
     resp = client.post(f"/inspection/tasks/{task.id}/sign_off", data={"version": str(task.version), "note": "同意销号"})
     assert resp.status_code == 302
     db.session.expire_all()
-    assert db.session.get(RectificationTask, task.id).state is TaskState.CLOSED
+    assert db.session.get(InspectionTask, task.id).state is TaskState.CLOSED
     # The page the other click came from: the task has moved on.
     resp = client.post(f"/inspection/tasks/{task.id}/return", data={"version": str(task.version), "note": "不足"})
     assert "当前为「已销号」" in resp.get_data(as_text=True)
@@ -113,7 +113,7 @@ def test_scope_of_every_page_and_file(app, org, auth, client, task_a, who, plans
     elif who != "supervisor":  # in scope, not 纪委: the page says why, and nothing changes
         assert resp.status_code == 200 and "只有纪委可以验收销号" in resp.get_data(as_text=True)
         db.session.expire_all()
-        assert db.session.get(RectificationTask, t.id).state is TaskState.SUBMITTED
+        assert db.session.get(InspectionTask, t.id).state is TaskState.SUBMITTED
     # Only 纪委 records: the forms are not there for anyone else.
     expected_new = 200 if who == "supervisor" else 404
     assert client.get("/inspection/plans/new").status_code == expected_new
@@ -143,7 +143,7 @@ def test_the_export_lists_what_the_user_sees_and_is_audited(app, org, auth, clie
 def test_the_task_list_filters_overdue_and_says_so(app, org, auth, client, task_a):
     t, branch = task_a
     from sqlalchemy import update
-    db.session.execute(update(RectificationTask).where(RectificationTask.id == branch.id)
+    db.session.execute(update(InspectionTask).where(InspectionTask.id == branch.id)
                        .values(deadline=local_today() - timedelta(days=2)))
     db.session.commit()
     auth.login(org.supervisor)

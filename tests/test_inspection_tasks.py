@@ -10,7 +10,7 @@ from werkzeug.datastructures import FileStorage
 
 from dangjian.extensions import db
 from dangjian.inspection import operations, tasks
-from dangjian.inspection.models import InspectionFile, RectificationTask, TaskEvent, TaskState
+from dangjian.inspection.models import InspectionFile, InspectionTask, TaskEvent, TaskState
 from dangjian.inspection.operations import InspectionRefused
 from dangjian.models import AuditEvent, Role
 from dangjian.timeutil import local_today
@@ -103,7 +103,7 @@ def test_task_table(app, org, at, recused, state, who, action, expected):
         assert action in tasks.available_actions(t, user)
         tasks.act(t, user, action, version=t.version, note=NOTES[action], files=[png()] if action == "submit" else [])
         db.session.expire_all()
-        t = db.session.get(RectificationTask, t.id)
+        t = db.session.get(InspectionTask, t.id)
         assert (t.state, t.version) == (expected, before[1] + 1)
         event = t.events[-1]
         assert (event.action, event.actor_id, event.from_state, event.to_state) == (
@@ -117,7 +117,7 @@ def test_task_table(app, org, at, recused, state, who, action, expected):
     assert expected in exc.value.message
     db.session.rollback()
     db.session.expire_all()
-    t = db.session.get(RectificationTask, t.id)
+    t = db.session.get(InspectionTask, t.id)
     assert (t.state, t.version, len(t.events), db.session.scalar(select(func.count(AuditEvent.id)))) == before
 
 
@@ -134,7 +134,7 @@ def test_a_submission_needs_evidence_and_an_account_of_what_was_done(app, org):
         tasks.act(t, org.secondary, "submit", version=t.version, note="已整改。", files=[bad])
     assert "内容与扩展名不符" in exc.value.message
     db.session.expire_all()
-    assert db.session.get(RectificationTask, t.id).state is TaskState.OPEN
+    assert db.session.get(InspectionTask, t.id).state is TaskState.OPEN
     assert db.session.scalar(select(func.count(InspectionFile.id))) == 0
 
     tasks.act(t, org.secondary, "submit", version=t.version, note="已整改。", files=[png("台账.png")])
@@ -166,7 +166,7 @@ def test_two_clicks_on_the_same_page_only_one_wins(app, org, at, monkeypatch):
         tasks.act(t, other, "return", version=seen, note="材料不足")
     assert exc.value.message == "该记录已被他人处理，请刷新页面后查看"
     db.session.expire_all()
-    t = db.session.get(RectificationTask, t.id)
+    t = db.session.get(InspectionTask, t.id)
     assert (t.state, t.closed_on, t.version) == (TaskState.CLOSED, local_today(), seen + 1)
     assert db.session.scalar(select(func.count(TaskEvent.id))) == events
 

@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 from dangjian import budget
 from dangjian.extensions import db
 from dangjian.inspection import operations, tasks
-from dangjian.inspection.models import RectificationTask
+from dangjian.inspection.models import InspectionTask
 from dangjian.models import AuditEvent, BudgetLineKind, Request, RequestState
 from dangjian.supervision import charts, dashboard
 from dangjian.timeutil import local_today
@@ -70,7 +70,7 @@ def world(org):
                                deadline=local_today() + timedelta(days=10))
     done = tasks.act(done, org.secondary, "submit", version=done.version, note="已建立。", files=[png()])
     tasks.act(done, org.supervisor, "sign_off", version=done.version)
-    db.session.execute(update(RectificationTask).where(RectificationTask.id == late.id)
+    db.session.execute(update(InspectionTask).where(InspectionTask.id == late.id)
                        .values(deadline=local_today() - timedelta(days=3)))
     old = operations.create_plan(org.supervisor, year=YEAR - 1, kind="check", title="去年的监督检查",
                                  starts_on=local_today() - timedelta(days=400), ends_on=local_today() - timedelta(days=380),

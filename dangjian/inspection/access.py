@@ -54,19 +54,19 @@ def _in_paths(column, paths):
 
 
 def task_scope(user):
-    """A condition on RectificationTask: the tasks `user` may see."""
-    from .models import RectificationTask
+    """A condition on InspectionTask: the tasks `user` may see."""
+    from .models import InspectionTask
     if reads_all(user):
         return true()
     paths = unit_paths(user)
     if not paths:
         return false()
-    return RectificationTask.owner_org_id.in_(select(Organization.id).where(_in_paths(Organization.path, paths)))
+    return InspectionTask.owner_org_id.in_(select(Organization.id).where(_in_paths(Organization.path, paths)))
 
 
 def finding_scope(user):
     """A condition on InspectionFinding: findings about the user's units, or with a task they own."""
-    from .models import InspectionFinding, RectificationTask
+    from .models import InspectionFinding, InspectionTask
     if reads_all(user):
         return true()
     paths = unit_paths(user)
@@ -74,8 +74,8 @@ def finding_scope(user):
         return false()
     under = select(Organization.id).where(_in_paths(Organization.path, paths))
     return or_(InspectionFinding.org_id.in_(under),
-               exists().where(RectificationTask.finding_id == InspectionFinding.id,
-                              RectificationTask.owner_org_id.in_(under)))
+               exists().where(InspectionTask.finding_id == InspectionFinding.id,
+                              InspectionTask.owner_org_id.in_(under)))
 
 
 def plan_scope(user):
@@ -130,9 +130,9 @@ def unit_choices(user=None) -> list[tuple[int, str]]:
 
 def has_tasks(user) -> bool:
     """A unit user with at least one task in their subtree (the navigation shows 整改任务 then)."""
-    from .models import RectificationTask
+    from .models import InspectionTask
     paths = unit_paths(user)
     if not paths:
         return False
     return db.session.scalar(select(exists().where(and_(
-        RectificationTask.owner_org_id == Organization.id, _in_paths(Organization.path, paths))))) or False
+        InspectionTask.owner_org_id == Organization.id, _in_paths(Organization.path, paths))))) or False

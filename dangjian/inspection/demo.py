@@ -8,7 +8,7 @@ from datetime import timedelta
 from ..extensions import db
 from ..models.base import utcnow
 from ..timeutil import local_today
-from .models import (InspectionFinding, InspectionPlan, InspectionPlanUnit, PlanKind, RectificationTask, Severity,
+from .models import (InspectionFinding, InspectionPlan, InspectionPlanUnit, PlanKind, InspectionTask, Severity,
                      TaskEvent, TaskState)
 
 STEPS = {  # state → the events after 下达 (action, actor key, note)
@@ -40,7 +40,7 @@ def _finding(plan, org, text, severity, jiwei):
 def _task(ctx, finding, owner, requirement, deadline, state, unit_user):
     jiwei = ctx.users["jiwei"]
     version = 1 + len(STEPS[state])
-    t = RectificationTask(finding_id=finding.id, owner_org_id=owner.id, requirement=requirement, deadline=deadline,
+    t = InspectionTask(finding_id=finding.id, owner_org_id=owner.id, requirement=requirement, deadline=deadline,
                           state=state, version=version, created_by_id=jiwei.id,
                           closed_on=local_today() - timedelta(days=3) if state is TaskState.CLOSED else None,
                           submitted_at=utcnow() - timedelta(days=5) if state is not TaskState.OPEN else None)

@@ -3,7 +3,7 @@
 - `InspectionPlan`: one inspection (巡察, 监督检查 or 专项检查) of a year: title, period, team, and the
   units it covers (`InspectionPlanUnit`).
 - `InspectionFinding`: a problem found in one covered unit (text, severity).
-- `RectificationTask`: 整改任务 of a finding: the unit that rectifies, what it must do, by when. Its
+- `InspectionTask`: 整改任务 of a finding: the unit that rectifies, what it must do, by when. Its
   state only moves through `tasks.TRANSITIONS` (a conditional UPDATE on `version`), and every move
   adds a `TaskEvent`: the history is kept, nothing is overwritten.
 - `InspectionFile`: evidence of closure (整改佐证材料) uploaded with a submission.
@@ -114,10 +114,10 @@ class InspectionFinding(db.Model):
     plan = relationship("InspectionPlan", back_populates="findings")
     organization = relationship("Organization")
     created_by = relationship("User")
-    tasks = relationship("RectificationTask", back_populates="finding", order_by="RectificationTask.id")
+    tasks = relationship("InspectionTask", back_populates="finding", order_by="InspectionTask.id")
 
 
-class RectificationTask(db.Model):
+class InspectionTask(db.Model):
     """整改任务: what the owner unit must do about a finding, by `deadline`, until 纪委 signs it off."""
 
     __tablename__ = "inspection_tasks"
@@ -161,7 +161,7 @@ class TaskEvent(db.Model):
     to_state: Mapped[str] = mapped_column(String(32))
     note: Mapped[str] = mapped_column(Text, default="")
 
-    task = relationship("RectificationTask", back_populates="events")
+    task = relationship("InspectionTask", back_populates="events")
     actor = relationship("User")
     files = relationship("InspectionFile", back_populates="event", order_by="InspectionFile.id")
 
@@ -182,7 +182,7 @@ class InspectionFile(db.Model):
     uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at = mapped_column(DateTime, default=utcnow, nullable=False)
 
-    task = relationship("RectificationTask", back_populates="files")
+    task = relationship("InspectionTask", back_populates="files")
     event = relationship("TaskEvent", back_populates="files")
 
     @property

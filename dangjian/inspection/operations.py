@@ -16,7 +16,7 @@ from ..models import Organization, OrgKind
 from ..text_input import text_problem
 from ..timeutil import local_today
 from . import access
-from .models import (InspectionFinding, InspectionPlan, InspectionPlanUnit, PlanKind, RectificationTask, Severity,
+from .models import (InspectionFinding, InspectionPlan, InspectionPlanUnit, PlanKind, InspectionTask, Severity,
                      TaskEvent, TaskState)
 
 TITLE_MAX, TEAM_MAX, FINDING_MAX, REQUIREMENT_MAX = 100, 300, 1000, 500
@@ -137,7 +137,7 @@ def add_finding(plan: InspectionPlan, user, *, org_id, text, severity) -> Inspec
     return finding
 
 
-def add_task(finding: InspectionFinding, user, *, owner_org_id, requirement, deadline) -> RectificationTask:
+def add_task(finding: InspectionFinding, user, *, owner_org_id, requirement, deadline) -> InspectionTask:
     """下达整改任务: the unit of the finding (or one of its branches) rectifies by `deadline`."""
     _inspector(user)
     owner = db.session.get(Organization, owner_org_id) if owner_org_id else None
@@ -151,7 +151,7 @@ def add_task(finding: InspectionFinding, user, *, owner_org_id, requirement, dea
         raise InspectionRefused("请填写整改期限（年-月-日）", "deadline")
     if deadline < local_today():
         raise InspectionRefused("整改期限不能早于今天", "deadline")
-    task = RectificationTask(finding_id=finding.id, owner_org_id=owner.id, requirement=requirement,
+    task = InspectionTask(finding_id=finding.id, owner_org_id=owner.id, requirement=requirement,
                              deadline=deadline, state=TaskState.OPEN, version=1, created_by_id=user.id)
     db.session.add(task)
     db.session.flush()

@@ -10,7 +10,7 @@ from sqlalchemy.orm import aliased, selectinload
 
 from ..models import Organization
 from . import access
-from .models import UNFINISHED, WITH_UNIT, InspectionFinding, InspectionPlan, RectificationTask, TaskState
+from .models import UNFINISHED, WITH_UNIT, InspectionFinding, InspectionPlan, InspectionTask, TaskState
 
 UNFINISHED_FILTER, OVERDUE_FILTER, EARLIER_FILTER = "unfinished", "overdue", "earlier"
 STATE_FILTERS = {UNFINISHED_FILTER: "未完成（待整改、待验收、已退回）", OVERDUE_FILTER: "逾期未整改",
@@ -52,12 +52,12 @@ class TaskFilter:
 def task_query(user, f: TaskFilter, today: date):
     # An alias: the scope's and the filter's sub-selects on organizations must not correlate with it.
     owner = aliased(Organization)
-    q = (select(RectificationTask)
-         .join(InspectionFinding, InspectionFinding.id == RectificationTask.finding_id)
+    q = (select(InspectionTask)
+         .join(InspectionFinding, InspectionFinding.id == InspectionTask.finding_id)
          .join(InspectionPlan, InspectionPlan.id == InspectionFinding.plan_id)
-         .join(owner, owner.id == RectificationTask.owner_org_id)
+         .join(owner, owner.id == InspectionTask.owner_org_id)
          .where(access.task_scope(user))
-         .options(selectinload(RectificationTask.owner), selectinload(RectificationTask.finding)
+         .options(selectinload(InspectionTask.owner), selectinload(InspectionTask.finding)
                   .selectinload(InspectionFinding.plan)))
     if f.unit_id:
         under = select(Organization.path).where(Organization.id == f.unit_id).scalar_subquery()
@@ -67,12 +67,12 @@ def task_query(user, f: TaskFilter, today: date):
     if f.plan_id:
         q = q.where(InspectionPlan.id == f.plan_id)
     if f.state == UNFINISHED_FILTER:
-        q = q.where(RectificationTask.state.in_(UNFINISHED))
+        q = q.where(InspectionTask.state.in_(UNFINISHED))
     elif f.state == OVERDUE_FILTER:
-        q = q.where(RectificationTask.state.in_(WITH_UNIT), RectificationTask.deadline < today)
+        q = q.where(InspectionTask.state.in_(WITH_UNIT), InspectionTask.deadline < today)
     elif f.state != "all":
-        q = q.where(RectificationTask.state == TaskState(f.state))
-    return q.order_by(RectificationTask.deadline, RectificationTask.id)
+        q = q.where(InspectionTask.state == TaskState(f.state))
+    return q.order_by(InspectionTask.deadline, InspectionTask.id)
 
 
 def plan_query(user, year: int | None):

@@ -17,7 +17,7 @@ from ..extensions import db
 from ..models.base import utcnow
 from ..timeutil import local_today
 from . import access
-from .models import InspectionFile, RectificationTask, TaskEvent, TaskState
+from .models import InspectionFile, InspectionTask, TaskEvent, TaskState
 from .operations import InspectionRefused, clean_text
 
 NOTE_MAX = 1000
@@ -52,7 +52,7 @@ TRANSITIONS = {t.action: t for t in (
 EVENT_LABELS = {"create": "下达整改任务", **{a: t.label for a, t in TRANSITIONS.items()}}
 
 
-def refusal(task: RectificationTask, user, action: str) -> str | None:
+def refusal(task: InspectionTask, user, action: str) -> str | None:
     """Why `user` may not take `action` on `task` now, or None."""
     t = TRANSITIONS.get(action)
     if t is None:
@@ -69,7 +69,7 @@ def refusal(task: RectificationTask, user, action: str) -> str | None:
     return None
 
 
-def available_actions(task: RectificationTask, user) -> list[str]:
+def available_actions(task: InspectionTask, user) -> list[str]:
     return [a for a in TRANSITIONS if refusal(task, user, a) is None]
 
 
@@ -84,8 +84,8 @@ def check_files(files) -> list:
     return files
 
 
-def act(task: RectificationTask, user, action: str, *, version: int | None, note: str = "",
-        files=()) -> RectificationTask:
+def act(task: InspectionTask, user, action: str, *, version: int | None, note: str = "",
+        files=()) -> InspectionTask:
     """Take `action` on `task` for `user`, or raise InspectionRefused and change nothing. `version` is
     the one the user's page showed: a page older than the task is refused, like a second click."""
     reason = refusal(task, user, action)
@@ -96,7 +96,7 @@ def act(task: RectificationTask, user, action: str, *, version: int | None, note
     files = check_files(files) if action == "submit" else []
     if action == "submit" and not files and not task.files:
         raise InspectionRefused("请上传整改佐证材料（会议记录、制度文件、照片等），至少一个文件", "files")
-    values: dict = {"state": t.target, "version": RectificationTask.version + 1}
+    values: dict = {"state": t.target, "version": InspectionTask.version + 1}
     if action == "submit":
         values["submitted_at"] = utcnow()
     elif action == "sign_off":
@@ -105,9 +105,9 @@ def act(task: RectificationTask, user, action: str, *, version: int | None, note
     written: list[str] = []
     try:
         done = db.session.execute(
-            update(RectificationTask).where(RectificationTask.id == task.id,
-                                            RectificationTask.version == (version or 0),
-                                            RectificationTask.state.in_(t.sources))
+            update(InspectionTask).where(InspectionTask.id == task.id,
+                                            InspectionTask.version == (version or 0),
+                                            InspectionTask.state.in_(t.sources))
             .values(**values).execution_options(synchronize_session=False)).rowcount
         if done != 1:
             db.session.rollback()

@@ -18,7 +18,7 @@ from ..uploads import stored_path
 from . import access, operations, queries, tasks
 from .export import tasks_xlsx
 from .forms import ActionForm, FindingForm, PlanForm, TaskForm, parse_date, parse_year, show_refusal
-from .models import InspectionFile, InspectionFinding, InspectionPlan, PlanKind, RectificationTask
+from .models import InspectionFile, InspectionFinding, InspectionPlan, PlanKind, InspectionTask
 from .operations import InspectionRefused
 from .tasks import EVENT_LABELS, TRANSITIONS
 
@@ -53,8 +53,8 @@ def _finding_or_404(finding_id: int) -> InspectionFinding:
     return finding
 
 
-def _task_or_404(task_id: int) -> RectificationTask:
-    task = db.session.scalar(select(RectificationTask).where(RectificationTask.id == task_id,
+def _task_or_404(task_id: int) -> InspectionTask:
+    task = db.session.scalar(select(InspectionTask).where(InspectionTask.id == task_id,
                                                              access.task_scope(_user())))
     if task is None:
         abort(404)
@@ -148,8 +148,8 @@ def _plan_page(plan, finding_form=None, task_form=None, task_finding_id=None, er
     user = _user()
     findings = _visible_findings(plan, user)
     inspector = access.is_inspector(user)
-    visible_tasks = {f.id: list(db.session.scalars(select(RectificationTask).where(
-        RectificationTask.finding_id == f.id, access.task_scope(user)).order_by(RectificationTask.id)))
+    visible_tasks = {f.id: list(db.session.scalars(select(InspectionTask).where(
+        InspectionTask.finding_id == f.id, access.task_scope(user)).order_by(InspectionTask.id)))
         for f in findings}
     if inspector and finding_form is None:
         finding_form = FindingForm(formdata=None)
@@ -305,7 +305,7 @@ def task_action(task_id: int, action: str):
 def _file(file_id: int, preview: bool):
     from ..web.documents import _send  # one way to send a stored file: inline only when safe
     user = _user()
-    f = db.session.scalar(select(InspectionFile).join(RectificationTask, RectificationTask.id == InspectionFile.task_id)
+    f = db.session.scalar(select(InspectionFile).join(InspectionTask, InspectionTask.id == InspectionFile.task_id)
                           .where(InspectionFile.id == file_id, access.task_scope(user)))
     if f is None:
         abort(404)

@@ -2,7 +2,7 @@
 evidence files (issue 10 §9)
 
 Revision ID: 544e6f9a8eb4
-Revises: a4d0f88bf282
+Revises: 2a25178cbca6
 Create Date: 2026-11-30 05:10:55.480584
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '544e6f9a8eb4'
-down_revision = 'a4d0f88bf282'
+down_revision = '2a25178cbca6'
 branch_labels = None
 depends_on = None
 

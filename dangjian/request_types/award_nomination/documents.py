@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from ...after_commit import on_commit
 from ...documents.jobs import enqueue_documents
 from ...documents.official import official
+from ...documents.verification import pdf_fields
 from ...extensions import db
 from ...models import Document, DocumentStatus, Member, Organization, OrgKind, RequestState, Role
 from ...timeutil import to_local
@@ -73,7 +74,7 @@ def create_cycle_documents(cycle, spec: CycleDocumentSpec, title: str) -> Docume
 
 def _doc_meta(doc, number: str) -> dict:
     return {"title": doc.title, "number": number, "generated_at": to_local(doc.created_at),
-            "verification_code": None, "version": doc.version}
+            "version": doc.version, **pdf_fields(doc)}
 
 
 def _unit_of(n) -> str:
@@ -154,8 +155,12 @@ def decision_context(doc) -> dict:
     }
 
 
+def notice_issuer(doc) -> str:
+    return f"{school().name}组织部"
+
+
 NOTICE_SPEC = CycleDocumentSpec(NOTICE_KIND, "公示", "pdf/award_publicity_notice.html", notice_context,
-                                on_states=frozenset())
+                                on_states=frozenset(), issuer=notice_issuer)
 DECISION_SPEC = CycleDocumentSpec(DECISION_KIND, "表彰决定", "pdf/award_decision.html", decision_context,
                                   on_states=frozenset())
 
