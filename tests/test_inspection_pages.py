@@ -136,7 +136,8 @@ def test_the_export_lists_what_the_user_sees_and_is_audited(app, org, auth, clie
     assert rows == []
     auth.login(org.member)
     assert client.get("/inspection/tasks/export.xlsx").status_code == 404
-    exported = db.session.scalars(select(AuditEvent.user_id).where(AuditEvent.action == "inspection.tasks.exported")).all()
+    exported = db.session.scalars(select(AuditEvent.user_id).where(AuditEvent.action == "inspection.tasks.exported")
+                                  .order_by(AuditEvent.id)).all()
     assert exported == [org.secretary.id, org.supervisor.id, org.secondary_b.id]
 
 
