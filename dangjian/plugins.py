@@ -53,10 +53,10 @@ import os
 
 from flask import Blueprint, Flask
 
-from . import assessment, care, openness, pairing, request_types, talks
+from . import assessment, care, inspection, openness, pairing, request_types, talks
 
 # Feature modules, in navigation order. A module joins by being added here.
-MODULES: tuple = (care, talks, pairing, assessment, openness)
+MODULES: tuple = (care, talks, pairing, assessment, openness, inspection)
 
 # The core navigation's own item keys (dangjian/web/nav.py): no package's entry may take one.
 CORE_NAV_KEYS = frozenset({"todo", "done", "mine", "new", "search", "manage", "org", "audit", "admin", "me"})

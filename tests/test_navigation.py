@@ -114,6 +114,7 @@ def test_org_depts_management_pages_mark_their_item(app, org, auth, client, url,
 
 def test_the_supervisor_reaches_every_module_and_the_audit_log(app, org, auth, client):
     auth.login(org.supervisor)
+    assert current(nav_of(client, "/supervision/")) == {"manage"}  # 监督统计, reached from 管理
     nav = nav_of(client, "/audit/")
     assert current(nav) == {"audit"}
     assert [link["key"] for link in nav.links if link["menu"] == "dj-menu-work"] == ["care", "talks", "pairing", "notice"]
@@ -151,6 +152,9 @@ def test_a_module_marks_its_pages_by_its_blueprints_name(app, org):
                {"key": "care_visits", "url": "/care/visits", "package": "care"}]
     with app.test_request_context():
         assert plugins.module_of_blueprint("care") == "care"
+        assert plugins.module_of_blueprint("inspection") == "inspection"  # a module merged later: no list to extend
+        tasks = [{"key": "inspection", "url": "/inspection/tasks", "package": "inspection"}]
+        assert current_key(org.secretary, tasks, "inspection.plan", {"plan_id": 1}, "inspection", "/inspection/plans/1") == "inspection"
         assert plugins.module_of_blueprint("award_nomination") is None  # a request type, not a module
         assert current_key(org.secretary, entries, "care.visit", {"visit_id": 1}, "care", "/care/visits/1") == "care_visits"
         assert current_key(org.secretary, entries, "care.roster", {}, "care", "/care/roster") == "care"

@@ -26,8 +26,8 @@ from .. import plugins
 # Core blueprints and the navigation item their pages belong to.
 CORE_BLUEPRINTS = {
     "launch": "new", "budget": "manage", "cc": "manage", "schedule": "manage", "overdue_report": "manage",
-    "archive": "manage", "me": "me", "admin": "admin", "org": "org", "audit_log": "audit",
-    "request_search": "search",
+    "archive": "manage", "supervision": "manage", "me": "me", "admin": "admin", "org": "org",
+    "audit_log": "audit", "request_search": "search",
 }
 
 
