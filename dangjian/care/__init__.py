@@ -8,6 +8,7 @@ from . import models  # noqa: F401  (register the tables for Alembic)
 from .demo import load_demo  # noqa: F401
 from .figures import supervision_figures  # noqa: F401
 from .history import member_history  # noqa: F401
+from .registry import close_for_status as member_status_changed  # noqa: F401
 from .views import bp
 from . import access
 
