@@ -1,7 +1,7 @@
 """困难党员台账: the review date an overdue 每年复核 reminder was sent for (once per entry and period)
 
 Revision ID: 321e5db15081
-Revises: 2a25178cbca6
+Revises: 544e6f9a8eb4
 Create Date: 2026-11-30 05:35:19.738801
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '321e5db15081'
-down_revision = '2a25178cbca6'
+down_revision = '544e6f9a8eb4'
 branch_labels = None
 depends_on = None
 
