@@ -43,7 +43,11 @@ Optional attributes of either kind (all in the package's `__init__.py`):
   already cut to what `viewer` may see (hardship text only where the viewer's scope allows);
 - `supervision_figures(org, year, viewer)`: figures for 纪委's supervision dashboard for one
   organization (and its subtree) and year, as dicts (key, label, value, url: drill-down or None,
-  alert: True when the figure means something is overdue or open).
+  alert: True when the figure means something is overdue or open);
+- `member_status_changed(member, before, user)`: a member's 党籍状态 has just changed (出党, 去世 …;
+  `member.status` is the new one, `before` the old, `user` who recorded it: the member page or the
+  Excel import), called inside that transaction before its commit: the package settles what the
+  member had open (its own history and audit rows) and never commits.
 Anything else a package needs from the core it imports itself; the core imports nothing from a
 package except through this list.
 """
@@ -62,7 +66,7 @@ MODULES: tuple = (care, talks, pairing, assessment, openness, inspection)
 CORE_NAV_KEYS = frozenset({"todo", "done", "mine", "new", "search", "manage", "org", "audit", "admin", "me"})
 
 _CALLABLES = ("start_entries", "admin_entries", "nav_entries", "load_demo", "member_history",
-              "supervision_figures")
+              "supervision_figures", "member_status_changed")
 
 
 class PluginContractError(RuntimeError):
@@ -138,6 +142,14 @@ def member_history(member, viewer) -> list[dict]:
 
 def supervision_figures(org, year: int, viewer) -> list[dict]:
     return _collect("supervision_figures", org, year, viewer)
+
+
+def member_status_changed(member, before, user) -> None:
+    """Tell every package that `member`'s 党籍状态 changed from `before` (inside the caller's transaction)."""
+    for pkg in packages():
+        fn = getattr(pkg, "member_status_changed", None)
+        if fn is not None:
+            fn(member, before, user)
 
 
 def periodic_tasks() -> list:
