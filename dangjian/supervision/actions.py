@@ -154,6 +154,7 @@ GROUPS: list[tuple[str, str, tuple[str, ...], dict[str, str]]] = [
         "assessment.rectified": "整改完成",
         "assessment.file.download": "下载党建考核材料",
         "assessment.file.preview": "预览党建考核材料",
+        "assessment.exported": "导出党建考核等次（Excel）",
     }),
     ("openness", "党务公开", ("openness.",), {
         "openness.create": "起草党务公开事项",
