@@ -26,6 +26,7 @@ KIND_LABELS = {
     "talk_due": ("谈心谈话", "info", "您有谈心谈话尚未完成"),
     "assessment": ("党建考核", "primary", "您有一项党建考核事项"),
     "rectify_overdue": ("整改超期", "danger", "您有整改任务已超过整改期限"),
+    "openness": ("党务公开", "info", "有一项党务公开事项已发布"),
 }
 
 # The same sentences for a group robot, told to an organization rather than to one person.
@@ -42,6 +43,7 @@ ROBOT_SENTENCES = {
     "talk_due": "谈心谈话提醒",
     "assessment": "党建考核事项",
     "rectify_overdue": "整改任务超期",
+    "openness": "党务公开事项发布",
 }
 
 
