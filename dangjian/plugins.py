@@ -30,6 +30,9 @@ Optional attributes of either kind (all in the package's `__init__.py`):
   on a phone's bottom bar, at most 4 characters]);
 - `load_demo(ctx)`: demo data, called by `flask demo load` after the organization exists
   (request types first, then modules, each in the order listed);
+- `todo_entries(user)`: work waiting for the user outside the approval engine (待自评, 待验收 …),
+  shown above the 待办 list, as dicts (label: what and where, count, url); only entries with a
+  count. Called on every full 待办 page: at most one cheap query per package;
 - `periodic_tasks`: callables the ticker (`flask ticker`) runs every round;
 - `member_history(member, viewer)`: the help a member received through this package, for the
   member's 帮扶历史 page, as dicts (on: date, kind: short label, summary: text, url: link or None),
@@ -52,7 +55,7 @@ from . import assessment, care, openness, pairing, request_types, talks
 MODULES: tuple = (care, talks, pairing, assessment, openness)
 
 _CALLABLES = ("start_entries", "admin_entries", "nav_entries", "load_demo", "member_history",
-              "supervision_figures")
+              "supervision_figures", "todo_entries")
 
 
 class PluginContractError(RuntimeError):
@@ -90,6 +93,10 @@ def admin_entries(user) -> list[dict]:
 
 def nav_entries(user) -> list[dict]:
     return _collect("nav_entries", user)
+
+
+def todo_entries(user) -> list[dict]:
+    return _collect("todo_entries", user)
 
 
 def member_history(member, viewer) -> list[dict]:
