@@ -49,10 +49,10 @@ import os
 
 from flask import Blueprint, Flask
 
-from . import assessment, care, openness, pairing, request_types, talks
+from . import assessment, care, inspection, openness, pairing, request_types, talks
 
 # Feature modules, in navigation order. A module joins by being added here.
-MODULES: tuple = (care, talks, pairing, assessment, openness)
+MODULES: tuple = (care, talks, pairing, assessment, openness, inspection)
 
 _CALLABLES = ("start_entries", "admin_entries", "nav_entries", "load_demo", "member_history",
               "supervision_figures", "todo_entries")

@@ -21,6 +21,8 @@ TABLE_LABELS = {
     "award_objections": "异议", "branch_assessments": "党支部考核", "assessment_cycles": "年度党建考核",
     "assessments": "党建考核", "rectification_tasks": "整改任务", "assessment_files": "党建考核材料", "branch_secretary_terms": "支部书记任职",
     "member_transfers": "组织关系转接", "member_dues_rates": "月缴党费标准", "delegations": "委托代理",
+    "inspection_plans": "巡察/监督检查计划", "inspection_findings": "巡察发现的问题", "inspection_tasks": "整改任务",
+    "inspection_files": "整改佐证材料",
 }
 
 

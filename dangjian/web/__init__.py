@@ -36,7 +36,7 @@ def register_web(app) -> None:
     from ..org.imports import views as import_views
     from ..notifications import views as notification_views
     from ..schedule import views as schedule_views
-    from ..supervision import audit_views, overdue_views
+    from ..supervision import audit_views, dashboard_views, overdue_views
     from . import (archive, assets, batch, budget, cc, delegations, documents, inbox, launch, me, payments, requests,
                    search, transfer, urge, verify)
 
@@ -44,7 +44,7 @@ def register_web(app) -> None:
     core = (signin.bp, self_views.bp, inbox.bp, batch.bp, requests.bp, urge.bp, documents.bp, me.bp, launch.bp,
             budget.bp, search.bp, cc.bp, notification_views.bp, delegations.bp, transfer.bp, payments.bp, verify.bp)
     administration = (admin_views.bp, org_views.bp, import_views.bp, audit_views.bp, schedule_views.bp,
-                      overdue_views.bp, archive.bp)
+                      overdue_views.bp, dashboard_views.bp, archive.bp)
     for bp in (*core, *administration, *plugins.blueprints()):
         app.register_blueprint(bp)
 

@@ -1,14 +1,14 @@
 """award_nominations.by_unit: 按考核优秀推荐 — a secondary unit's own nomination of its 优秀 branch
 
 Revision ID: a7c3e91d4b20
-Revises: 2a25178cbca6
+Revises: 544e6f9a8eb4
 Create Date: 2026-05-01 12:00:00
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "a7c3e91d4b20"
-down_revision = "2a25178cbca6"
+down_revision = "544e6f9a8eb4"
 branch_labels = None
 depends_on = None
 
