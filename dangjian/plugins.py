@@ -37,6 +37,9 @@ Optional attributes of either kind (all in the package's `__init__.py`):
   malformed one fails loudly;
 - `load_demo(ctx)`: demo data, called by `flask demo load` after the organization exists
   (request types first, then modules, each in the order listed);
+- `todo_entries(user)`: work waiting for the user outside the approval engine (待自评, 待验收 …),
+  shown above the 待办 list, as dicts (label: what and where, count, url); only entries with a
+  count. Called on every full 待办 page: at most one cheap query per package;
 - `periodic_tasks`: callables the ticker (`flask ticker`) runs every round;
 - `member_history(member, viewer)`: the help a member received through this package, for the
   member's 帮扶历史 page, as dicts (on: date, kind: short label, summary: text, url: link or None),
@@ -66,7 +69,7 @@ MODULES: tuple = (care, talks, pairing, assessment, openness, inspection)
 CORE_NAV_KEYS = frozenset({"todo", "done", "mine", "new", "search", "manage", "org", "audit", "admin", "me"})
 
 _CALLABLES = ("start_entries", "admin_entries", "nav_entries", "load_demo", "member_history",
-              "supervision_figures", "member_status_changed")
+              "supervision_figures", "member_status_changed", "todo_entries")
 
 
 class PluginContractError(RuntimeError):
@@ -133,6 +136,10 @@ def module_of_blueprint(blueprint: str | None) -> str | None:
     """The name of the module whose blueprint this is (NAME or NAME_…), or None."""
     pkg = package_of_blueprint(blueprint)
     return name_of(pkg) if pkg in MODULES else None
+
+
+def todo_entries(user) -> list[dict]:
+    return _collect("todo_entries", user)
 
 
 def member_history(member, viewer) -> list[dict]:

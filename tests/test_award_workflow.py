@@ -169,7 +169,19 @@ def _money_awarded(o):
     return _awarded(o, reward="1000.00")
 
 
+def _draft_from_assessment(o):
+    """「按考核优秀推荐」: the unit's draft for its 优秀 branch (commendation.create_drafts)."""
+    from dangjian.assessment.grades import AssessmentGrade
+    from dangjian.request_types.award_nomination.commendation import create_drafts
+    from tests.factories_assessment import graded
+    cycle = make_cycle(o)
+    graded(o.branch_a1, AssessmentGrade.EXCELLENT, o.org_dept_user, cycle.year - 1)
+    [draft] = create_drafts(cycle, o.sec_a, o.secondary)
+    return draft
+
+
 SCENARIOS = {f.__name__[1:]: f for f in (
+    _draft_from_assessment,
     _awarded, _money_awarded,
     _at_secondary, _at_org_dept, _at_school, _approved, _publicizing, _returned, _withdrawn, _rejected,
     _direct_at_org_dept, _org_nominee_at_secondary, _org_dept_is_nominee, _secondary_is_nominee,
@@ -196,6 +208,14 @@ CASES = [
     ("at_secondary", "member", W, {}, refused("只有发起人可以撤回")),  # the nominee is not the initiator
     ("at_secondary", "committee", W, {}, refused("只有发起人可以撤回")),
     ("at_secondary", "secretary", S, {}, refused("不能提交")),
+    ("at_secondary", "secretary", Action.DELETE_DRAFT, {}, refused("不能删除草稿")),
+    # A draft of 「按考核优秀推荐」: the unit started it, so its submission is its forwarding (quota
+    # taken, as a 直属党支部's): straight to 组织部审核, never to its own 审核排序.
+    ("draft_from_assessment", "secondary", S, {}, ok(P, "org_dept")),
+    ("draft_from_assessment", "secretary", S, {}, refused("只有发起人可以提交")),
+    ("draft_from_assessment", "secondary", A, {}, refused("不能同意")),
+    ("draft_from_assessment", "secretary", Action.DELETE_DRAFT, {}, refused("只有发起人可以删除草稿")),
+    ("draft_from_assessment", "org_dept_user", Action.DELETE_DRAFT, {}, refused("只有发起人可以删除草稿")),
     # 组织部审核.
     ("at_org_dept", "org_dept_user", A, {}, ok(P, "school")),
     ("at_org_dept", "org_dept2", A, {}, ok(P, "school")),

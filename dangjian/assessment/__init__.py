@@ -10,6 +10,7 @@ from . import models  # noqa: F401  (register the tables)
 from .access import acts_for_unit, can_read_any, is_org_dept, led_orgs, reads_all
 from .demo import load_demo  # noqa: F401
 from .operations import remind_overdue_tasks
+from .todo import todo_entries  # noqa: F401
 from .views import bp
 
 blueprints = [bp]

@@ -88,6 +88,28 @@ def conflict(user, org: Organization) -> str | None:
     return None
 
 
+def _ancestor_paths(path: str) -> list[str]:
+    """"/1/3/5/" → ["/1/", "/1/3/", "/1/3/5/"]."""
+    parts = [p for p in path.strip("/").split("/") if p]
+    return ["/" + "/".join(parts[:i]) + "/" for i in range(1, len(parts) + 1)]
+
+
+def recused_condition(user):
+    """A SQL condition on Organization: the organizations `user` must step aside from (`conflict`,
+    in SQL, so a count of 待评定 leaves them out), or None when there are none."""
+    member = user.member
+    ancestors, subtrees = [], []
+    if member is not None and member.branch is not None:
+        ancestors += _ancestor_paths(member.branch.path)
+    for ra in user.roles:
+        if ra.role in LEADING_ROLES:
+            ancestors += _ancestor_paths(ra.organization.path)
+            subtrees.append(ra.organization.path)
+    if not ancestors and not subtrees:
+        return None
+    return or_(Organization.path.in_(set(ancestors)), *[Organization.path.startswith(p) for p in subtrees])
+
+
 def org_dept_people(org: Organization) -> list[int]:
     """组织部's users who may judge `org` (told of a submission), without those who must step aside."""
     users = db.session.scalars(

@@ -7,14 +7,13 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from flask import current_app, has_request_context, url_for
 from sqlalchemy import and_, or_, select, update
 
 from .. import audit, uploads
 from ..extensions import db
 from ..models import Organization, OrgKind
 from ..models.base import utcnow
-from ..notifications import notify_people
+from ..notifications import notify_people, path_for
 from ..timeutil import local_today
 from ..workflow.errors import ActionRefused, AlreadyHandled, WorkflowError
 from . import access, lifecycle
@@ -35,10 +34,7 @@ def _event(a: Assessment, user, action: str, note: str = "", task: Rectification
 
 def _link(a: Assessment) -> str:
     """The assessment page's path, in a web request or in the ticker (no request of its own)."""
-    if has_request_context():
-        return url_for("assessment.view", assessment_id=a.id)
-    with current_app.test_request_context():
-        return url_for("assessment.view", assessment_id=a.id)
+    return path_for("assessment.view", assessment_id=a.id)
 
 
 def _tell(kind: str, a: Assessment, recipients, actor, text: str) -> None:

@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import Organization
+from ..org.queries import display_order
 from ..timeutil import local_today
 from .grades import AssessmentGrade
 from .models import GRADED_STATES, Assessment, AssessmentState, RectificationTask, TaskState
@@ -32,7 +33,7 @@ def excellent(year: int) -> list[Assessment]:
     """The organizations graded 优秀 in `year` ("对年度综合考核获“优秀”等级的，给予一定物质奖励")."""
     return list(db.session.scalars(select(Assessment).join(Organization).where(
         Assessment.year == year, Assessment.state.in_(GRADED_STATES), Assessment.grade == AssessmentGrade.EXCELLENT)
-        .order_by(Organization.path)))
+        .order_by(*display_order(Organization))))
 
 
 def _in_subtree(org: Organization):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
@@ -12,11 +12,14 @@ from sqlalchemy.orm import selectinload
 from .. import audit
 from ..extensions import db
 from ..models import Organization, OrgKind
-from ..timeutil import local_today
+from ..org.queries import display_order
+from ..models.base import utcnow
+from ..timeutil import local_today, to_local
 from ..uploads import stored_path
 from ..web.documents import _send as send_bytes
 from ..workflow.errors import WorkflowError
 from . import access, lifecycle, operations, queries
+from .export import XLSX, describe_filters, export_grades
 from .forms import (CycleForm, EvidenceForm, GradeForm, InterviewForm, ReasonForm, SelfEvaluationForm, SignOffForm,
                     TaskForm, add_error, default_deadline)
 from .grades import RULES_TEXT, AssessmentGrade, band_label
@@ -106,28 +109,35 @@ def _units(user) -> list[Organization]:
     return list(db.session.scalars(q))
 
 
+def _listed(user, cycle: AssessmentCycle, f: dict, units: list[Organization]):
+    """(the cycle's assessments in the user's scope, the same with the filters applied), in the
+    organization tree's display order: one query for the page and for its export."""
+    q = (select(Assessment).join(Organization, Organization.id == Assessment.organization_id)
+         .where(Assessment.cycle_id == cycle.id, access.visible_condition(user)))
+    filtered = q
+    if f["state"]:
+        filtered = filtered.where(Assessment.state == f["state"])
+    if f["grade"]:
+        filtered = filtered.where(Assessment.grade == f["grade"])
+    if f["kind"]:
+        filtered = filtered.where(Organization.kind == f["kind"])
+    if f["unit"]:
+        unit = next((u for u in units if u.id == f["unit"]), None) or abort(404)
+        filtered = filtered.where(Organization.path.startswith(unit.path))
+    return q, filtered.order_by(*display_order(Organization))
+
+
 @bp.route("/<int:year>")
 @login_required
 def cycle(year: int):
     user = _user()
     cycle = db.session.scalar(select(AssessmentCycle).where(AssessmentCycle.year == year)) or abort(404)
     f = _filters(user)
-    q = (select(Assessment).join(Organization, Organization.id == Assessment.organization_id)
-         .where(Assessment.cycle_id == cycle.id, access.visible_condition(user)))
-    counts = _state_counts(q)
-    if f["state"]:
-        q = q.where(Assessment.state == f["state"])
-    if f["grade"]:
-        q = q.where(Assessment.grade == f["grade"])
-    if f["kind"]:
-        q = q.where(Organization.kind == f["kind"])
     units = _units(user)
-    if f["unit"]:
-        unit = next((u for u in units if u.id == f["unit"]), None) or abort(404)
-        q = q.where(Organization.path.startswith(unit.path))
-    page = db.paginate(q.options(selectinload(Assessment.organization), selectinload(Assessment.tasks))
-                       .order_by(Organization.path), page=request.args.get("page", 1, type=int),
-                       per_page=PER_PAGE, error_out=False)
+    q, listed = _listed(user, cycle, f, units)
+    counts = _state_counts(q)
+    page = db.paginate(listed.options(selectinload(Assessment.organization), selectinload(Assessment.tasks)),
+                       page=request.args.get("page", 1, type=int), per_page=PER_PAGE, error_out=False)
     excellent = [a for a in queries.excellent(year)] if access.reads_all(user) else []
     overdue = db.session.scalar(select(func.count()).select_from(
         operations.overdue_tasks_query(user).where(Assessment.year == year).subquery())) or 0
@@ -135,7 +145,29 @@ def cycle(year: int):
                            units=units, states=list(AssessmentState), grades=list(AssessmentGrade),
                            excellent=excellent, overdue=overdue, rules=RULES_TEXT,
                            can_open=access.is_org_dept(user), mine={o.id for o in access.led_orgs(user)},
-                           award_cycles=_award_cycles(year) if excellent else [])
+                           award_cycles=_award_cycles(year) if excellent else [],
+                           export_args={k: v for k, v in f.items() if v})
+
+
+@bp.route("/<int:year>/export.xlsx")
+@login_required
+def export(year: int):
+    """The year's grades as .xlsx: the rows the list shows (scope and filters), no self-evaluation,
+    约谈 or 整改 text."""
+    user = _user()
+    cycle = db.session.scalar(select(AssessmentCycle).where(AssessmentCycle.year == year)) or abort(404)
+    f = _filters(user)
+    _, listed = _listed(user, cycle, f, _units(user))
+    rows = db.session.scalars(listed.options(selectinload(Assessment.organization)
+                                             .selectinload(Organization.parent),
+                                             selectinload(Assessment.tasks))).all()
+    now = utcnow()
+    out = export_grades(cycle, rows, describe_filters(f, _units(user)), user, now)
+    audit.record("assessment.exported", cycle, user=user, year=year, filters={k: v for k, v in f.items() if v},
+                 rows=len(rows))
+    db.session.commit()
+    return send_file(out, mimetype=XLSX, as_attachment=True, max_age=0,
+                     download_name=f"{cycle.year}年度党建考核等次_{to_local(now):%Y%m%d-%H%M}.xlsx")
 
 
 def _state_counts(q) -> dict:

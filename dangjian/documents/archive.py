@@ -10,7 +10,8 @@ The ZIP is streamed while it is built (PDFs are stored, not deflated: they are c
 already), so a year of files never sits in memory or on disk. Each file is read once and checked
 against its SHA-256 on the way: a file changed or lost on disk is left out and the manifest says
 so. The manifest (``manifest.csv``, UTF-8 with BOM for Excel) is the last entry, one line per
-document: file, 文号, request number, SHA-256, version, date, then title, organization and a note.
+document: file, 文号, request number, SHA-256, version, date, its validity (有效 / 已作废 / 已被新版本替代),
+then title, organization and a note.
 """
 from __future__ import annotations
 
@@ -30,9 +31,10 @@ from ..models import Document, DocumentStatus, Organization, Request
 from ..scope import visible_requests
 from ..timeutil import local_today, local_zone, to_local
 from . import storage
+from .validity import validities
 
 MANIFEST_NAME = "manifest.csv"
-MANIFEST_HEADER = ["文件", "文号", "申请编号", "SHA-256", "版本", "日期", "标题", "单位", "备注"]
+MANIFEST_HEADER = ["文件", "文号", "申请编号", "SHA-256", "版本", "日期", "状态", "标题", "单位", "备注"]
 
 
 def kind_labels() -> dict[str, str]:
@@ -92,13 +94,22 @@ def _utc_bounds(year: int) -> tuple[datetime, datetime]:
     return utc(year), utc(year + 1)
 
 
+def _in_scope(user):
+    return or_(Document.request_id.in_(select(Request.id).where(visible_requests(user, copies=False))),
+               Document.award_cycle_id.is_not(None))
+
+
+def archived_document(user, document_id: int) -> Document | None:
+    """One finished document of the archive as `user` may see it, or None."""
+    return db.session.scalar(select(Document).where(Document.id == document_id,
+                                                    Document.status == DocumentStatus.DONE, _in_scope(user)))
+
+
 def documents_stmt(user, f: ArchiveFilters):
     """The finished documents `user` may open, filtered, newest first."""
     start, end = _utc_bounds(f.year)
-    in_scope = or_(Document.request_id.in_(select(Request.id).where(visible_requests(user, copies=False))),
-                   Document.award_cycle_id.is_not(None))
     stmt = (select(Document)
-            .where(Document.status == DocumentStatus.DONE, in_scope,
+            .where(Document.status == DocumentStatus.DONE, _in_scope(user),
                    Document.created_at >= start, Document.created_at < end)
             .options(joinedload(Document.request).joinedload(Request.organization))
             .order_by(Document.created_at.desc(), Document.id.desc()))
@@ -133,12 +144,14 @@ class ArchivedFile:
     date: str
     title: str
     organization: str
+    validity: str = ""  # 有效 / 已作废 / 已被新版本替代, as of the export
 
 
 def archived_files(docs: list[Document]) -> list[ArchivedFile]:
     """One entry per document, with a file name unique inside the ZIP:
-    ``<申请编号 or 表彰>/<download name>``."""
+    ``<申请编号 or 表彰>/<download name>``, and its validity (documents.validity) as of now."""
     files, used = [], set()
+    states = validities(docs)
     for doc in docs:
         folder = doc.request.number if doc.request is not None else f"表彰评选-{doc.award_cycle_id}"
         name = f"{folder}/{doc.download_name}"
@@ -150,7 +163,8 @@ def archived_files(docs: list[Document]) -> list[ArchivedFile]:
             name=name, storage_path=doc.storage_path, sha256=doc.sha256, doc_number=doc.doc_number or "",
             request_number=doc.request.number if doc.request is not None else "", version=doc.version,
             date=to_local(doc.created_at).date().isoformat(), title=doc.title,
-            organization=doc.request.organization.name if doc.request is not None else ""))
+            organization=doc.request.organization.name if doc.request is not None else "",
+            validity=states[doc.id].label))
     return files
 
 
@@ -197,7 +211,7 @@ def zip_stream(files: list[ArchivedFile], archive_dir: str, on_mismatch=None) ->
                 info.compress_type = zipfile.ZIP_STORED
                 zf.writestr(info, data)
             rows.append([f.name if data is not None else "", f.doc_number, f.request_number, f.sha256,
-                         f.version, f.date, f.title, f.organization, note])
+                         f.version, f.date, f.validity, f.title, f.organization, note])
             yield sink.take()
         zf.writestr(MANIFEST_NAME, manifest_csv(rows))
     yield sink.take()

@@ -13,7 +13,7 @@ voids through :func:`void_document`.
 """
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import func, or_, select, update
 
 from .. import audit
 from ..extensions import db
@@ -55,6 +55,41 @@ def validity(doc: Document) -> Validity:
     if newer_version(doc) is not None:
         return Validity.SUPERSEDED
     return Validity.VALID
+
+
+def validities(docs) -> dict[int, Validity]:
+    """{document id: its validity} for a list of documents (a page of the archive, a ZIP), in one
+    query whatever their number: the newest generated version of each of their documents."""
+    docs = list(docs)
+    if not docs:
+        return {}
+    request_ids = {d.request_id for d in docs if d.request_id is not None}
+    cycle_ids = {d.award_cycle_id for d in docs if d.request_id is None and d.award_cycle_id is not None}
+    owners = []
+    if request_ids:
+        owners.append(Document.request_id.in_(request_ids))
+    if cycle_ids:
+        owners.append(Document.award_cycle_id.in_(cycle_ids))
+    newest: dict = {}
+    if owners:
+        for r, c, k, p, v in db.session.execute(
+                select(Document.request_id, Document.award_cycle_id, Document.kind, Document.part,
+                       func.max(Document.version))
+                .where(or_(*owners), Document.kind.in_({d.kind for d in docs}),
+                       Document.status == DocumentStatus.DONE)
+                .group_by(Document.request_id, Document.award_cycle_id, Document.kind, Document.part)):
+            key = (r, None if r is not None else c, k, p)
+            newest[key] = max(newest.get(key, v), v)
+    out = {}
+    for d in docs:
+        key = (d.request_id, None if d.request_id is not None else d.award_cycle_id, d.kind, d.part)
+        if d.voided_at is not None:
+            out[d.id] = Validity.VOIDED
+        elif newest.get(key, d.version) > d.version:
+            out[d.id] = Validity.SUPERSEDED
+        else:
+            out[d.id] = Validity.VALID
+    return out
 
 
 def void_document(doc: Document, reason: str, user) -> None:

@@ -25,6 +25,7 @@ assessment — a 党建考核 step for the recipient (to submit, to grade, retur
 handed in); rectify_overdue — a 整改任务 of the recipient's organization past its deadline;
 care_review_due — entries of the 困难党员台账 past their yearly review (每年复核) that the
 recipient's branch or unit answers for.
+openness — a 党务公开 item published that the recipient passes on or oversees (openness/notices.py).
 """
 from __future__ import annotations
 
@@ -41,6 +42,17 @@ def notify(kind: str, request, recipients: Iterable, *, actor=None, **data) -> N
     group robot hears of it; default by kind, None for none)."""
     ids = [r if isinstance(r, int) else r.id for r in recipients]
     record_event(kind, request, ids, actor=actor, **data)
+
+
+def path_for(endpoint: str, **values) -> str:
+    """A notice's `link`: the path of `endpoint`, inside a web request or outside one (the ticker,
+    `flask demo load`)."""
+    from flask import current_app, has_request_context, url_for
+
+    if has_request_context():
+        return url_for(endpoint, **values)
+    with current_app.test_request_context():
+        return url_for(endpoint, **values)
 
 
 def notify_people(kind: str, recipients: Iterable, *, subject: str, text: str, link: str, actor=None) -> None:

@@ -27,6 +27,7 @@ KIND_LABELS = {
     "assessment": ("党建考核", "primary", "您有一项党建考核事项"),
     "rectify_overdue": ("整改超期", "danger", "您有整改任务已超过整改期限"),
     "care_review_due": ("台账复核", "warning", "困难党员台账有记录已超过每年复核日期"),
+    "openness": ("党务公开", "info", "有一项党务公开事项已发布"),
 }
 
 # The same sentences for a group robot, told to an organization rather than to one person.
@@ -44,6 +45,7 @@ ROBOT_SENTENCES = {
     "assessment": "党建考核事项",
     "rectify_overdue": "整改任务超期",
     "care_review_due": "困难党员台账复核提醒",
+    "openness": "党务公开事项发布",
 }
 
 

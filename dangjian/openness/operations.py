@@ -20,7 +20,7 @@ from ..models.base import utcnow
 from ..timeutil import local_today
 from ..workflow.errors import ActionRefused, AlreadyHandled
 from ..workflow.statuses import StatusMachine
-from . import dues, privacy
+from . import dues, notices, privacy
 from .access import may_publish_for
 from .models import MAX_BODY, MAX_REASON, MAX_TITLE, WRITTEN_KINDS, ItemKind, ItemStatus, OpenItem
 
@@ -162,6 +162,7 @@ def publish(item: OpenItem, user, seen_version: int, today: date | None = None) 
         raise AlreadyHandled(HANDLED)
     audit.record("openness.publish", item, user=user, title=item.title, starts_on=item.starts_on,
                  ends_on=item.ends_on, scope=item.organization_id)
+    notices.tell_published(item, user)
     db.session.commit()
     db.session.refresh(item)
     return item

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass
 
-from sqlalchemy import func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy.orm import aliased, selectinload
 
 from ..extensions import db
 from ..models import Member, MemberCategory, MemberStatus, Organization, OrgKind, PersonCategory
@@ -117,6 +117,21 @@ def ordered_tree(units: list[Organization]) -> list[tuple[Organization, int]]:
             walk(u.id, depth + 1)
     walk(None, 0)
     return out
+
+
+def display_order(org) -> list:
+    """ORDER BY terms that list organizations as `ordered_tree` shows them (the secondary units by
+    their display order, each followed by its branches by theirs, then the 直属党支部), for a query
+    that selects from `org` (Organization or an alias of it) and a school of three levels. The path
+    string would put unit 12 before unit 3 and ignore the order 组织部 set."""
+    parent = aliased(Organization)
+    top_is_self = or_(org.parent_id.is_(None), select(parent.kind).where(parent.id == org.parent_id)
+                      .scalar_subquery() == OrgKind.SCHOOL)
+    parent_col = lambda col: select(col).where(parent.id == org.parent_id).scalar_subquery()  # noqa: E731
+    top_sort = case((top_is_self, org.sort_order), else_=parent_col(parent.sort_order))
+    top_id = case((top_is_self, org.id), else_=org.parent_id)
+    direct_branch = case((and_(top_is_self, org.kind == OrgKind.BRANCH), 1), else_=0)
+    return [direct_branch, top_sort, top_id, case((top_is_self, 0), else_=1), org.sort_order, org.id]
 
 
 def member_counts() -> dict[int, int]:

@@ -138,6 +138,7 @@ GROUPS: list[tuple[str, str, tuple[str, ...], dict[str, str]]] = [
         "award_cycle.complete": "表彰评选完成",
         "award_cycle.rewards_set": "设置表彰奖励标准",
         "award_nomination.move": "调整推荐排序",
+        "award_nomination.drafts_from_assessment": "按考核优秀推荐（生成推荐草稿）",
         "award_objection.file": "提出异议",
         "award_objection.upheld": "异议成立",
         "award_objection.dismissed": "异议不成立",
@@ -156,6 +157,7 @@ GROUPS: list[tuple[str, str, tuple[str, ...], dict[str, str]]] = [
         "assessment.rectified": "整改完成",
         "assessment.file.download": "下载党建考核材料",
         "assessment.file.preview": "预览党建考核材料",
+        "assessment.exported": "导出党建考核等次（Excel）",
     }),
     ("openness", "党务公开", ("openness.",), {
         "openness.create": "起草党务公开事项",

@@ -1,9 +1,11 @@
 """文档归档: the archive browser and the ZIP export of a year, for 组织部 and 纪委 (issue 9 §6).
 
 Who: 组织部 and 纪委/监督 (school-wide readers); anyone else gets 404, the 系统管理员 too (三员分立).
-Both only read: the page lists, opens (预览, through documents.preview) and downloads (through
-documents.download, each with its own audit row); the export streams a ZIP with a manifest.
-Viewing and exporting are audited with their filters.
+Both read: the page lists each document with its validity (有效 / 已作废 / 已被新版本替代), opens
+(预览, through documents.preview) and downloads (through documents.download, each with its own audit
+row); the export streams a ZIP with a manifest.
+Viewing and exporting are audited with their filters. 组织部 (not 纪委) may void a document with a
+reason (documents.validity.void_document, audited); /verify then reports it 已作废.
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from flask_login import current_user, login_required
 from .. import audit
 from ..accounts.permissions import is_org_dept, is_supervisor, is_sysadmin
 from ..documents import archive
+from ..documents.validity import REASON_MAX, VoidRefused, validities, void_document
 from ..extensions import db
 from ..request_filters import organization_options
 
@@ -47,7 +50,29 @@ def index():
     db.session.commit()
     return render_template("archive/index.html", page=page, filters=filters, errors=errors,
                            args=filters.query_args(), kind_labels=archive.kind_labels(),
-                           years=archive.years_with_documents(), org_options=organization_options)
+                           years=archive.years_with_documents(), org_options=organization_options,
+                           states=validities(page.items), can_void=is_org_dept(viewer),
+                           reason_max=REASON_MAX)
+
+
+@bp.route("/<int:document_id>/void", methods=["POST"])
+def void(document_id: int):
+    """作废 (组织部 only; 纪委 reads): the file stays in the archive, /verify reports it 已作废."""
+    viewer = current_user._get_current_object()
+    if not is_org_dept(viewer):
+        abort(404)
+    doc = archive.archived_document(viewer, document_id) or abort(404)
+    back, _ = archive.ArchiveFilters.from_args(request.form)
+    try:
+        void_document(doc, request.form.get("reason", ""), viewer)
+    except VoidRefused as exc:
+        db.session.rollback()
+        flash(f"未作废《{doc.title}》（第{doc.version}版）：{exc}", "danger")
+    else:
+        db.session.commit()
+        flash(f"已作废《{doc.title}》（第{doc.version}版），文件核验页将显示「已作废」", "success")
+    page = request.form.get("page", type=int)
+    return redirect(url_for("archive.index", **back.query_args(), **({"page": page} if page and page > 1 else {})))
 
 
 @bp.route("/export.zip")

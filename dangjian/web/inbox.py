@@ -5,7 +5,7 @@ rows. In 抄送我的 each row shows whether its copy is still unread (workflow.
 from flask import Blueprint, abort, current_app, g, redirect, request, send_file, url_for
 from flask_login import current_user, login_required
 
-from .. import audit, inbox, request_export, request_filters
+from .. import audit, inbox, plugins, request_export, request_filters
 from ..accounts.permissions import only_sysadmin
 from ..extensions import db
 from ..models import Organization
@@ -53,6 +53,10 @@ def tab(tab: str):
                                        title=title, tabs=inbox.TABS, cc_unread=unread,
                                        cc_unread_count=copies.unread_count(current_user),
                                        deadlines=deadlines.statuses(page.items) if tab == "todo" else {},
+                                       # Work outside the approvals (党建考核 …): read by the full page
+                                       # only, never by the rows htmx swaps in.
+                                       other_work=(lambda: plugins.todo_entries(current_user)) if tab == "todo"
+                                       else (lambda: []),
                                        export_url=url_for("inbox.export", tab=tab, **filters.query_args()))
 
 

@@ -72,6 +72,8 @@ def register_template_helpers(bp) -> None:
     """Helpers the templates of this package use (the request page includes them too)."""
     bp.add_app_template_global(sees_objector, "award_sees_objector")
     bp.add_app_template_global(lambda user, org_id: user.holds(Role.SECONDARY, org_id), "award_ranks_for")
+    from .commendation import evidence_for  # the 党建考核 grades a nomination of an organization cites
+    bp.add_app_template_global(evidence_for, "award_assessment_evidence")
 
 
 def led_branch_condition(user):

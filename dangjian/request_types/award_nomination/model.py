@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import date
 
 from sqlalchemy import (Boolean, CheckConstraint, Date, DateTime, ForeignKey, Integer, String, Text,
-                        UniqueConstraint, select)
+                        UniqueConstraint, false, select)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ...extensions import db
@@ -206,6 +206,9 @@ class AwardNomination(Request):
     position: Mapped[int] = mapped_column(Integer, default=0)  # working order at the secondary unit
     rank: Mapped[int | None] = mapped_column(Integer, nullable=True)  # 排序, fixed when forwarded
     quota_counted: Mapped[bool] = mapped_column(Boolean, default=False)  # holds a quota slot
+    # 按考核优秀推荐 (commendation.py): the secondary unit itself recommends its 优秀 branch, so its
+    # submission is its forwarding (as a 直属党支部's): no 审核排序 step of its own to approve.
+    by_unit: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     publicized_at = mapped_column(DateTime, nullable=True)  # put on the 公示 list
 
     cycle = relationship("AwardCycle")
@@ -219,6 +222,11 @@ class AwardNomination(Request):
     @staticmethod
     def key_for(member=None, org=None) -> str:
         return f"member:{member.id}" if member is not None else f"org:{org.id}"
+
+    @property
+    def forwarded_on_submit(self) -> bool:
+        """The submission uses the quota at once: a 直属党支部's, or the unit's own (by_unit)."""
+        return self.organization.is_direct_branch or bool(self.by_unit)
 
     @property
     def nominee_name(self) -> str:

@@ -16,7 +16,7 @@ from ...models import Organization, RequestState, Role
 from ...org.standing import beneficiary_refusal
 from ...scope import get_request_or_404
 from ...workflow import Action, WorkflowError, apply_action, create_request
-from . import quota
+from . import commendation, quota
 from .access import accepting_cycles, branches_of, nominee_options, units_of
 from .blueprint import bp
 from .form import EditDeedsForm, ForwardForm, NominationForm, add_error, duplicate, duplicate_message
@@ -107,12 +107,13 @@ def _quota_note(cycle: AwardCycle, user) -> str:
 @bp.route("/nominations/<int:request_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(request_id: int):
-    """After 退回修改 or 撤回, the initiator edits the 事迹 and resubmits."""
+    """After 退回修改 or 撤回, the initiator edits the 事迹 and resubmits; a draft (按考核优秀推荐)
+    is completed and submitted the same way."""
     user = current_user._get_current_object()
     req = get_request_or_404(request_id, user, AwardNomination)
     if req.initiator_id != user.id:
         abort(404)
-    if req.state not in (RequestState.RETURNED, RequestState.WITHDRAWN):
+    if req.state not in (RequestState.DRAFT, RequestState.RETURNED, RequestState.WITHDRAWN):
         flash(f"推荐当前为「{req.state.label}」状态，不能修改", "warning")
         return redirect(url_for("requests.view", request_id=req.id))
     refused = beneficiary_refusal(req.beneficiary)
@@ -120,6 +121,7 @@ def edit(request_id: int):
         flash(refused, "danger")
         return redirect(url_for("requests.view", request_id=req.id))
     form = EditDeedsForm()
+    was_draft = req.state is RequestState.DRAFT
     if request.method == "GET":
         form.deeds.data = req.deeds
     else:
@@ -140,9 +142,9 @@ def edit(request_id: int):
                 db.session.rollback()
                 uploads.discard(written)
                 raise
-            flash(f"已修改并重新提交（{req.number}）", "success")
+            flash(f"已提交推荐（{req.number}）" if was_draft else f"已修改并重新提交（{req.number}）", "success")
             return redirect(url_for("requests.view", request_id=req.id))
-    return render_template("award_nomination/edit.html", form=form, req=req)
+    return render_template("award_nomination/edit.html", form=form, req=req, evidence=commendation.evidence_for(req))
 
 
 # --- 二级党组织审核排序 ------------------------------------------------------------------------------
@@ -191,7 +193,26 @@ def ranking(cycle_id: int):
     cycle = db.session.get(AwardCycle, cycle_id) or abort(404)
     sections = [_category_context(cycle, unit, c) for c in cycle.category_list]
     return render_template("award_nomination/ranking.html", cycle=cycle, unit=unit, units=units_of(user),
-                           sections=sections)
+                           sections=sections, excellent=commendation.excellent_branches(cycle, unit),
+                           years=commendation.assessment_years(cycle))
+
+
+@bp.route("/cycles/<int:cycle_id>/ranking/from-assessment", methods=["POST"])
+@login_required
+def drafts_from_assessment(cycle_id: int):
+    """「按考核优秀推荐」: drafts for the unit's 优秀 branches not yet nominated (commendation.py)."""
+    user = current_user._get_current_object()
+    unit = _unit_or_404(user, request.form.get("unit", type=int))
+    cycle = db.session.get(AwardCycle, cycle_id) or abort(404)
+    try:
+        drafts = commendation.create_drafts(cycle, unit, user)
+    except WorkflowError as exc:
+        db.session.rollback()
+        flash(exc.message, "danger")
+    else:
+        flash(f"已为 {len(drafts)} 个考核「优秀」的党支部生成推荐草稿（{'、'.join(d.number for d in drafts)}），"
+              "请逐一补充主要事迹后「核对并提交」", "success")
+    return redirect(url_for(".ranking", cycle_id=cycle.id, unit=unit.id))
 
 
 def _ranked_nomination_or_404(request_id: int) -> AwardNomination:

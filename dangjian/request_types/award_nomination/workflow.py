@@ -18,7 +18,7 @@ from ...models import RequestState, Role
 from ...models.base import utcnow
 from ...workflow import Action, ActionRefused, Actor, DocumentSpec, Step, Transition, Workflow
 from ...workflow.statuses import StatusMachine
-from ...workflow.definition import (STANDARD_TRANSITIONS, Holder, TransitionContext, at_org_dept,
+from ...workflow.definition import (DELETE_DRAFT, STANDARD_TRANSITIONS, Holder, TransitionContext, at_org_dept,
                                     at_school, at_secondary, has_secondary)
 from .documents import form_context
 from .model import AwardCycle, AwardNomination, CycleStatus, Objection, ObjectionStatus
@@ -57,6 +57,11 @@ def publish_guard(req: AwardNomination) -> str | None:
     return None
 
 
+def _ranked_by_unit(req: AwardNomination) -> bool:
+    """The 审核排序 step: a branch's nomination under a secondary unit, unless the unit started it."""
+    return has_secondary(req) and not req.by_unit
+
+
 def _to(state):
     return lambda wf, req, params: (state, None)
 
@@ -73,6 +78,8 @@ TRANSITIONS = tuple(
     else t
     for t in STANDARD_TRANSITIONS
 ) + (
+    # A draft (「按考核优秀推荐」 makes them, commendation.py) is removed by its initiator.
+    DELETE_DRAFT,
     Transition(Action.PUBLISH, frozenset({RequestState.APPROVED}), _org_dept,
                _to(RequestState.PUBLICIZING), guard=publish_guard),
     # Upheld objection: only through the objection handling (the hook checks the objection).
@@ -104,9 +111,9 @@ def on_transition(ctx: TransitionContext) -> None:
             raise ActionRefused("不能推荐本人，请由支部其他委员发起推荐")
         _touch_open_cycle(req, now)
         quota.append_position(req)
-        if not req.organization.is_direct_branch:
+        if not req.forwarded_on_submit:
             req.rank = None
-        else:  # a 直属党支部's submission is its forwarding: it uses its own quota
+        else:  # a 直属党支部's (or the unit's own, by_unit) submission is its forwarding: it uses the quota
             details.append(quota.take_slot(req))
     elif ctx.action is Action.APPROVE and ctx.from_step == SECONDARY_STEP:
         _touch_open_cycle(req, now)
@@ -160,7 +167,7 @@ WORKFLOW = Workflow(
     steps=(
         # Forwarding fixes the 排序 in the order of the forwardings: done on the ranking page, one by one.
         Step(SECONDARY_STEP, "二级党组织审核排序", "二级党组织审核排序意见", Role.SECONDARY, at_secondary,
-             applies=has_secondary,
+             applies=_ranked_by_unit,
              batch_refusal="「二级党组织审核排序」须在「表彰推荐审核排序」页面按名次逐个报送，不能批量同意"),
         Step("org_dept", "组织部审核", "党委组织部审核意见", Role.ORG_DEPT, at_org_dept),
         Step(SCHOOL_STEP, "校党委决定", "校党委决定意见", Role.SCHOOL, at_school,
