@@ -15,6 +15,13 @@ from dangjian.workflow import Action, apply_action
 from tests.factories import approve, make_member, make_user, new_waiver
 
 
+@pytest.fixture(autouse=True)
+def _rendered(app):
+    """These tests count what building a page costs: the page cache (web/page_cache.py) would answer
+    the second request of the same page from Redis, with the user's one statement."""
+    app.config["PAGE_CACHE"] = False
+
+
 @contextmanager
 def counting(app):
     statements = []
