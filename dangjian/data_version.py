@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import logging
 import re
+import weakref
 
+from flask import current_app, has_app_context
 from redis import Redis
 from redis.exceptions import RedisError
 from sqlalchemy import event
@@ -28,6 +30,7 @@ from sqlalchemy import event
 log = logging.getLogger(__name__)
 
 _MARK = "dangjian_data_written"
+_AUTOCOMMITTED = "dangjian_autocommit_write"
 # Statements that only read, by their first word. Anything else (INSERT, UPDATE, DELETE, REPLACE,
 # MERGE, COPY, DDL, an unknown word) counts as a write: a wrong guess costs one needless
 # increment, never a stale page.
@@ -93,10 +96,25 @@ class DataVersion:
         return True
 
 
+# The counter of each engine's last app: what a commit outside any app context counts into.
+_LATEST: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def _counter(engine) -> DataVersion:
+    """The counter of the app at work (an engine may serve several apps: the tests reuse one)."""
+    if has_app_context():
+        version = current_app.extensions.get("data_version")
+        if version is not None:
+            return version
+    return _LATEST[engine]
+
+
 def install(app, engine) -> DataVersion:
-    """Count the committed writes of `engine` into the app's data version."""
+    """Count the committed writes of `engine` into the app's data version (the engine's hooks are
+    installed once, however many apps it serves)."""
     version = DataVersion(app)
     app.extensions["data_version"] = version
+    _LATEST[engine] = version
     dialect = engine.dialect
     if getattr(dialect, "_dangjian_counts_writes", False):
         return version
@@ -109,14 +127,14 @@ def install(app, engine) -> DataVersion:
     def _statement(conn, cursor, statement, parameters, context, executemany):
         if is_write(statement):
             if conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
-                conn.info["dangjian_autocommit_write"] = True
+                conn.info[_AUTOCOMMITTED] = True
             else:
                 conn.info[_MARK] = True
 
     @event.listens_for(engine, "after_cursor_execute")
     def _executed(conn, cursor, statement, parameters, context, executemany):
-        if conn.info.pop("dangjian_autocommit_write", False):
-            version.bump()  # committed already, by the database
+        if conn.info.pop(_AUTOCOMMITTED, False):
+            _counter(engine).bump()  # committed already, by the database
 
     @event.listens_for(engine, "rollback")
     def _rollback(conn):
@@ -128,7 +146,7 @@ def install(app, engine) -> DataVersion:
         do_commit(dbapi_connection)
         info = getattr(dbapi_connection, "info", None)  # the pool's proxy: the same dict as conn.info
         if info is not None and info.pop(_MARK, False):
-            version.bump()
+            _counter(engine).bump()
 
     dialect.do_commit = commit_then_count
     dialect._dangjian_counts_writes = True

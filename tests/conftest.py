@@ -39,6 +39,35 @@ def _memoize_url_builders() -> None:
 
 _memoize_url_builders()
 
+#: The database URLs of the `app` fixture: one per worker and database, the same for every test.
+_REUSED_URLS: set = set()
+_ENGINES: dict = {}
+
+
+def _reuse_engines() -> None:
+    """Every test builds a new app, and Flask-SQLAlchemy a new engine for it; SQLAlchemy caches
+    compiled SQL per engine (per dialect instance), so every test compiled every statement again.
+    The `app` fixture's database URL is the same for every test of a worker (SQLite: a fresh copy of
+    the schema file at one path; PostgreSQL: the worker's database), so the tests reuse one engine
+    per URL, and with it the compiled statements and (PostgreSQL) the pooled connections. Other
+    URLs (a test's own database) get their own engine, as in production."""
+    from flask_sqlalchemy import SQLAlchemy
+
+    make_engine = SQLAlchemy._make_engine
+
+    def reused(self, bind_key, options, app):
+        url = make_url(options["url"]).render_as_string(hide_password=False)
+        if url not in _REUSED_URLS:
+            return make_engine(self, bind_key, options, app)
+        if url not in _ENGINES:
+            _ENGINES[url] = make_engine(self, bind_key, options, app)
+        return _ENGINES[url]
+
+    SQLAlchemy._make_engine = reused
+
+
+_reuse_engines()
+
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6391/0")
 # A fixed Fernet key for the tests (personal_data); production generates its own.
 TEST_DATA_KEY = "q9Jc0c0VfQ0VbUeF6sM3X1iYB7h7cC2m0m0b7cH3S4A="
@@ -105,12 +134,22 @@ def sqlite_template(tmp_path_factory, postgres_url):
     return path
 
 
-def _database_url(tmp_path, postgres_url, sqlite_template) -> str:
+def _database_url(postgres_url, sqlite_template) -> str:
+    """The worker's database for the next test. SQLite: a fresh copy of the schema file, always at
+    the same path (so the tests can share one engine: see _reuse_engines); the engine's pooled
+    connections to the previous copy are closed first."""
     if postgres_url:
+        _REUSED_URLS.add(make_url(postgres_url).render_as_string(hide_password=False))
         return postgres_url
-    path = tmp_path / "test.sqlite3"
+    path = sqlite_template.with_name("test.sqlite3")
+    url = f"sqlite:///{path}"
+    _REUSED_URLS.add(url)
+    if url in _ENGINES:
+        _ENGINES[url].dispose()
+    for leftover in path.parent.glob("test.sqlite3*"):
+        leftover.unlink()
     shutil.copyfile(sqlite_template, path)
-    return f"sqlite:///{path}"
+    return url
 
 
 @pytest.fixture
@@ -118,7 +157,7 @@ def app(tmp_path, postgres_url, sqlite_template):
     app = create_app({
         "TESTING": True,
         "SECRET_KEY": "test-secret",
-        "SQLALCHEMY_DATABASE_URI": _database_url(tmp_path, postgres_url, sqlite_template),
+        "SQLALCHEMY_DATABASE_URI": _database_url(postgres_url, sqlite_template),
         "REDIS_URL": TEST_REDIS_URL,
         # Each test has its own queue, so a worker in one test never sees another test's jobs.
         "RQ_QUEUE": f"test-documents-{uuid.uuid4().hex[:8]}",
@@ -145,35 +184,72 @@ def app(tmp_path, postgres_url, sqlite_template):
         _fresh_schema()
         yield app
         db.session.remove()
-        db.engine.dispose()
-    for leftover in tmp_path.glob("test.sqlite3*"):  # the test's own copy: free the disk now
-        leftover.unlink()
+        if db.engine.dialect.name == "sqlite":
+            db.engine.dispose()  # the next test replaces the file
 
 
 def _fresh_schema() -> None:
     """An empty database with exactly the models' tables, before each test.
 
-    SQLite: each test has its own copy of the worker's template file: nothing to do. PostgreSQL: each xdist worker
-    keeps its database, and the previous test's rows are removed with one TRUNCATE … RESTART
-    IDENTITY, much faster than dropping and creating every table with its constraints. Triggers are
-    off for that one transaction (the audit log's append-only trigger refuses TRUNCATE, as it
-    should for the application). A test that changed the schema (the migration tests drop
-    everything and migrate) leaves another set of tables: then everything is dropped and created.
+    SQLite: each test has its own copy of the worker's template file: nothing to do. PostgreSQL: each
+    xdist worker keeps its database, and the previous test's rows are deleted. One statement finds
+    the tables that hold rows (a test fills a handful of the schema's tables), those are emptied with
+    DELETE and every sequence restarts at 1: for the few rows a test leaves, this costs half of one
+    TRUNCATE … RESTART IDENTITY over every table (TRUNCATE has a fixed cost per table). Triggers are
+    off for that one transaction (foreign keys, and the audit log's append-only trigger, which
+    refuses deletes, as it should for the application). A test that changed the schema (the
+    migration tests drop everything and migrate) leaves another set of tables: then everything is
+    dropped and created.
     """
     engine = db.engine
     if engine.dialect.name != "postgresql":
         return
     expected = set(db.metadata.tables)
     with engine.begin() as conn:
-        if set(inspect(conn).get_table_names()) == expected:
+        if set(inspect(conn).get_table_names()) == expected and _columns_checked(conn):
+            probe, restart = _pg_cleanup_statements(conn, sorted(expected))
+            filled = [row[0] for row in conn.exec_driver_sql(probe)]
             conn.exec_driver_sql("SET LOCAL session_replication_role = replica")
-            conn.exec_driver_sql("TRUNCATE " + ", ".join(f'"{t}"' for t in sorted(expected))
-                                 + " RESTART IDENTITY CASCADE")
+            if filled:
+                conn.exec_driver_sql("; ".join(f'DELETE FROM "{t}"' for t in filled))
+            if restart:
+                conn.exec_driver_sql(restart)
             return
     meta = MetaData()
     meta.reflect(bind=engine)
     meta.drop_all(bind=engine)
     db.create_all()
+
+
+_PG_CLEANUP: dict = {}
+_PG_COLUMNS_CHECKED: set = set()
+
+
+def _columns_checked(conn) -> bool:
+    """Once per process and database: do the tables have the models' columns? (A database left by
+    an older checkout has the same tables with other columns.) Later tests compare table names only."""
+    url = str(conn.engine.url)
+    if url not in _PG_COLUMNS_CHECKED:
+        insp = inspect(conn)
+        for name, table in db.metadata.tables.items():
+            if {c["name"] for c in insp.get_columns(name)} != set(table.columns.keys()):
+                return False
+        _PG_COLUMNS_CHECKED.add(url)
+    return True
+
+
+def _pg_cleanup_statements(conn, tables: list[str]) -> tuple[str, str]:
+    """(a query naming the tables that hold a row, a statement restarting every sequence), built
+    once per schema."""
+    key = tuple(tables)
+    if key not in _PG_CLEANUP:
+        probe = " UNION ALL ".join(f"(SELECT '{t}' FROM \"{t}\" LIMIT 1)" for t in tables)
+        sequences = [r[0] for r in conn.exec_driver_sql(
+            "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE c.relkind = 'S' AND n.nspname = current_schema()")]
+        restart = ("SELECT " + ", ".join(f"setval('\"{q}\"', 1, false)" for q in sequences)) if sequences else ""
+        _PG_CLEANUP[key] = (probe, restart)
+    return _PG_CLEANUP[key]
 
 
 @pytest.fixture

@@ -17,12 +17,12 @@ from sqlalchemy import func, select
 from ...after_commit import on_commit
 from ...documents.jobs import enqueue_documents
 from ...documents.official import official
+from ...documents.verification import pdf_fields
 from ...extensions import db
 from ...models import Document, DocumentStatus, Member, Organization, OrgKind, RequestState, Role
 from ...timeutil import to_local
-from ...workflow import Action
 from ...workflow.definition import DocumentSpec
-from ...workflow.history import current_round, opinion_boxes
+from ...workflow.history import opinion_boxes, submission_box
 
 #: 文号 prefix of the school committee's documents (西财党〔2026〕12号).
 DEFAULT_DOC_PREFIX = "西财党"
@@ -74,7 +74,7 @@ def create_cycle_documents(cycle, spec: CycleDocumentSpec, title: str) -> Docume
 
 def _doc_meta(doc, number: str) -> dict:
     return {"title": doc.title, "number": number, "generated_at": to_local(doc.created_at),
-            "verification_code": None, "version": doc.version}
+            "version": doc.version, **pdf_fields(doc)}
 
 
 def _unit_of(n) -> str:
@@ -155,8 +155,12 @@ def decision_context(doc) -> dict:
     }
 
 
+def notice_issuer(doc) -> str:
+    return f"{school().name}组织部"
+
+
 NOTICE_SPEC = CycleDocumentSpec(NOTICE_KIND, "公示", "pdf/award_publicity_notice.html", notice_context,
-                                on_states=frozenset())
+                                on_states=frozenset(), issuer=notice_issuer)
 DECISION_SPEC = CycleDocumentSpec(DECISION_KIND, "表彰决定", "pdf/award_decision.html", decision_context,
                                   on_states=frozenset())
 
@@ -192,18 +196,11 @@ def form_context(doc) -> dict:
     cycle = req.cycle
     branch = req.organization
     secondary = branch.secondary_unit
-    submit = next((e for e in reversed(current_round(req)) if e.action == Action.SUBMIT.value), None)
     quota = db.session.scalar(select(AwardQuota).where(
         AwardQuota.cycle_id == cycle.id, AwardQuota.organization_id == req.quota_org_id,
         AwardQuota.category == req.category))
-    steps = [{
-        "label": "党支部推荐意见",
-        "opinion": f"经党支部研究，同意推荐{req.nominee_name}为{req.category_label}。" if submit else "",
-        "signer": f"{submit.actor.display_name}（{Role.BRANCH_SECRETARY.label}）" if submit and submit.actor else "",
-        "date": _local_date(submit.created_at) if submit else None,
-        "action_label": "同意" if submit else None,
-        "meeting": None, "detail": None,
-    }]
+    steps = [submission_box(req, "党支部推荐意见", f"经党支部研究，同意推荐{req.nominee_name}为{req.category_label}。",
+                            Role.BRANCH_SECRETARY.label)]
     for box in opinion_boxes(req):
         if box["key"] == "secondary" and req.rank:
             box["detail"] = f"排序：{req.category_label}第 {req.rank} 名（本单位名额 {quota.quota if quota else 0} 名）"

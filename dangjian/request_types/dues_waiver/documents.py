@@ -2,6 +2,7 @@
 
 Times are stored in UTC; the form prints local dates and times, so they are converted here.
 """
+from ...documents.verification import pdf_fields
 from ...models import RequestState
 from ...timeutil import to_local
 from ...workflow.history import opinion_boxes
@@ -14,7 +15,7 @@ def form_context(doc) -> dict:
     secondary = branch.secondary_unit
     return {
         "doc": {"title": doc.title, "number": req.number, "generated_at": to_local(doc.created_at),
-                "verification_code": None, "version": doc.version},
+                "version": doc.version, **pdf_fields(doc)},
         "req": {
             "number": req.number, "state_label": req.state.label, "submitted_at": req.submitted_at,
             "applicant_name": member.name, "applicant_staff_no": member.staff_no,
