@@ -60,6 +60,15 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
 
+    # --- The rendered-page cache of the inbox lists (dangjian.web.page_cache, issue 7 §6) ---
+    # Off with DANGJIAN_PAGE_CACHE=0. Pages live in Redis (REDIS_URL) under CACHE_NAMESPACE, next to
+    # the global data version (dangjian.data_version) that every committed write increments.
+    PAGE_CACHE = os.environ.get("DANGJIAN_PAGE_CACHE", "1") != "0"
+    CACHE_NAMESPACE = os.environ.get("DANGJIAN_CACHE_NAMESPACE", "dangjian")
+    # A page's key carries the minute, so an entry is of no use after 60 s: it expires soon after.
+    PAGE_CACHE_SECONDS = int(os.environ.get("DANGJIAN_PAGE_CACHE_SECONDS", "90"))
+    PAGE_CACHE_MAX_BYTES = int(os.environ.get("DANGJIAN_PAGE_CACHE_MAX_BYTES", str(512 * 1024)))
+
     # --- Sign-in (dangjian.accounts: sessions, lockout, rate limit, LDAP, SSO) ---
     # Behind HTTPS (DANGJIAN_HTTPS=1): the session cookie is sent over HTTPS only.
     SESSION_COOKIE_SECURE = os.environ.get("DANGJIAN_HTTPS") == "1"

@@ -1,7 +1,9 @@
 """Database engine settings: SQLite needs WAL and a busy timeout when web and worker processes
-write at once, and foreign keys switched on."""
+write at once, and foreign keys switched on. Every engine counts its committed writes into the
+global data version (data_version.py), which the page cache keys its pages by."""
 from sqlalchemy import event
 
+from . import data_version
 from .extensions import db
 
 
@@ -16,6 +18,7 @@ def _sqlite_pragmas(dbapi_conn, _record):
 def configure(app) -> None:
     with app.app_context():
         engine = db.engine
+        data_version.install(app, engine)
         # Once per engine: an engine serving several apps (the tests reuse one per database) is
         # configured once.
         if engine.dialect.name == "sqlite" and not event.contains(engine, "connect", _sqlite_pragmas):

@@ -46,6 +46,7 @@ def flask_worker(app, log_path: Path):
         "REDIS_URL": app.config["REDIS_URL"],
         "DANGJIAN_RQ_QUEUE": app.config["RQ_QUEUE"],
         "DANGJIAN_NOTIFY_QUEUE": app.config["NOTIFY_QUEUE"],
+        "DANGJIAN_CACHE_NAMESPACE": app.config["CACHE_NAMESPACE"],  # its writes move the pages' data version
         "SMTP_HOST": app.config["SMTP_HOST"],
         "SMTP_PORT": str(app.config["SMTP_PORT"]),
         "PUBLIC_BASE_URL": app.config["PUBLIC_BASE_URL"],

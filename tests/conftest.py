@@ -174,6 +174,8 @@ def app(tmp_path, postgres_url, sqlite_template):
         "DATA_KEYS": [TEST_DATA_KEY],
         # The login rate limit counts in the real Redis: each test counts on its own.
         "LOGIN_RATE_LIMIT_NAMESPACE": f"test-{uuid.uuid4().hex[:8]}",
+        # The data version and the page cache too (dangjian.web.page_cache).
+        "CACHE_NAMESPACE": f"test-{uuid.uuid4().hex[:8]}",
     })
 
     # Flask reuses the test's app context for every request made from this thread, so `g` would

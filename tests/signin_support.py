@@ -53,7 +53,7 @@ def sibling_app(app, **overrides):
     """A second app on the same database and Redis namespace (e.g. with PROXY_COUNT=1, which is
     read when the app is built). CSRF off, as in the `auth` fixture."""
     keys = ("TESTING", "SECRET_KEY", "SQLALCHEMY_DATABASE_URI", "REDIS_URL", "RQ_QUEUE", "ARCHIVE_DIR",
-            "UPLOAD_DIR", "DEMO_MODE", "DATA_KEYS", "LOGIN_RATE_LIMIT_NAMESPACE")
+            "UPLOAD_DIR", "DEMO_MODE", "DATA_KEYS", "LOGIN_RATE_LIMIT_NAMESPACE", "CACHE_NAMESPACE")
     config = {k: app.config[k] for k in keys}
     config["WTF_CSRF_ENABLED"] = False
     config.update(overrides)

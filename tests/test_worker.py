@@ -31,6 +31,7 @@ def run_flask(app, *args, timeout=120) -> subprocess.CompletedProcess:
                DANGJIAN_ARCHIVE_DIR=app.config["ARCHIVE_DIR"],
                DANGJIAN_UPLOAD_DIR=app.config["UPLOAD_DIR"],
                DANGJIAN_RQ_QUEUE=app.config["RQ_QUEUE"],
+               DANGJIAN_CACHE_NAMESPACE=app.config["CACHE_NAMESPACE"],
                SECRET_KEY=app.config["SECRET_KEY"],  # so it never writes instance/secret_key
                DANGJIAN_DATA_KEY=",".join(app.config["DATA_KEYS"]))
     return subprocess.run([str(FLASK), "--app", "wsgi", *args], cwd=REPO, env=env, capture_output=True,

@@ -21,6 +21,7 @@ from datetime import datetime, timedelta, timezone
 
 from flask import current_app, request, session
 from flask_login import login_user, logout_user
+from sqlalchemy.orm import lazyload
 
 from ..extensions import db
 from ..models import User
@@ -50,7 +51,9 @@ def load_user(session_id: str):
     user_id, _, version = session_id.partition(".")
     if not user_id.isdigit() or not version.isdigit():
         return None  # a cookie from before session versions, or forged: sign in again
-    user = db.session.get(User, int(user_id))
+    # The roles load when a page first asks for them (one statement, as the eager load would cost):
+    # a page served from the cache (web/page_cache.py) never does.
+    user = db.session.get(User, int(user_id), options=[lazyload(User.role_assignments)])
     if user is None or user.session_version != int(version) or not user.active:
         return None
     return user

@@ -65,6 +65,8 @@ def register_web(app) -> None:
     from ..accounts.sessions import load_user
     login_manager.user_loader(load_user)
     signin.init_app(app)  # sessions' guard, login rate limit, proxy addresses, 429 page
+    from . import page_cache
+    page_cache.init_app(app)  # after the guard: a session that has ended never gets a cached page
 
     @app.context_processor
     def inject_masthead():

@@ -13,6 +13,7 @@ from ..models.base import utcnow
 from ..timeutil import to_local
 from ..workflow import cc as copies
 from ..workflow import deadlines
+from . import page_cache
 
 bp = Blueprint("inbox", __name__)
 
@@ -40,6 +41,7 @@ def _query(tab: str):
 
 @bp.route("/inbox/<tab>")
 @login_required
+@page_cache.cacheable
 def tab(tab: str):
     if only_sysadmin(current_user):
         return redirect(url_for("admin.accounts"))
