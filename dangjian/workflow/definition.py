@@ -259,7 +259,9 @@ class DocumentSpec:
     """A document generated when a request enters one of `on_states`.
 
     `parts(req)`, when given, makes one document per part: a list of (part key, title), e.g. one
-    notice per branch of a batch. Every spec is registered by kind for the document job."""
+    notice per branch of a batch. `numbered`, for a notice or decision: the (issuer, kind) of the
+    文号 series it takes its number from (documents.numbers), in the transaction that makes it.
+    Every spec is registered by kind for the document job."""
 
     kind: str
     title: str
@@ -267,6 +269,7 @@ class DocumentSpec:
     context: Callable  # (document) -> dict for the template
     on_states: frozenset = frozenset({RequestState.APPROVED, RequestState.REJECTED})
     parts: Callable[[Request], list[tuple[str, str]]] | None = None
+    numbered: tuple | None = None  # (OrgKind issuer, DocKind kind)
 
     def __post_init__(self):
         DOCUMENT_SPECS[self.kind] = self
