@@ -84,6 +84,12 @@ GROUPS: list[tuple[str, str, tuple[str, ...], dict[str, str]]] = [
         "document.preview": "预览文件",
         "attachment.preview": "预览附件",
     }),
+    ("doc_number", "文号登记簿", ("doc_number.",), {
+        "doc_number.issue": "取文号",
+        "doc_number.void": "作废文号",
+        "doc_number.prefix_set": "设置发文机关代字",
+        "doc_number.exported": "导出文号登记簿",
+    }),
     ("care", "关怀帮扶与经费", ("budget.", "condolence.", "allowance."), {
         "budget.set": "设定年度预算",
         "condolence.campaign": "批量发起七一/春节慰问",
