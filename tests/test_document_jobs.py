@@ -71,11 +71,12 @@ def approved_request(o, **kw):
     return req
 
 
-def document_of(req_id: int, kind: str = "dues_waiver_form") -> Document:
-    """The request's document of `kind` (an approved waiver has two: the 审批表 and the 批复), read
-    fresh from the database."""
+def document_of(req_id: int, kind: str | None = None) -> Document:
+    """The request's document of `kind`, by default its one form (审批表: an approved waiver also
+    has its 批复), read fresh from the database."""
     db.session.expire_all()
-    return db.session.scalars(select(Document).where(Document.request_id == req_id, Document.kind == kind)).one()
+    which = Document.kind == kind if kind else Document.kind.like("%form")
+    return db.session.scalars(select(Document).where(Document.request_id == req_id, which)).one()
 
 
 def archive_files() -> list[str]:
