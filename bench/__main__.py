@@ -43,6 +43,8 @@ def parse_args(argv):
     p.add_argument("--skip-pages", action="store_true")
     p.add_argument("--skip-worker", action="store_true")
     p.add_argument("--skip-imports", action="store_true", help="skip the Excel import phase")
+    p.add_argument("--skip-documents", action="store_true",
+                   help="skip the document sizes phase (bytes per page of each kind)")
     p.add_argument("--import-members", type=int, default=None, help="members in the import roster (10000)")
     p.add_argument("--profile", action="store_true",
                    help="also profile each page (pyinstrument if installed, else cProfile) into bench/out/")
@@ -209,6 +211,12 @@ def main(argv=None) -> int:
         results["load"].append(os.getloadavg()[0])
         results["imports"] = imports.measure(app, OUT, args.import_members, log=log)
 
+    # ---------------------------------------------------------------- document sizes
+    if not args.skip_documents:
+        from . import documents
+        results["load"].append(os.getloadavg()[0])
+        results["documents"] = documents.measure(OUT, log=log)
+
     results["seconds"] = time.perf_counter() - started
     results["load"].append(os.getloadavg()[0])
     print_report(results, db_url)
@@ -288,6 +296,9 @@ def print_report(results, db_url) -> None:
     if "imports" in results:
         from .imports import report_lines
         print("\n".join(report_lines(results["imports"])))
+    if "documents" in results:
+        from .documents import report_lines as document_lines
+        print("\n".join(document_lines(results["documents"])))
     print(f"\nTotal bench time {results['seconds']:.0f} s. Figures vary by about 30% from run to run.")
 
 

@@ -26,7 +26,8 @@ Optional attributes of either kind (all in the package's `__init__.py`):
 - `blueprints`: Flask blueprints to register;
 - `start_entries(user)`: what the user may start, as dicts (label, hint, url[, icon]) for 发起申请;
 - `admin_entries(user)`: management pages, as dicts (label, hint, url[, icon]) for 管理;
-- `nav_entries(user)`: extra main-navigation items, as dicts (key, label, url);
+- `nav_entries(user)`: extra main-navigation items, as dicts (key, label, url[, short: the label
+  on a phone's bottom bar, at most 4 characters]);
 - `load_demo(ctx)`: demo data, called by `flask demo load` after the organization exists
   (request types first, then modules, each in the order listed);
 - `periodic_tasks`: callables the ticker (`flask ticker`) runs every round;
@@ -45,10 +46,10 @@ import os
 
 from flask import Blueprint, Flask
 
-from . import request_types
+from . import care, pairing, request_types, talks
 
 # Feature modules, in navigation order. A module joins by being added here.
-MODULES: tuple = ()
+MODULES: tuple = (care, talks, pairing)
 
 _CALLABLES = ("start_entries", "admin_entries", "nav_entries", "load_demo", "member_history",
               "supervision_figures")

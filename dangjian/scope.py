@@ -61,3 +61,28 @@ def get_request_or_404(request_id: int, user: User, cls=Request, options=()):
         abort(404)
     return req
 
+
+
+# --- Organizations (for the feature modules: talks, pairings …) --------------------------------
+
+def reader_paths(user: User) -> list[str] | None:
+    """The organization paths whose subtrees `user` reads through a reader role: None for the
+    whole school (组织部, 校党委, 纪委), [] for nothing (the 系统管理员, a plain member)."""
+    if any(ra.role is Role.SYSADMIN for ra in user.roles):
+        return []
+    if any(ra.role in SCHOOL_WIDE_ROLES for ra in user.roles):
+        return None
+    return [ra.organization.path for ra in user.roles if ra.role in READER_ROLES]
+
+
+def org_visible(user: User, org) -> bool:
+    paths = reader_paths(user)
+    return org is not None and (paths is None or any(org.path.startswith(p) for p in paths))
+
+
+def visible_orgs(user: User):
+    """A SQL condition on Organization: the organizations in `user`'s scope."""
+    paths = reader_paths(user)
+    if paths is None:
+        return true()
+    return or_(*[Organization.path.startswith(p) for p in paths]) if paths else false()

@@ -1,5 +1,5 @@
 """七一/春节 集中慰问 (§三(三)1): one action makes a DRAFT for every member of a unit in the difficulty
-registry (生活困难, 独居, 老弱病残). It skips the user themself (回避), members who have died, and members
+registry (困难党员台账: confirmed entries). It skips the user themself (回避), members who have died, and members
 who already have that visit this year; a second run makes nothing new. Drafts stay the initiator's
 until each is reviewed and submitted, or deleted."""
 import re
@@ -16,6 +16,7 @@ from dangjian.request_types.condolence.model import CondolenceCategory, Condolen
 from dangjian.timeutil import local_today
 from dangjian.workflow import available_actions
 from tests.factories import make_member
+from tests.factories_care import registered
 from tests.factories_condolence import new_condolence, setup_settings
 
 YEAR = local_today().year
@@ -26,13 +27,20 @@ def o(app, org):
     """The registry of branch_a1: 王喆 生活困难, 张堃 独居, 李书记 (the secretary) 老弱病残, one member who
     died (a 亡故 request exists), one who already had this year's 七一 visit; 赵支委 is not in it."""
     setup_settings(org)
-    org.member.member.living_difficulty = True
-    org.member2.member.lives_alone = True
-    org.secretary.member.frail_sick_disabled = True
-    org.late = make_member(org.branch_a1, "钱老", frail_sick_disabled=True, lives_alone=True)
-    org.visited = make_member(org.branch_a1, "孙老", living_difficulty=True)
-    org.other_unit = make_member(org.branch_b1, "周老", living_difficulty=True)
-    org.sibling = make_member(org.branch_a2, "吴同学", living_difficulty=True)
+    registered(org.member.member, "living")
+    registered(org.member2.member, "alone")
+    registered(org.secretary.member, "frail")
+    org.late = make_member(org.branch_a1, "钱老")
+    org.visited = make_member(org.branch_a1, "孙老")
+    org.other_unit = make_member(org.branch_b1, "周老")
+    org.sibling = make_member(org.branch_a2, "吴同学")
+    # A member whose flags say 生活困难 but who is not (or no longer) in the registry is not visited.
+    org.flag_only = make_member(org.branch_a1, "郑旗", living_difficulty=True)
+    db.session.flush()
+    registered(org.late, "frail", "alone")
+    registered(org.visited, "living")
+    registered(org.other_unit, "living")
+    registered(org.sibling, "living")
     db.session.commit()
     org.death = new_condolence(org.late, org.committee, category=CondolenceCategory.DEATH,
                                payee_kind=PayeeKind.FAMILY, payee_name="钱家属", payee_relation="子女")
@@ -143,7 +151,7 @@ def test_a_branch_secretary_cannot_run_it_for_another_branch(o, auth, client):
 
 
 def test_without_a_standard_no_campaign(app, org, auth, client):
-    org.member.member.living_difficulty = True
+    registered(org.member.member, "living")
     db.session.commit()
     auth.login(org.secretary)
     page = client.get("/condolence/campaign").get_data(as_text=True)

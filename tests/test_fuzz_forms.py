@@ -4,7 +4,7 @@ post writes nothing: the row count of every table is the same before and after.
 
 Runs on whichever database the suite runs on (SQLite, and PostgreSQL with TEST_DATABASE_URL).
 The app and its world are built once per database; Hypothesis draws a fixed, derandomized set of
-examples (FUZZ_EXAMPLES, default 40, to stay within the suite's time), more when asked:
+examples (FUZZ_EXAMPLES, default 25, to stay within the suite's time), more when asked:
 ``FUZZ_EXAMPLES=1000 pytest tests/test_fuzz_forms.py``.
 """
 import io
@@ -30,7 +30,7 @@ from tests.test_award_views import cycle_data, key
 from tests.test_condolence_form import valid as condolence_valid
 from tests.test_dues_waiver_form import valid as waiver_valid
 
-EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "40"))
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25"))
 HX = {"HX-Request": "true"}
 TODAY = local_today()
 

@@ -19,6 +19,7 @@ from dangjian.timeutil import local_today
 from tests.factories import approve, new_waiver
 from tests.factories_condolence import set_budget, setup_settings
 from tests.org_support import field_errors, token
+from tests.factories_care import registered
 
 TODAY = local_today()
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\n%%EOF\n"
@@ -195,7 +196,7 @@ def test_award_nominees_are_members_in_good_standing(app, org):
 def test_the_condolence_campaign_skips_members_not_in_good_standing(app, org, auth, client):
     setup_settings(org)
     m = _member(org.member)
-    m.living_difficulty, m.difficulty_reason = True, "独居老人"
+    registered(m, "alone", situation="独居老人")  # in the 困难党员台账, which the campaign reads
     db.session.commit()
     _set_status(org.member, MemberStatus.DECEASED)
     auth.login(org.secretary)

@@ -113,7 +113,7 @@ def test_form_text_has_rare_names_opinions_amounts_and_number(form_pdf):
     for expected in ["党费减免审批表", "DF-2026-0007", "经支委会讨论，王喆同志困难情况属实，同意减交。",
                      "情况属实，同意支部意见。", "同意5票，反对0票，弃权0票", "￥3,000元", "¥120.00",
                      "人民币壹佰贰拾元整", "2026年1月至2026年6月，共6个月", "诊断证明.pdf",
-                     "由党支部代为提出（经办人：陈璟彧祎）", "第1页/共1页", "验证码：ABCD-EFGH"]:
+                     "由党支部代为提出（经办人：陈璟彧祎）", "第1页/共2页", "验证码：ABCD-EFGH"]:
         assert expected in text, expected
 
 

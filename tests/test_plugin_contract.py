@@ -22,24 +22,24 @@ def _module(name, **attrs):
 
 
 def test_a_module_with_a_foreign_blueprint_name_stops_the_start(monkeypatch, tmp_path, app):
-    bad = _module("care", blueprints=[Blueprint("registry", __name__)], periodic_tasks=[])
+    bad = _module("lantern", blueprints=[Blueprint("registry", __name__)], periodic_tasks=[])
     monkeypatch.setattr(plugins, "MODULES", (bad,))
     with pytest.raises(plugins.PluginContractError) as err:
         create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x.db",
                     "SECRET_KEY": "x", "DATA_KEYS": app.config["DATA_KEYS"]})
     message = str(err.value)
-    assert "dangjian.care: blueprint 'registry' must be named 'care'" in message
-    assert "no template folder templates/care/" in message
+    assert "dangjian.lantern: blueprint 'registry' must be named 'lantern'" in message
+    assert "no template folder templates/lantern/" in message
 
 
 def test_a_module_with_a_wrong_attribute_is_named(monkeypatch, app):
-    bad = _module("care", blueprints=[Blueprint("care", __name__)], nav_entries=["not callable"],
+    bad = _module("lantern", blueprints=[Blueprint("lantern", __name__)], nav_entries=["not callable"],
                   periodic_tasks=[print, 3])
     monkeypatch.setattr(plugins, "MODULES", (bad,))
     found = plugins.problems(app.template_folder)
-    assert "dangjian.care: `nav_entries` must be callable" in found
-    assert "dangjian.care: `periodic_tasks` must be a list of callables" in found
-    assert "dangjian.care: no template folder templates/care/" in found
+    assert "dangjian.lantern: `nav_entries` must be callable" in found
+    assert "dangjian.lantern: `periodic_tasks` must be a list of callables" in found
+    assert "dangjian.lantern: no template folder templates/lantern/" in found
 
 
 def test_a_request_type_whose_names_disagree_is_named(monkeypatch, app):

@@ -71,7 +71,7 @@ REQUEST_TYPES = (DuesWaiver, CondolencePayment, SecretaryAllowance, AwardNominat
 MAX_REQUESTS = 5  # per example: enough for budgets and quotas to run out, few enough to get far
 
 settings.register_profile(
-    "ci", max_examples=10, stateful_step_count=50, deadline=None, derandomize=True, database=None,
+    "ci", max_examples=4, stateful_step_count=40, deadline=None, derandomize=True, database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much], print_blob=True)
 settings.register_profile(
     "thorough", max_examples=int(os.environ.get("PROPERTY_EXAMPLES", "200")), stateful_step_count=50,

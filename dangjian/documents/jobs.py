@@ -147,7 +147,8 @@ def render_document(document_id: int) -> str:
     try:
         doc = db.session.get(Document, document_id)
         spec = _find_spec(doc)
-        pdf = render.render_pdf(doc.template, spec.context(doc))
+        context = spec.context(doc)
+        pdf = render.render_pdf(doc.template, context, archive_metadata(doc, context))
         relpath = spec.relpath(doc)
         sha256, size = storage.store(archive_dir(), relpath, pdf)
         done = DOCUMENT_STATUS.move(document_id, DocumentStatus.DONE, frm=DocumentStatus.RENDERING,
@@ -172,6 +173,26 @@ def render_document(document_id: int) -> str:
         return "skipped"
     jlog.info("rendered %s (%d bytes, sha256 %s)", relpath, size, sha256)
     return relpath
+
+
+def archive_metadata(doc: Document, context: dict):
+    """The PDF/A metadata of a document: title (with its 文号 or request number), the issuing
+    committee as author, the kind and owner as subject, words to find it by, and its creation time
+    (the row's, so a second render of the same version gives the same bytes)."""
+    from ..web.masthead import issuer_names
+    from .pdfa import ArchiveMetadata
+
+    number = doc.doc_number or (doc.request.number if doc.request is not None else "")
+    owner = ((context.get("req") or {}).get("cycle_name") if doc.request is None else None) or ""
+    org = doc.request.organization.name if doc.request is not None else owner
+    school, dept = issuer_names(current_app)
+    return ArchiveMetadata(
+        title=f"{doc.title}（{number}）" if number else doc.title,
+        author=school or dept or "党建关怀系统",
+        subject=" ".join(x for x in (doc.title, org, f"第{doc.version}版") if x),
+        keywords=list(dict.fromkeys(x for x in (doc.title, number, doc.request.number if doc.request else "",
+                                               org, str(doc.created_at.year)) if x)),
+        created=doc.created_at)
 
 
 def sweep(stuck_after: int | None = None) -> list[int]:

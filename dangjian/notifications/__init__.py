@@ -18,13 +18,16 @@ never inside the web request. Kinds:
     urge       someone urged the step the recipient holds (催办)
     comment    a comment on a request the recipient takes part in
     overdue    a step the recipient holds is past its time limit
+
+Notices about something other than a request go through `notify_people` (kinds in
+events.NOTICE_KINDS): talk_due — 谈心谈话 the recipient should hold this semester or year.
 """
 from __future__ import annotations
 
 from typing import Iterable
 
 from . import models  # noqa: F401  (register the tables)
-from .events import KINDS, comment_added, record_event, request_moved  # noqa: F401
+from .events import KINDS, NOTICE_KINDS, comment_added, record_event, record_notice, request_moved  # noqa: F401
 
 
 def notify(kind: str, request, recipients: Iterable, *, actor=None, **data) -> None:
@@ -34,3 +37,11 @@ def notify(kind: str, request, recipients: Iterable, *, actor=None, **data) -> N
     group robot hears of it; default by kind, None for none)."""
     ids = [r if isinstance(r, int) else r.id for r in recipients]
     record_event(kind, request, ids, actor=actor, **data)
+
+
+def notify_people(kind: str, recipients: Iterable, *, subject: str, text: str, link: str, actor=None) -> None:
+    """Tell `recipients` (Users or ids) about something that is not a request, inside the caller's
+    transaction: `text` is the 消息 line and the e-mail's body (counts and dates only, no names or
+    private details), `link` a path in the app. E-mail follows each recipient's 消息设置."""
+    ids = [r if isinstance(r, int) else r.id for r in recipients]
+    record_notice(kind, ids, subject=subject, text=text, link=link, actor=actor)

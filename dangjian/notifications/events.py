@@ -17,6 +17,9 @@ from . import recipients, texts
 from .models import Message, NotificationEvent, OrgWebhook
 
 KINDS = ("todo", "returned", "approved", "rejected", "completed", "cc", "urge", "comment", "overdue")
+# Notices about something other than a request (record_notice): they carry a subject, a text and a
+# link of their own.
+NOTICE_KINDS = ("talk_due",)
 
 # Which organization's group robot hears of an event: the one whose people must act now, or the
 # one the request comes from. 抄送 and 评论 are for the people named, not for a group; a step passed
@@ -59,6 +62,35 @@ def record_event(kind: str, req, user_ids, *, actor=None, step_label: str | None
         db.session.execute(insert(Message), [
             {"recipient_id": uid, "event_id": event.id, "kind": kind, "request_id": req.id,
              "text": text, "created_at": now} for uid in ids])
+    if deliver:
+        from .jobs import enqueue_events
+        on_commit(db.session, enqueue_events, [event.id])
+    return event
+
+
+def record_notice(kind: str, user_ids, *, subject: str, text: str, link: str, actor=None) -> NotificationEvent | None:
+    """Tell `user_ids` about something that is not a request (a 谈心谈话 falling due …): one event
+    with its own `subject` (the e-mail's subject line), `text` (the 消息 line, also the e-mail's
+    body) and `link` (a path in the app, e.g. /talks/compliance). The text must be fit for an
+    e-mail: counts and dates, never a name or private details. No group robot hears of it.
+    Delivery (e-mail, 每日汇总) follows each recipient's 消息设置, as for requests."""
+    if kind not in NOTICE_KINDS:
+        raise ValueError(f"unknown notice kind: {kind}")
+    if not link.startswith("/") or link.startswith("//"):
+        raise ValueError("a notice links to a path in the app")
+    ids = sorted({int(i) for i in user_ids} - {getattr(actor, "id", None)})
+    if not ids:
+        return None
+    now = utcnow()
+    deliver = bool(current_app.config.get("SMTP_HOST"))
+    event = NotificationEvent(kind=kind, request_id=None, subject=subject[:100], link=link[:255],
+                              actor_id=getattr(actor, "id", None), step_label="", webhook_org_id=None,
+                              created_at=now, delivered_at=None if deliver else now)
+    db.session.add(event)
+    db.session.flush()
+    db.session.execute(insert(Message), [
+        {"recipient_id": uid, "event_id": event.id, "kind": kind, "request_id": None, "link": link[:255],
+         "text": text[:300], "created_at": now} for uid in ids])
     if deliver:
         from .jobs import enqueue_events
         on_commit(db.session, enqueue_events, [event.id])

@@ -22,7 +22,11 @@ class NotificationEvent(db.Model):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))
-    request_id: Mapped[int] = mapped_column(ForeignKey("requests.id"), index=True)
+    # The request the event is about; None for a notice about something else (a 谈心谈话 due …),
+    # which then carries its own subject and link (events.record_notice).
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("requests.id"), index=True, nullable=True)
+    subject: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    link: Mapped[str] = mapped_column(String(255), default="", server_default="")  # a path in the app
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     # The step the event is about, as its label at the time (e-mails and robots say it).
     step_label: Mapped[str] = mapped_column(String(64), default="")
@@ -52,7 +56,8 @@ class Message(db.Model):
     recipient_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     event_id: Mapped[int] = mapped_column(ForeignKey("notification_events.id"), index=True)
     kind: Mapped[str] = mapped_column(String(16))
-    request_id: Mapped[int] = mapped_column(ForeignKey("requests.id"))
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("requests.id"), nullable=True)
+    link: Mapped[str] = mapped_column(String(255), default="", server_default="")  # notices: where it leads
     text: Mapped[str] = mapped_column(String(300))
     created_at = mapped_column(DateTime, default=utcnow, nullable=False)
     read_at = mapped_column(DateTime, nullable=True)

@@ -7,6 +7,10 @@ only. Everything here reads the event, never the request's fields beyond those.
 from __future__ import annotations
 
 from flask import current_app, url_for
+from sqlalchemy import select
+
+from ..extensions import db
+from .models import Message
 
 # Kind → (the tag the 消息 centre shows, its colour, the sentence an e-mail or robot starts with).
 KIND_LABELS = {
@@ -19,6 +23,7 @@ KIND_LABELS = {
     "urge": ("催办", "warning", "有一项待办被催办，请尽快处理"),
     "comment": ("评论", "secondary", "您参与的申请有新的评论"),
     "overdue": ("超时", "danger", "您的一项待办已超过办理时限"),
+    "talk_due": ("谈心谈话", "info", "您有谈心谈话尚未完成"),
 }
 
 # The same sentences for a group robot, told to an organization rather than to one person.
@@ -32,6 +37,7 @@ ROBOT_SENTENCES = {
     "urge": "待办被催办",
     "comment": "申请有新的评论",
     "overdue": "待办超过办理时限",
+    "talk_due": "谈心谈话提醒",
 }
 
 
@@ -82,8 +88,20 @@ def request_link(request_id: int) -> str:
     return base + path
 
 
+def app_link(path: str) -> str:
+    """An absolute link to a path in the app (a notice's link), for e-mails."""
+    return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + path
+
+
+def _notice_text(event) -> str:
+    """A notice's text (the same for each recipient: record_notice writes one text)."""
+    return db.session.scalar(select(Message.text).where(Message.event_id == event.id).limit(1)) or ""
+
+
 def _facts(event) -> list[tuple[str, str]]:
     req = event.request
+    if req is None:  # a notice
+        return [("事项", event.subject), ("查看", app_link(event.link))]
     facts = [("编号", req.number), ("类型", type(req).type_label)]
     if event.step_label:
         facts.append(("环节", event.step_label))
@@ -93,13 +111,17 @@ def _facts(event) -> list[tuple[str, str]]:
 
 def email_subject(event) -> str:
     req = event.request
+    if req is None:
+        return f"【党建关怀】{kind_label(event.kind)}：{event.subject}"
     return f"【党建关怀】{kind_label(event.kind)}：{type(req).type_label} {req.number}"
 
 
 def email_body(event) -> str:
     lines = [KIND_LABELS.get(event.kind, ("", "", "您有一条新消息"))[2] + "。", ""]
+    if event.request is None:
+        lines += [_notice_text(event), ""]
     lines += [f"{k}：{v}" for k, v in _facts(event)]
-    lines += ["", "申请内容请登录系统查看。此邮件由系统自动发送，请勿直接回复。",
+    lines += ["", ("详情" if event.request is None else "申请内容") + "请登录系统查看。此邮件由系统自动发送，请勿直接回复。",
               "如不需要邮件提醒，可在系统的「消息设置」中关闭，或改为每日汇总。"]
     return "\n".join(lines)
 
@@ -113,6 +135,10 @@ def digest_body(events) -> str:
     lines = ["以下是您尚未通过邮件收到的消息：", ""]
     for i, event in enumerate(events, 1):
         req = event.request
+        if req is None:
+            lines.append(f"{i}. 【{kind_label(event.kind)}】{event.subject}")
+            lines.append(f"   {app_link(event.link)}")
+            continue
         step = f"　环节：{event.step_label}" if event.step_label else ""
         lines.append(f"{i}. 【{kind_label(event.kind)}】{type(req).type_label} {req.number}{step}")
         lines.append(f"   {request_link(req.id)}")

@@ -54,7 +54,7 @@ def index():
 
 def _visible_ids(messages) -> set[int]:
     """Of these messages' requests, those the user may open now (one query for the page)."""
-    ids = {m.request_id for m in messages}
+    ids = {m.request_id for m in messages if m.request_id is not None}
     if not ids:
         return set()
     return set(db.session.scalars(select(Request.id).where(Request.id.in_(ids), visible_requests(current_user))))
@@ -90,9 +90,13 @@ def read_all():
 @bp.route("/<int:message_id>/open", methods=["POST"])
 @login_required
 def open_message(message_id: int):
-    """Mark read, then go to the request, when the user may still see it (else 404)."""
+    """Mark read, then go to the request, when the user may still see it (else 404); a notice
+    goes to its own link (that page checks its own scope)."""
     message = _own_or_404(message_id)
     operations.mark_read(_user(), message)
+    if message.request_id is None:
+        return redirect(message.link if message.link.startswith("/") and not message.link.startswith("//")
+                        else url_for(".index"), code=303)
     if not _visible_ids([message]):
         abort(404)
     return redirect(url_for("requests.view", request_id=message.request_id), code=303)

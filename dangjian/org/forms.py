@@ -113,19 +113,15 @@ class MemberForm(ChineseForm):
     post = StringField(MEMBER_FIELDS["post"])
     monthly_dues = StringField("月缴党费（元）")
     is_model_worker = BooleanField(MEMBER_FIELDS["is_model_worker"])
-    living_difficulty = BooleanField(MEMBER_FIELDS["living_difficulty"])
-    lives_alone = BooleanField(MEMBER_FIELDS["lives_alone"])
-    frail_sick_disabled = BooleanField(MEMBER_FIELDS["frail_sick_disabled"])
-    difficulty_reason = TextAreaField(MEMBER_FIELDS["difficulty_reason"])
+    # 生活困难, 独居, 老弱病残 are not typed in here: the 困难党员台账 (dangjian/care) is their source.
 
     def typed(self, creating: bool) -> dict | None:
         """The values for operations.create_member / update_member, or None with field errors
         (only the form's own reading problems: the record's rules come back from the operation)."""
         ok = self.validate()
         values = {f: (getattr(self, f).data or "") for f in ("name", "gender", "staff_no", "id_number", "phone",
-                                                             "ethnicity", "education", "post", "difficulty_reason")}
-        for f in ("is_model_worker", "living_difficulty", "lives_alone", "frail_sick_disabled"):
-            values[f] = bool(getattr(self, f).data)
+                                                             "ethnicity", "education", "post")}
+        values["is_model_worker"] = bool(self.is_model_worker.data)
         values["person_category"] = (PersonCategory(self.person_category.data)
                                      if self.person_category.data in {c.value for c in PersonCategory} else None)
         values["member_category"] = (MemberCategory(self.member_category.data)

@@ -181,7 +181,7 @@ def member_edit(member_id: int):
     form = MemberForm()
     if request.method == "GET":
         for f in ("name", "gender", "staff_no", "id_number", "phone", "ethnicity", "education", "post",
-                  "difficulty_reason", "is_model_worker", "living_difficulty", "lives_alone", "frail_sick_disabled"):
+                  "is_model_worker"):
             getattr(form, f).data = getattr(member, f)
         form.person_category.data = member.person_category.value
         form.member_category.data = member.member_category.value

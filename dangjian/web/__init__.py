@@ -38,13 +38,13 @@ def register_web(app) -> None:
     from ..notifications import views as notification_views
     from ..schedule import views as schedule_views
     from ..supervision import audit_views, overdue_views
-    from . import assets, batch, budget, cc, delegations, documents, inbox, launch, me, requests, search, transfer, urge
+    from . import archive, assets, batch, budget, cc, delegations, documents, inbox, launch, me, requests, search, transfer, urge
 
     assets.init_app(app)  # compression and static versions; its after_request hooks run last
     core = (signin.bp, self_views.bp, inbox.bp, batch.bp, requests.bp, urge.bp, documents.bp, me.bp, launch.bp,
             budget.bp, search.bp, cc.bp, notification_views.bp, delegations.bp, transfer.bp)
     administration = (admin_views.bp, org_views.bp, import_views.bp, audit_views.bp, schedule_views.bp,
-                      overdue_views.bp, register_views.bp)
+                      overdue_views.bp, archive.bp, register_views.bp)
     for bp in (*core, *administration, *plugins.blueprints()):
         app.register_blueprint(bp)
 

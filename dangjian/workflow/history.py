@@ -138,3 +138,20 @@ def opinion_boxes(req: Request) -> list[dict]:
             } if e and e.meeting_type else None,
         })
     return boxes
+
+
+def submission_box(req: Request, label: str, opinion: str, role: str) -> dict:
+    """The box of the level that submitted the request (党支部申报, 申报单位…), shaped like an
+    :func:`opinion_boxes` box: submitting is its 同意, signed by the initiator on the day of the
+    current round's submission. Empty (to sign by hand) while the request is not submitted."""
+    from ..timeutil import to_local
+
+    submit = next((e for e in current_round(req) if e.action == Action.SUBMIT.value), None)
+    return {
+        "key": "submission", "label": label,
+        "opinion": opinion if submit else "",
+        "signer": f"{req.initiator.display_name}（{role}）" if submit else "",
+        "date": to_local(submit.created_at).date() if submit else None,
+        "action_label": "同意" if submit else None,
+        "detail": "", "meeting": None,
+    }

@@ -2,7 +2,7 @@
 number issued, voided ones kept with the reason
 
 Revision ID: 8ca0d1179fe5
-Revises: 3d942b857388
+Revises: db1c9c96c8cb
 Create Date: 2026-11-30 04:29:30.695550
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '8ca0d1179fe5'
-down_revision = '3d942b857388'
+down_revision = 'db1c9c96c8cb'
 branch_labels = None
 depends_on = None
 

@@ -20,9 +20,8 @@ from ...documents.official import official
 from ...extensions import db
 from ...models import DocKind, Document, DocumentStatus, Member, Organization, OrgKind, RequestState, Role
 from ...timeutil import to_local
-from ...workflow import Action
 from ...workflow.definition import DocumentSpec
-from ...workflow.history import current_round, opinion_boxes
+from ...workflow.history import opinion_boxes, submission_box
 
 #: 抄送 of the 表彰决定 (its 主送 are the secondary units and 直属党支部).
 DECISION_CC = ("校纪委",)
@@ -192,18 +191,11 @@ def form_context(doc) -> dict:
     cycle = req.cycle
     branch = req.organization
     secondary = branch.secondary_unit
-    submit = next((e for e in reversed(current_round(req)) if e.action == Action.SUBMIT.value), None)
     quota = db.session.scalar(select(AwardQuota).where(
         AwardQuota.cycle_id == cycle.id, AwardQuota.organization_id == req.quota_org_id,
         AwardQuota.category == req.category))
-    steps = [{
-        "label": "党支部推荐意见",
-        "opinion": f"经党支部研究，同意推荐{req.nominee_name}为{req.category_label}。" if submit else "",
-        "signer": f"{submit.actor.display_name}（{Role.BRANCH_SECRETARY.label}）" if submit and submit.actor else "",
-        "date": _local_date(submit.created_at) if submit else None,
-        "action_label": "同意" if submit else None,
-        "meeting": None, "detail": None,
-    }]
+    steps = [submission_box(req, "党支部推荐意见", f"经党支部研究，同意推荐{req.nominee_name}为{req.category_label}。",
+                            Role.BRANCH_SECRETARY.label)]
     for box in opinion_boxes(req):
         if box["key"] == "secondary" and req.rank:
             box["detail"] = f"排序：{req.category_label}第 {req.rank} 名（本单位名额 {quota.quota if quota else 0} 名）"

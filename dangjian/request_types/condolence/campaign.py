@@ -2,7 +2,7 @@
 春节前夕，积极开展党内帮扶工作".
 
 One action creates a DRAFT 慰问金 request for every member of a unit who is in the difficulty
-registry (生活困难, 独居, 老弱病残). Members who already have that visit this year, who have died, or
+registry (困难党员台账, dangjian/care: the entries confirmed by the secondary unit). Members who already have that visit this year, who have died, or
 who are the user themself (回避) are skipped, with the reason shown. The drafts are the user's own:
 nobody else sees them (not even approvers) until the user reviews and submits each one, or deletes it.
 """
@@ -35,9 +35,9 @@ LUNAR_NEW_YEAR = {
 
 
 def in_registry():
-    """困难党员信息台账: 生活困难, 独居 or 老弱病残."""
-    return or_(Member.living_difficulty.is_(True), Member.lives_alone.is_(True),
-               Member.frail_sick_disabled.is_(True))
+    """困难党员信息台账: the members with a confirmed entry (care.registry)."""
+    from ...care.registry import confirmed_member_ids
+    return Member.id.in_(confirmed_member_ids())
 
 
 def occasion_date(category: CondolenceCategory, year: int) -> date:
@@ -94,6 +94,8 @@ def preview(user, unit: Organization, category: CondolenceCategory, year: int) -
                 .order_by(CondolencePayment.id)):
             target = dead if r.category is CondolenceCategory.DEATH else visited
             target.setdefault(r.beneficiary_id, r)
+    from ...care.registry import confirmed_categories
+    categories = confirmed_categories(ids)
     rows = []
     for m in members:
         skip = None
@@ -106,7 +108,7 @@ def preview(user, unit: Organization, category: CondolenceCategory, year: int) -
         elif m.id in visited:
             clash = visited[m.id]
             skip = f"{year}年已有{category.label}（{clash.number}，{clash.state.label}）"
-        rows.append({"member": m, "flags": "、".join(m.difficulty_labels), "skip": skip})
+        rows.append({"member": m, "flags": categories.get(m.id, ""), "skip": skip})
     return rows
 
 

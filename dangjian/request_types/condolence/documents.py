@@ -5,26 +5,17 @@ Times are stored in UTC; the form prints local dates, so they are converted here
 """
 from ...models import RequestState, Role
 from ...timeutil import to_local
-from ...workflow.history import current_round, opinion_boxes
+from ...workflow.history import opinion_boxes, submission_box
 
 
 def _proposal(req) -> dict:
     """The initiating level's box: it signed the request by submitting it."""
-    submit = next((e for e in current_round(req) if e.action == "submit"), None)
     branch = req.organization
     if req.initiator_level.value == "secondary":
         label, org_name, role = "二级党组织意见（发起）", branch.secondary_unit.name, Role.SECONDARY.label
     else:
         label, org_name, role = "党支部申报意见", branch.name, Role.BRANCH_SECRETARY.label
-    return {
-        "label": label,
-        "opinion": f"{org_name}申报：拟对该同志走访慰问并发放慰问金，报请审批。" if submit else "",
-        "signer": f"{req.initiator.display_name}（{role}）" if submit else "",
-        "date": to_local(submit.created_at).date() if submit else None,
-        "action_label": "同意" if submit else None,
-        "detail": "",
-        "meeting": None,
-    }
+    return submission_box(req, label, f"{org_name}申报：拟对该同志走访慰问并发放慰问金，报请审批。", role)
 
 
 def form_context(doc) -> dict:

@@ -7,10 +7,11 @@ Times are stored in UTC; the documents print local dates, so they are converted 
 from decimal import Decimal
 
 from ...documents.official import official
-from ...models import OrgKind, RequestState
+from ...models import OrgKind, RequestState, Role
+from ...money import format_yuan
 from ...timeutil import to_local
 from ...workflow.definition import Action
-from ...workflow.history import current_round, opinion_boxes
+from ...workflow.history import current_round, opinion_boxes, submission_box
 from .model import ITEM_KEYS, ITEMS
 
 POLICY = "《关于健全党内激励关怀帮扶机制的实施意见》第三部分（一）3"
@@ -62,10 +63,17 @@ def _decided_on(req):
     return to_local(final.created_at).date() if final else None
 
 
+def _submission(req, unit_label: str, lines: list[dict]) -> dict:
+    """The submitting unit's box (申报单位意见): it signs and seals the batch it submits."""
+    role = Role.ORG_DEPT.label if req.organization.kind is OrgKind.SCHOOL else Role.SECONDARY.label
+    opinion = (f"经{unit_label}审核，申报{req.year}年度兼职支部书记补贴{len(req.branch_ids)}个支部、"
+               f"{len(lines)}人，合计{format_yuan(req.total)}，请予核定。")
+    return submission_box(req, "申报单位意见", opinion, role)
+
+
 def batch_context(doc) -> dict:
     req = doc.request
     unit = req.organization
-    steps = opinion_boxes(req)
     adjustments = [{"date": to_local(e.created_at).date(), "actor": e.actor.display_name if e.actor else "系统",
                     "detail": e.detail, "opinion": e.opinion}
                    for e in current_round(req) if e.action == Action.ADJUST.value]
@@ -87,7 +95,8 @@ def batch_context(doc) -> dict:
         "item_totals": [req.item_total(key) for key in ITEM_KEYS],
         "adjustments": adjustments,
         "exclusions": req.exclusion_list,
-        "steps": steps,
+        "steps": [_submission(req, "组织部" if unit.kind is OrgKind.SCHOOL else unit.name, lines),
+                  *opinion_boxes(req)],
     }
 
 

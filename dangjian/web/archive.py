@@ -1,0 +1,88 @@
+"""文档归档: the archive browser and the ZIP export of a year, for 组织部 and 纪委 (issue 9 §6).
+
+Who: 组织部 and 纪委/监督 (school-wide readers); anyone else gets 404, the 系统管理员 too (三员分立).
+Both only read: the page lists, opens (预览, through documents.preview) and downloads (through
+documents.download, each with its own audit row); the export streams a ZIP with a manifest.
+Viewing and exporting are audited with their filters.
+"""
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template, request,
+                   stream_with_context, url_for)
+from flask_login import current_user, login_required
+
+from .. import audit
+from ..accounts.permissions import is_org_dept, is_supervisor, is_sysadmin
+from ..documents import archive
+from ..extensions import db
+from ..request_filters import organization_options
+
+bp = Blueprint("archive", __name__, url_prefix="/archive")
+
+PER_PAGE = 50
+
+
+def can_browse(user) -> bool:
+    return (is_org_dept(user) or is_supervisor(user)) and not is_sysadmin(user)
+
+
+@bp.before_request
+@login_required
+def _readers_only():
+    if not can_browse(current_user):
+        abort(404)
+
+
+@bp.route("/")
+def index():
+    filters, errors = archive.ArchiveFilters.from_args(request.args)
+    page_no = request.args.get("page", 1, type=int) or 1
+    viewer = current_user._get_current_object()
+    page = db.paginate(archive.documents_stmt(viewer, filters), page=max(page_no, 1), per_page=PER_PAGE,
+                       error_out=False)
+    audit.record("document.archive_viewed", user=viewer, filters=filters.as_detail(), page=page.page,
+                 total=page.total)
+    db.session.commit()
+    return render_template("archive/index.html", page=page, filters=filters, errors=errors,
+                           args=filters.query_args(), kind_labels=archive.kind_labels(),
+                           years=archive.years_with_documents(), org_options=organization_options)
+
+
+@bp.route("/export.zip")
+def export():
+    """The filtered year as one ZIP with manifest.csv, streamed while it is built."""
+    filters, errors = archive.ArchiveFilters.from_args(request.args)
+    if errors:
+        flash("筛选条件有误，未导出：" + "；".join(errors.values()), "danger")
+        return redirect(url_for("archive.index", **request.args))
+    viewer = current_user._get_current_object()
+    docs = list(db.session.scalars(archive.documents_stmt(viewer, filters)).unique())
+    if not docs:
+        flash(f"{filters.year}年没有符合条件的已生成文档，无需导出。", "warning")
+        return redirect(url_for("archive.index", **filters.query_args()))
+    files = archive.archived_files(docs)
+    audit.record("document.archive_exported", user=viewer, filters=filters.as_detail(), files=len(files))
+    db.session.commit()
+    archive_dir = current_app.config["ARCHIVE_DIR"]
+    logger = current_app.logger
+
+    def mismatch(f, reason):
+        logger.error("archive export: %s left out: %s (%s)", f.storage_path, reason, f.sha256)
+
+    name = f"文档归档-{filters.year}年.zip"
+    resp = Response(stream_with_context(archive.zip_stream(files, archive_dir, mismatch)),
+                    mimetype="application/zip")
+    resp.headers["Content-Disposition"] = (f"attachment; filename=\"archive-{filters.year}.zip\"; "
+                                           f"filename*=UTF-8''{quote(name)}")
+    resp.headers["Cache-Control"] = "no-store"
+    resp.headers["X-Content-Type-Options"] = "nosniff"
+    return resp
+
+
+def admin_entries(user) -> list[dict]:
+    if not can_browse(user):
+        return []
+    return [{"label": "文档归档", "url": url_for("archive.index"),
+             "hint": "按年度、文件类型和党组织查阅已生成的审批表、通知和决定（PDF/A），可按年度打包导出"}]

@@ -1,0 +1,50 @@
+"""In headless Chromium: 组织部 finds 文档归档 under 管理, narrows the year to one unit, and downloads
+the ZIP, whose manifest lists the one file it holds."""
+import csv
+import io
+import os
+import zipfile
+
+from tests.browser_support import chromium, live_server
+from tests.factories import approve, new_waiver
+from tests.test_browser import Session
+from tests.test_document_jobs import approved_request, run_worker
+
+SHOTS = os.environ.get("H10_SCREENSHOTS")  # a folder to keep the screenshots in
+
+
+def test_org_dept_browses_the_archive_and_exports_a_unit(app, org, redis_conn, tmp_path):
+    from playwright.sync_api import expect
+
+    first = approved_request(org)
+    second = new_waiver(org.member_b)
+    for user in (org.secretary_b, org.secondary_b, org.school_user):
+        approve(second, user)
+    assert run_worker()
+    errors = []
+    with live_server(app) as base, chromium(tmp_path / "profile", viewport={"width": 1280, "height": 900}) as context:
+        page = context.pages[0] if context.pages else context.new_page()
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        s = Session(page, base)
+        s.login("orgdept")
+        page.goto(f"{base}/manage")
+        page.get_by_role("link", name="文档归档").click()
+        table = page.locator("#archive-table")
+        expect(table).to_contain_text(first.number)
+        expect(table).to_contain_text(second.number)
+        if SHOTS:
+            page.screenshot(path=os.path.join(SHOTS, "archive.png"), full_page=True)
+
+        page.get_by_label("党组织（含下级）").select_option(str(org.sec_b.id))
+        page.get_by_role("button", name="查询").click()
+        expect(page.locator("#archive-summary")).to_have_text("共 1 个文件。")
+        expect(table).not_to_contain_text(first.number)
+        with page.expect_download() as download:
+            page.locator("#archive-export").click()
+        data = open(download.value.path(), "rb").read()
+
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        rows = list(csv.DictReader(io.StringIO(zf.read("manifest.csv").decode("utf-8-sig"))))
+        assert [r["申请编号"] for r in rows] == [second.number]
+        assert zf.read(rows[0]["文件"]).startswith(b"%PDF-")
+    assert errors == []
