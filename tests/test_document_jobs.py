@@ -35,14 +35,19 @@ OPINIONS = {"secretary": "经支委会讨论，王喆同志困难情况属实，
             "school": "经校党委审批，同意减免。"}
 
 
-@pytest.fixture(autouse=True)
-def _only_the_form(monkeypatch):
-    """The job machinery, on one document per request: an approved waiver here makes its 审批表
-    only. (It also makes a 批复 with a 文号: tests/test_dues_waiver_reply.py renders both through
-    the worker.) Queue lengths, archive listings and failed-job registries then count one job."""
+def waiver_forms_only(monkeypatch):
+    """An approved waiver makes its 审批表 only (it also makes a 批复 with a 文号, which
+    tests/test_dues_waiver_reply.py renders through the worker), for tests that count documents."""
     workflow = DuesWaiver.workflow
     monkeypatch.setattr(DuesWaiver, "workflow", dataclasses.replace(
         workflow, documents=tuple(d for d in workflow.documents if d.kind == "dues_waiver_form")))
+
+
+@pytest.fixture(autouse=True)
+def _only_the_form(monkeypatch):
+    """The job machinery, on one document per request: queue lengths, archive listings and
+    failed-job registries then count one job."""
+    waiver_forms_only(monkeypatch)
 
 
 # --- helpers shared with test_documents.py and test_worker.py -----------------------------------

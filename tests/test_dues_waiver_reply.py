@@ -92,3 +92,23 @@ def test_a_direct_branch_reply_has_no_secondary_unit(app, org, redis_conn):
     check_gbt9704(pdf, f"{org.school.name}文件", doc.doc_number, org.school.name, f"{org.school.name}组织部", None)
     text = _text(pdf)
     assert "图书馆直属党支部：" in text and "讨论，校党委审批，现批复如下" in text
+
+
+def test_the_worker_renders_the_reply_and_the_archive_lists_it_with_its_number(app, org, auth, client, redis_conn):
+    import csv
+    import zipfile
+
+    from dangjian.timeutil import local_today
+    from tests.test_document_jobs import run_worker
+
+    req = _approved_waiver(org)
+    assert run_worker()
+    reply = db.session.scalars(select(Document).where(Document.request_id == req.id,
+                                                      Document.kind == "dues_waiver_reply")).one()
+    assert reply.is_done, reply.error
+    auth.login(org.org_dept_user)
+    resp = client.get(f"/archive/export.zip?year={local_today().year}")
+    with zipfile.ZipFile(io.BytesIO(resp.data)) as zf:
+        rows = list(csv.DictReader(io.StringIO(zf.read("manifest.csv").decode("utf-8-sig"))))
+    row = next(r for r in rows if r["SHA-256"] == reply.sha256)
+    assert row["文号"] == reply.doc_number and row["申请编号"] == req.number
