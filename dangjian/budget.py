@@ -9,7 +9,7 @@ from decimal import Decimal
 from sqlalchemy import func, literal, select, update
 
 from .extensions import db
-from .models.budget import BudgetEntry, BudgetLine, BudgetLineKind
+from .models.budget import BudgetEntry, BudgetLine, BudgetLineKind, Payment
 from .money import Money, format_yuan
 
 
@@ -102,3 +102,32 @@ def spend(request_id: int, actor_id: int | None, note: str = "", amount: Decimal
                                        amount=reserved - paid, actor_id=actor_id, note="实际支出低于预留，释放差额"))
         if remaining is not None:
             remaining -= paid
+
+
+def held_amount(request_id: int) -> Decimal:
+    """What a request still holds reserved, over all lines."""
+    return sum((amount for _, amount in reserved_for(request_id)), Decimal("0"))
+
+
+def record_payment(req, amount: Decimal, paid_on, payer: str, voucher_no: str, actor_id: int | None) -> Payment:
+    """发放登记 (§四): the money reserved for `req` was paid — `amount` (at most what is reserved; the
+    rest is released) moves from reserved to spent, and the payment is recorded with its date, payer
+    and voucher. Runs inside the transition that records it (the engine's conditional UPDATE makes
+    two clicks one payment; the unique key on the request holds it in the database too)."""
+    held = reserved_for(req.id)
+    total = sum((amt for _, amt in held), Decimal("0"))
+    if not held:
+        raise BudgetRefused(f"{req.number} 没有预留的校级经费，不能登记发放")
+    if amount <= 0:
+        raise BudgetRefused("发放金额必须大于0")
+    if amount > total:
+        raise BudgetRefused(f"发放金额不能超过预留金额（{format_yuan(total)}）")
+    spend(req.id, actor_id, note=f"{req.number} 发放，凭证号 {voucher_no}", amount=amount)
+    payment = Payment(request_id=req.id, line_id=held[0][0], amount=amount, paid_on=paid_on, payer=payer,
+                      voucher_no=voucher_no, recorded_by_id=actor_id)
+    db.session.add(payment)
+    return payment
+
+
+def payment_of(request_id: int) -> Payment | None:
+    return db.session.scalar(select(Payment).where(Payment.request_id == request_id))

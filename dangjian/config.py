@@ -20,7 +20,8 @@ class Config:
     NOTIFY_RETRY_INTERVALS = [int(s) for s in os.environ.get("DANGJIAN_NOTIFY_RETRY", "60,300,1800").split(",") if s.strip()]
     # 每日汇总 is sent once a day from this hour on (local time, TIMEZONE) by `flask ticker`.
     NOTIFY_DIGEST_HOUR = int(os.environ.get("DANGJIAN_NOTIFY_DIGEST_HOUR", "8"))
-    # Links in e-mails and robot messages: the address users open the system at.
+    # Links in e-mails and robot messages, and the address every PDF prints (with a QR code) for
+    # its verification (/verify): the address users open the system at.
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
     # The school's SMTP server. E-mail is off while SMTP_HOST is empty (in-app messages still work).
     SMTP_HOST = os.environ.get("SMTP_HOST", "")
@@ -36,6 +37,10 @@ class Config:
     PDF_FONT_FAMILIES = tuple(f.strip() for f in os.environ.get("DANGJIAN_PDF_FONT_FAMILIES", "").split(",")
                               if f.strip()) or None
     MAX_CONTENT_LENGTH = 20 * 1024 * 1024  # uploads: 20 MB per request
+    # 文件核验 (/verify, no sign-in): lookups per client address, and the largest PDF it checks
+    # (at most MAX_CONTENT_LENGTH). A generated PDF is well under 1 MB.
+    VERIFY_RATE_LIMIT = os.environ.get("DANGJIAN_VERIFY_RATE_LIMIT", "30 per minute;300 per hour")
+    VERIFY_UPLOAD_MAX_MB = int(os.environ.get("DANGJIAN_VERIFY_UPLOAD_MAX_MB", "10"))
     PER_PAGE = 20
     TIMEZONE = os.environ.get("DANGJIAN_TIMEZONE", "Asia/Shanghai")
     # Font families of the red-header documents (GB/T 9704: 仿宋, 小标宋, 黑体, 楷体; 宋体 for page

@@ -46,10 +46,10 @@ import os
 
 from flask import Blueprint, Flask
 
-from . import care, pairing, request_types, talks
+from . import assessment, care, openness, pairing, request_types, talks
 
 # Feature modules, in navigation order. A module joins by being added here.
-MODULES: tuple = (care, talks, pairing)
+MODULES: tuple = (care, talks, pairing, assessment, openness)
 
 _CALLABLES = ("start_entries", "admin_entries", "nav_entries", "load_demo", "member_history",
               "supervision_figures")

@@ -45,9 +45,11 @@ def check(storage) -> str | None:
     return None
 
 
-def save(storage, kind: str, user, written: list[str]) -> Attachment:
-    """Write the file and return an unsaved Attachment. `written` collects paths so the caller
-    can delete them if the transaction fails."""
+def store(storage, written: list[str]) -> dict:
+    """Write a checked file under UPLOAD_DIR by a random name; return what a file row records
+    (filename, storage_path, sha256, size, content_type). `written` collects paths so the caller
+    can delete them if the transaction fails. Modules with files of their own (not a request's
+    attachments) keep these values in their own table."""
     name = os.path.basename(storage.filename or "file")
     ext = name.rsplit(".", 1)[-1].lower()
     rel = f"{date.today():%Y/%m}/{uuid.uuid4().hex}.{ext}"
@@ -57,8 +59,13 @@ def save(storage, kind: str, user, written: list[str]) -> Attachment:
     with open(path, "xb") as f:
         f.write(data)
     written.append(path)
-    return Attachment(kind=kind, filename=name[:255], storage_path=rel, sha256=hashlib.sha256(data).hexdigest(),
-                      size=len(data), content_type=ALLOWED[ext][0], uploaded_by_id=user.id)
+    return {"filename": name[:255], "storage_path": rel, "sha256": hashlib.sha256(data).hexdigest(),
+            "size": len(data), "content_type": ALLOWED[ext][0]}
+
+
+def save(storage, kind: str, user, written: list[str]) -> Attachment:
+    """Write the file and return an unsaved Attachment (see `store`)."""
+    return Attachment(kind=kind, uploaded_by_id=user.id, **store(storage, written))
 
 
 def stored_path(att: Attachment) -> str:

@@ -20,7 +20,8 @@ case $profile in
     run) ;;
     bench) packages+=(wrk) ;;                         # bench/throughput.py loads gunicorn with wrk
     test) packages+=(chromium chromium-driver    # Playwright drives /usr/bin/chromium
-                     slapd ldap-utils) ;;            # a throwaway OpenLDAP for the LDAP sign-in tests
+                     slapd ldap-utils                # a throwaway OpenLDAP for the LDAP sign-in tests
+                     zbar-tools) ;;                  # zbarimg: the PDFs' QR codes must scan (test_verify.py)
     *) die "usage: $0 run|test|bench" ;;
 esac
 

@@ -39,6 +39,35 @@ def _memoize_url_builders() -> None:
 
 _memoize_url_builders()
 
+#: The database URLs of the `app` fixture: one per worker and database, the same for every test.
+_REUSED_URLS: set = set()
+_ENGINES: dict = {}
+
+
+def _reuse_engines() -> None:
+    """Every test builds a new app, and Flask-SQLAlchemy a new engine for it; SQLAlchemy caches
+    compiled SQL per engine (per dialect instance), so every test compiled every statement again.
+    The `app` fixture's database URL is the same for every test of a worker (SQLite: a fresh copy of
+    the schema file at one path; PostgreSQL: the worker's database), so the tests reuse one engine
+    per URL, and with it the compiled statements and (PostgreSQL) the pooled connections. Other
+    URLs (a test's own database) get their own engine, as in production."""
+    from flask_sqlalchemy import SQLAlchemy
+
+    make_engine = SQLAlchemy._make_engine
+
+    def reused(self, bind_key, options, app):
+        url = make_url(options["url"]).render_as_string(hide_password=False)
+        if url not in _REUSED_URLS:
+            return make_engine(self, bind_key, options, app)
+        if url not in _ENGINES:
+            _ENGINES[url] = make_engine(self, bind_key, options, app)
+        return _ENGINES[url]
+
+    SQLAlchemy._make_engine = reused
+
+
+_reuse_engines()
+
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6391/0")
 # A fixed Fernet key for the tests (personal_data); production generates its own.
 TEST_DATA_KEY = "q9Jc0c0VfQ0VbUeF6sM3X1iYB7h7cC2m0m0b7cH3S4A="
@@ -105,12 +134,22 @@ def sqlite_template(tmp_path_factory, postgres_url):
     return path
 
 
-def _database_url(tmp_path, postgres_url, sqlite_template) -> str:
+def _database_url(postgres_url, sqlite_template) -> str:
+    """The worker's database for the next test. SQLite: a fresh copy of the schema file, always at
+    the same path (so the tests can share one engine: see _reuse_engines); the engine's pooled
+    connections to the previous copy are closed first."""
     if postgres_url:
+        _REUSED_URLS.add(make_url(postgres_url).render_as_string(hide_password=False))
         return postgres_url
-    path = tmp_path / "test.sqlite3"
+    path = sqlite_template.with_name("test.sqlite3")
+    url = f"sqlite:///{path}"
+    _REUSED_URLS.add(url)
+    if url in _ENGINES:
+        _ENGINES[url].dispose()
+    for leftover in path.parent.glob("test.sqlite3*"):
+        leftover.unlink()
     shutil.copyfile(sqlite_template, path)
-    return f"sqlite:///{path}"
+    return url
 
 
 @pytest.fixture
@@ -118,7 +157,7 @@ def app(tmp_path, postgres_url, sqlite_template):
     app = create_app({
         "TESTING": True,
         "SECRET_KEY": "test-secret",
-        "SQLALCHEMY_DATABASE_URI": _database_url(tmp_path, postgres_url, sqlite_template),
+        "SQLALCHEMY_DATABASE_URI": _database_url(postgres_url, sqlite_template),
         "REDIS_URL": TEST_REDIS_URL,
         # Each test has its own queue, so a worker in one test never sees another test's jobs.
         "RQ_QUEUE": f"test-documents-{uuid.uuid4().hex[:8]}",
@@ -143,9 +182,8 @@ def app(tmp_path, postgres_url, sqlite_template):
         _fresh_schema()
         yield app
         db.session.remove()
-        db.engine.dispose()
-    for leftover in tmp_path.glob("test.sqlite3*"):  # the test's own copy: free the disk now
-        leftover.unlink()
+        if db.engine.dialect.name == "sqlite":
+            db.engine.dispose()  # the next test replaces the file
 
 
 def _fresh_schema() -> None:

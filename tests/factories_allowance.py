@@ -2,12 +2,14 @@
 
 `allowance_world(o)` records, for YEAR:
 - 会计学院教工第一党支部 (branch_a1, under 会计学院党委 sec_a): 李书记 (o.secretary) 兼职 all year, 优秀;
-- 会计学院本科生党支部 (branch_a2): a 学生党支部, 合格 — never eligible;
+- 会计学院本科生党支部 (branch_a2): a 学生党支部, 一般 — never eligible;
 - 经济学院教工党支部 (branch_b1, under 经济学院党委 sec_b): the secretary changed in June —
   刘组织部 (o.org_dept_user, who also holds the 组织部 role) until 31 May, then 张校领导
-  (o.school_user, who also holds the 校党委 role) from 1 June; 合格;
+  (o.school_user, who also holds the 校党委 role) from 1 June; 一般 (考核合格);
 - 图书馆直属党支部 (direct): 周书记 (o.direct_secretary) 兼职 all year, 良好;
 - a second 组织部 user (o.org_dept2) and the YEAR 书记补贴 budget line.
+
+The grades are the branches' 党建考核 (tests/factories_assessment), the allowance's one source.
 """
 from datetime import date
 from decimal import Decimal
@@ -15,10 +17,12 @@ from decimal import Decimal
 from dangjian.extensions import db
 from dangjian.models import BudgetLine, BudgetLineKind, Role
 from dangjian.request_types.secretary_allowance.compute import fill_batch, plan_unit
-from dangjian.request_types.secretary_allowance.model import (AssessmentGrade, BranchAssessment,
-                                                              BranchSecretaryTerm, SecretaryAllowance)
+from dangjian.assessment.grades import AssessmentGrade
+from dangjian.assessment.models import Assessment
+from dangjian.request_types.secretary_allowance.model import BranchSecretaryTerm, SecretaryAllowance
 from dangjian.workflow import Action, apply_action, create_request
 from tests.factories import make_user
+from tests.factories_assessment import graded
 
 YEAR = 2025
 
@@ -31,11 +35,8 @@ def record_term(branch, member, start, end=None, part_time=True, by=None) -> Bra
     return term
 
 
-def record_grade(branch, grade: AssessmentGrade, by, year=YEAR) -> BranchAssessment:
-    a = BranchAssessment(branch_id=branch.id, year=year, grade=grade, recorded_by_id=by.id)
-    db.session.add(a)
-    db.session.flush()
-    return a
+def record_grade(branch, grade: AssessmentGrade, by, year=YEAR) -> Assessment:
+    return graded(branch, grade, by, year)
 
 
 def budget_line(year=YEAR, amount="100000.00") -> BudgetLine:
@@ -52,10 +53,10 @@ def allowance_world(o, year=YEAR, budget="100000.00"):
     record_term(o.branch_a1, o.secretary.member, date(2019, 9, 1), by=by)
     record_grade(o.branch_a1, AssessmentGrade.EXCELLENT, by, year)
     record_term(o.branch_a2, o.secretary_a2.member, date(2020, 9, 1), by=by)
-    record_grade(o.branch_a2, AssessmentGrade.PASS, by, year)
+    record_grade(o.branch_a2, AssessmentGrade.FAIR, by, year)
     record_term(o.branch_b1, o.org_dept_user.member, date(2018, 3, 1), date(year, 5, 31), by=by)
     record_term(o.branch_b1, o.school_user.member, date(year, 6, 1), by=by)
-    record_grade(o.branch_b1, AssessmentGrade.PASS, by, year)
+    record_grade(o.branch_b1, AssessmentGrade.FAIR, by, year)
     record_term(o.direct, o.direct_secretary.member, date(2016, 1, 1), by=by)
     record_grade(o.direct, AssessmentGrade.GOOD, by, year)
     db.session.commit()

@@ -1,7 +1,7 @@
 """兼职支部书记补贴 (§三(一)3): who is eligible and how much, to the fen.
 
 "对兼职教职工党支部书记，经考核合格，每个支部按照全年3000元的标准…" — a 教职工党支部, a 兼职
-secretary, an assessment of 合格 or better; at most 3000 yuan a branch-year, prorated by the months
+secretary, a 党建考核 grade of 一般 or better (考核合格); at most 3000 yuan a branch-year, prorated by the months
 the branch existed, split by the months each secretary served (a month belongs to whoever was in
 office on its 15th).
 """
@@ -13,7 +13,9 @@ import pytest
 from dangjian.models import BranchType, Member, Organization, OrgKind
 from dangjian.request_types.secretary_allowance.compute import (
     default_items, existed_months, months_label, plan_branch, plan_unit, prorate, split_fen)
-from dangjian.request_types.secretary_allowance.model import AssessmentGrade, BranchAssessment, BranchSecretaryTerm
+from dangjian.assessment.grades import AssessmentGrade
+from dangjian.assessment.models import Assessment
+from dangjian.request_types.secretary_allowance.model import BranchSecretaryTerm
 from tests.factories_allowance import YEAR, allowance_world, new_batch, record_grade
 
 D = Decimal
@@ -31,8 +33,8 @@ def term(member, start, end=None, part_time=True):
     return BranchSecretaryTerm(member=member, member_id=id(member), start_on=start, end_on=end, part_time=part_time)
 
 
-def graded(grade=AssessmentGrade.PASS):
-    return BranchAssessment(grade=grade, year=YEAR)
+def graded(grade=AssessmentGrade.FAIR):
+    return Assessment(grade=grade, year=YEAR)
 
 
 def lines(plan):
@@ -154,8 +156,9 @@ def test_months_with_a_full_time_secretary_or_none_earn_nothing():
     assert plan.unpaid_note == "7–12月为专职书记，4–6月无书记，不计补贴"
 
 
-@pytest.mark.parametrize("grade", [AssessmentGrade.EXCELLENT, AssessmentGrade.GOOD, AssessmentGrade.PASS])
-def test_pass_or_better_is_eligible(grade):
+@pytest.mark.parametrize("grade", [AssessmentGrade.EXCELLENT, AssessmentGrade.GOOD, AssessmentGrade.FAIR])
+def test_fair_or_better_is_eligible(grade):
+    """"经考核合格": 一般 is the lowest passing grade (it still brings 约谈 and 整改)."""
     plan = plan_branch(branch(), YEAR, [term(person("甲"), date(2018, 1, 1))], graded(grade))
     assert plan.eligible and plan.total == D("3000.00")
 
@@ -165,12 +168,10 @@ def test_pass_or_better_is_eligible(grade):
      "学生党支部，不属于教职工党支部"),
     (lambda: plan_branch(branch(BranchType.RETIRED), YEAR, [term(person("甲"), date(2018, 1, 1))], graded()),
      "离退休党支部，不属于教职工党支部"),
-    (lambda: plan_branch(branch(), YEAR, [term(person("甲"), date(2018, 1, 1))], graded(AssessmentGrade.BASIC)),
-     f"{YEAR}年度考核结果为「基本合格」，须为合格及以上"),
-    (lambda: plan_branch(branch(), YEAR, [term(person("甲"), date(2018, 1, 1))], graded(AssessmentGrade.FAIL)),
-     f"{YEAR}年度考核结果为「不合格」，须为合格及以上"),
+    (lambda: plan_branch(branch(), YEAR, [term(person("甲"), date(2018, 1, 1))], graded(AssessmentGrade.POOR)),
+     f"{YEAR}年度党建考核等次为「差」，须为「一般」及以上（考核合格）"),
     (lambda: plan_branch(branch(), YEAR, [term(person("甲"), date(2018, 1, 1))], None),
-     f"尚未录入{YEAR}年度考核结果"),
+     f"尚无{YEAR}年度党建考核等次（组织部评定后方可申报）"),
     (lambda: plan_branch(branch(), YEAR, [term(person("王专职"), date(2018, 1, 1), part_time=False)], graded()),
      "支部书记王专职为专职，不属于兼职支部书记补贴范围"),
     (lambda: plan_branch(branch(), YEAR, [], graded()), f"{YEAR}年无支部书记任职记录"),
@@ -182,7 +183,7 @@ def test_pass_or_better_is_eligible(grade):
      f"{YEAR}年未存续（撤销于{YEAR}-01-01）"),
     (lambda: plan_branch(branch(), YEAR, [term(person("甲"), date(2018, 1, 1))], graded(), claimed_by="SB-2026-0003"),
      f"{YEAR}年度补贴已在 SB-2026-0003 中申报，同一支部每年只能享受一次"),
-], ids=["student", "retired", "basic", "fail", "no-assessment", "full-time", "no-secretary", "term-ended-before",
+], ids=["student", "retired", "poor", "no-assessment", "full-time", "no-secretary", "term-ended-before",
         "founded-later", "dissolved-at-new-year", "claimed"])
 def test_ineligible_branches_say_why(make, reason):
     plan = make()
@@ -192,8 +193,8 @@ def test_ineligible_branches_say_why(make, reason):
 
 def test_every_reason_is_given_not_just_the_first():
     plan = plan_branch(branch(), YEAR, [term(person("王专职"), date(2018, 1, 1), part_time=False)],
-                       graded(AssessmentGrade.FAIL))
-    assert "不合格" in plan.reason and "专职" in plan.reason
+                       graded(AssessmentGrade.POOR))
+    assert "「差」" in plan.reason and "专职" in plan.reason
 
 
 def test_another_standard_still_adds_up_to_the_fen():
@@ -232,8 +233,8 @@ def test_a_branch_claimed_by_a_submitted_batch_is_left_out_of_the_next_one(app, 
 
 def test_another_years_records_do_not_count(app, org):
     allowance_world(org)
-    record_grade(org.branch_a1, AssessmentGrade.FAIL, org.org_dept_user, year=YEAR + 1)
+    record_grade(org.branch_a1, AssessmentGrade.POOR, org.org_dept_user, year=YEAR + 1)
     plan = next(p for p in plan_unit(org.sec_a, YEAR) if p.branch.id == org.branch_a1.id)
     assert plan.eligible and lines(plan) == [("李书记", list(range(1, 13)), D("3000.00"))]
     later = next(p for p in plan_unit(org.sec_a, YEAR + 1) if p.branch.id == org.branch_a1.id)
-    assert "不合格" in later.reason
+    assert "「差」" in later.reason

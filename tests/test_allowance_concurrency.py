@@ -12,7 +12,8 @@ from sqlalchemy import select
 
 from dangjian.extensions import db
 from dangjian.models import BranchType, OrgKind, RequestState, Role, User
-from dangjian.request_types.secretary_allowance.model import (AllowanceClaim, AssessmentGrade,
+from dangjian.assessment.grades import AssessmentGrade
+from dangjian.request_types.secretary_allowance.model import (AllowanceClaim,
                                                               SecretaryAllowance)
 from dangjian.workflow import Action, ActionRefused, apply_action
 from tests.factories import _org, make_member, make_user

@@ -1,6 +1,6 @@
 """The allowance pages as users use them: the start page (year → eligible branches with their
 computation, the others with the reason → create and submit), resubmitting a returned batch, 组织部's
-核定调整 form (htmx, errors next to the fields), and the record pages (assessments, secretary terms,
+核定调整 form (htmx, errors next to the fields), and the record pages (the grades shown, secretary terms,
 branch dates), each change with an audit row."""
 import json
 import re
@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 
 from dangjian.extensions import db
 from dangjian.models import AuditEvent, Organization, RequestState
-from dangjian.request_types.secretary_allowance.model import (AssessmentGrade, BranchAssessment,
-                                                              BranchSecretaryTerm, SecretaryAllowance)
+from dangjian.assessment.models import Assessment
+from dangjian.request_types.secretary_allowance.model import BranchSecretaryTerm, SecretaryAllowance
 from dangjian.workflow import Action, apply_action
 from tests.factories_allowance import YEAR, allowance_world, line_of, new_batch
 
@@ -90,12 +90,12 @@ def test_org_dept_starts_the_batch_of_direct_branches(world, auth, client):
 
 
 def test_a_unit_with_nothing_eligible_gets_an_empty_state_and_no_button(world, auth, client):
-    db.session.execute(BranchAssessment.__table__.update().values(grade="fail"))
+    db.session.execute(Assessment.__table__.update().values(grade="poor"))
     db.session.commit()
     auth.login(world.secondary)
     page = client.get(f"/secretary-allowances/new?year={YEAR}").get_data(as_text=True)
     assert "没有符合条件的支部" in page and "创建并提交" not in page
-    assert "2025年度考核结果为「不合格」，须为合格及以上" in page
+    assert "2025年度党建考核等次为「差」，须为「一般」及以上（考核合格）" in page
 
 
 def test_a_returned_batch_is_recomputed_and_resubmitted(world, auth, client):
@@ -195,24 +195,14 @@ def test_a_recused_org_dept_holder_gets_the_recusal_message(world, auth, client)
 
 # --- record pages ----------------------------------------------------------------------------------
 
-def test_assessments_are_recorded_and_audited(world, auth, client):
+def test_the_branch_page_shows_the_grades_of_its_party_building_assessment(world, auth, client):
+    """One grade, one place: the allowance records no grade of its own any more; the branch page
+    shows the branch's 党建考核 grades, and the former record page is gone."""
     auth.login(world.secondary)
-    page = client.get(f"/secretary-allowances/assessments?year={YEAR}").get_data(as_text=True)
-    assert "会计学院教工第一党支部" in page and "经济学院教工党支部" not in page  # own branches only
-    resp = client.post(f"/secretary-allowances/assessments?year={YEAR}",
-                       data={"branch_id": world.branch_a1.id, "grade": "basic"}, follow_redirects=True)
-    assert "已录入会计学院教工第一党支部2025年度考核结果：基本合格" in resp.get_data(as_text=True)
-    grade = db.session.scalar(select(BranchAssessment.grade).where(BranchAssessment.branch_id == world.branch_a1.id,
-                                                                   BranchAssessment.year == YEAR))
-    assert grade is AssessmentGrade.BASIC
-    # A new year's first result is inserted.
-    client.post(f"/secretary-allowances/assessments?year={YEAR - 1}", data={"branch_id": world.branch_a1.id,
-                                                                           "grade": "good"})
-    rows = [json.loads(d) for _, d in audits("allowance.assessment.set")]
-    assert [(r["year"], r["before"], r["grade"]) for r in rows] == [(YEAR, "excellent", "basic"), (YEAR - 1, None, "good")]
-    bad = client.post(f"/secretary-allowances/assessments?year={YEAR}", data={"branch_id": world.branch_a1.id,
-                                                                             "grade": ""}, follow_redirects=True)
-    assert "请选择考核结果" in bad.get_data(as_text=True)
+    assert client.get(f"/secretary-allowances/assessments?year={YEAR}").status_code == 404
+    page = client.get(f"/secretary-allowances/branches/{world.branch_a1.id}").get_data(as_text=True)
+    assert f"{YEAR}年度" in page and "优秀" in page
+    assert "等次由组织部在「党建考核」中评定" in page
 
 
 def test_secretary_terms_are_added_checked_ended_and_deleted(world, auth, client):
@@ -271,6 +261,6 @@ def test_the_manage_and_start_grids_list_the_pages(world, auth, client):
     auth.login(world.secondary)
     assert "兼职支部书记补贴" in client.get("/new").get_data(as_text=True)
     manage = client.get("/manage").get_data(as_text=True)
-    assert "党支部年度考核" in manage and "支部书记任职" in manage
+    assert "党建考核" in manage and "支部书记任职" in manage
     auth.login(world.member)
     assert "兼职支部书记补贴" not in client.get("/new").get_data(as_text=True)

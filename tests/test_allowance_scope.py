@@ -2,7 +2,7 @@
 
 A batch is seen by its unit (initiator and the unit's secondary role), by 组织部, 校党委 and 纪委, and
 by every secretary it pays — and by nobody else, not even another branch secretary of the unit.
-The record pages (assessments, secretary terms, branch dates) are for 组织部 (every branch), the
+The record pages (secretary terms, branch dates; the grades are 党建考核's) are for 组织部 (every branch), the
 secondary unit (its own branches) and 纪委 (reading only).
 """
 import pytest
@@ -10,7 +10,8 @@ from sqlalchemy import func, select
 
 from dangjian.extensions import db
 from dangjian.models import AuditEvent, Document, Request, RequestState
-from dangjian.request_types.secretary_allowance.model import BranchAssessment, BranchSecretaryTerm
+from dangjian.assessment.models import Assessment
+from dangjian.request_types.secretary_allowance.model import BranchSecretaryTerm
 from dangjian.workflow import Action, apply_action
 from tests.factories_allowance import YEAR, allowance_world, new_batch
 from tests.test_scope import finish_document
@@ -133,8 +134,6 @@ def test_insiders_without_the_right_get_403_for_edit_and_adjust(world, org, auth
 # --- the record pages ---------------------------------------------------------------------------------
 
 RECORD_URLS = [
-    ("GET", "/secretary-allowances/assessments"),
-    ("POST", "/secretary-allowances/assessments?year=2025"),
     ("GET", "/secretary-allowances/secretaries"),
     ("GET", "/secretary-allowances/branches/{a1}"),
     ("POST", "/secretary-allowances/branches/{a1}/terms"),
@@ -154,8 +153,8 @@ def _post_data(world):
 
 def _records_unchanged(org):
     db.session.expire_all()
-    grade = db.session.scalar(select(BranchAssessment.grade).where(BranchAssessment.branch_id == org.branch_a1.id,
-                                                                   BranchAssessment.year == YEAR))
+    grade = db.session.scalar(select(Assessment.grade).where(Assessment.organization_id == org.branch_a1.id,
+                                                             Assessment.year == YEAR))
     terms = db.session.scalar(select(func.count(BranchSecretaryTerm.id)))
     assert (grade.value, terms, org.branch_a1.founded_on) == ("excellent", 5, None)
     term = db.session.scalars(select(BranchSecretaryTerm).where(BranchSecretaryTerm.branch_id == org.branch_a1.id)).one()
@@ -174,8 +173,7 @@ def test_outside_the_scope_every_record_url_is_404(world, org, auth, client, use
 
 def test_another_units_branch_is_404_for_a_secondary_unit(world, org, auth, client):
     auth.login(org.secondary_b)
-    for method, url in [u for u in RECORD_URLS if "{a1}" in u[1] or "{term}" in u[1]] + [
-            ("POST", "/secretary-allowances/assessments?year=2025")]:
+    for method, url in [u for u in RECORD_URLS if "{a1}" in u[1] or "{term}" in u[1]]:
         target = url.format(**world)
         resp = client.post(target, data=_post_data(world)) if method == "POST" else client.get(target)
         assert resp.status_code == 404, f"{method} {target}: {resp.status_code}"
@@ -184,10 +182,9 @@ def test_another_units_branch_is_404_for_a_secondary_unit(world, org, auth, clie
 
 def test_supervision_reads_the_records_and_changes_nothing(world, org, auth, client):
     auth.login(org.supervisor)
-    for url in ("/secretary-allowances/assessments", "/secretary-allowances/secretaries",
-                f"/secretary-allowances/branches/{world['a1']}"):
+    for url in ("/secretary-allowances/secretaries", f"/secretary-allowances/branches/{world['a1']}"):
         assert client.get(url).status_code == 200
-    for url in ("/secretary-allowances/assessments?year=2025", f"/secretary-allowances/branches/{world['a1']}/terms",
+    for url in (f"/secretary-allowances/branches/{world['a1']}/terms",
                 f"/secretary-allowances/terms/{world['term']}/delete"):
         assert client.post(url, data=_post_data(world)).status_code == 404
     _records_unchanged(org)

@@ -3,6 +3,7 @@ recusal of every secretary the batch pays; claims per branch and year; the budge
 
 Steps: the unit submits → 组织部核定 (may adjust lines any number of times) → 校党委审批.
 """
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -21,6 +22,7 @@ A, R, RET, W, S, ADJ = (Action.APPROVE, Action.REJECT, Action.RETURN, Action.WIT
                         Action.ADJUST)
 TB = Action.TAKE_BACK
 TR = Action.TRANSFER
+PAID = Action.RECORD_PAID
 P = RequestState.PENDING
 D = Decimal
 
@@ -39,6 +41,8 @@ def act(req, user, action, **kw):
         kw = transfer_kw(kw)
     if action in (R, RET):
         kw.setdefault("opinion", f"{action.label}的意见")
+    if action is PAID and "payload" not in kw:
+        kw["payload"] = {"paid_on": date.today(), "payer": "马丽（财务处）", "voucher_no": "记-0318", "amount": None}
     if action is ADJ and "payload" not in kw:
         line = req.lines[0]
         kw["payload"] = adjust_payload(line, amount=line.amount - 100, reward=line.reward - 100)
@@ -106,6 +110,18 @@ def _direct_org_dept(o):
     return new_batch(o.school, o.org_dept_user)
 
 
+def _b_approved(o):
+    req = _b_school(o)
+    act(req, o.school_user2, A)
+    return req
+
+
+def _paid(o):
+    req = _approved(o)
+    act(req, o.org_dept_user, PAID)
+    return req
+
+
 def _school_delegated(o):
     """张校领导 named 王喆 (member) deputy for the school role (委托代理)."""
     req = _school(o)
@@ -121,7 +137,7 @@ def _b_school_delegated(o):
 
 
 SCENARIOS = {f.__name__[1:]: f for f in (_org_dept, _org_dept_adjusted, _school, _approved, _rejected, _returned,
-                                         _withdrawn, _draft, _b_org_dept, _b_school, _direct_org_dept,
+                                         _withdrawn, _draft, _b_org_dept, _b_school, _b_approved, _paid, _direct_org_dept,
                                          _school_delegated, _b_school_delegated)}
 
 
@@ -207,6 +223,17 @@ CASES = [
     ("b_org_dept", "org_dept_user", TR, {}, refused(RECUSED_BENEFICIARY)),
     ("direct_org_dept", "org_dept_user", TR, {}, refused(RECUSED_INITIATOR)),
     ("school", "secondary", TR, {}, refused("您无权转办")),
+    # 登记发放 (§四): 组织部 records the payment of an approved batch; the reservation becomes spent.
+    ("approved", "org_dept_user", PAID, {}, ok(RequestState.COMPLETED)),
+    ("approved", "org_dept2", PAID, {}, ok(RequestState.COMPLETED)),
+    ("approved", "secondary", PAID, {}, refused("您无权登记发放")),
+    ("approved", "school_user", PAID, {}, refused("您无权登记发放")),
+    ("approved", "supervisor", PAID, {}, refused("您无权登记发放")),
+    ("school", "org_dept_user", PAID, {}, refused("不能登记发放")),
+    ("paid", "org_dept_user", PAID, {}, refused("不能登记发放")),
+    ("paid", "school_user", A, {}, refused("不能同意")),
+    ("b_approved", "org_dept_user", PAID, {}, refused(RECUSED_BENEFICIARY)),
+    ("b_approved", "org_dept2", PAID, {}, ok(RequestState.COMPLETED)),
 ]
 
 

@@ -128,7 +128,7 @@ def test_the_board_is_for_every_logged_in_user_without_private_data(app, aorg, w
 
 
 def _board_as_seen_by(aorg, world, client):
-    board = client.get("/awards/publicity")
+    board = client.get("/openness/")
     assert board.status_code == 200
     page = main_of(board.get_data(as_text=True))
     nominee = aorg.member2.member
@@ -159,4 +159,4 @@ def test_the_objector_is_shown_only_to_the_org_dept_and_supervision(app, aorg, w
 def test_the_nav_shows_the_board_while_a_list_is_publicized(app, aorg, world, auth, client):
     auth.login(aorg.member_b)
     page = client.get("/inbox/todo").get_data(as_text=True)
-    assert 'href="/awards/publicity"' in page and "公示" in page
+    assert 'href="/openness/"' in page and "党务公开" in page

@@ -318,7 +318,7 @@ def test_publish_and_handle_an_objection_from_the_cycle_page(app, aorg, auth, cl
 
     # A member objects on the board; 组织部 dismisses it with a reason.
     auth.login(aorg.member_b)
-    board = client.get("/awards/publicity").get_data(as_text=True)
+    board = client.get("/openness/").get_data(as_text=True)
     assert f"/awards/publicity/{req.id}/objection" in board
     resp = client.post(f"/awards/publicity/{req.id}/objection", data={"content": ""})
     assert "请填写异议内容" in resp.get_data(as_text=True)
@@ -354,7 +354,7 @@ def test_the_objection_page_after_the_period_only_says_so(app, aorg, auth, clien
     assert "公示期已结束，不能再提出异议" in page and "<textarea" not in page
     client.post(f"/awards/publicity/{req.id}/objection", data={"content": "再反映"})
     assert db.session.scalar(select(func.count(Objection.id))) == 1
-    assert "公示期已结束" in client.get("/awards/publicity").get_data(as_text=True)
+    assert "公示期已结束" in client.get("/openness/").get_data(as_text=True)
 
 
 def test_a_duplicate_that_slips_past_the_form_check_is_refused_by_the_database(app, aorg, auth, client, monkeypatch):

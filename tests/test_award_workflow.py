@@ -26,6 +26,7 @@ A, R, RET, W, S = Action.APPROVE, Action.REJECT, Action.RETURN, Action.WITHDRAW,
 PUB, REV, AWD = Action.PUBLISH, Action.REVOKE, Action.AWARD
 TB = Action.TAKE_BACK
 TR = Action.TRANSFER
+PAID = Action.RECORD_PAID
 P = RequestState.PENDING
 
 
@@ -37,6 +38,8 @@ def act(req, user, action, **kw):
         kw.setdefault("meeting", PARTY_MEETING if action is A else PARTY_MEETING_AGAINST)
     if action in (R, RET, REV):
         kw.setdefault("opinion", f"{action.label}的意见")
+    if action is PAID and "payload" not in kw:
+        kw["payload"] = {"paid_on": local_today(), "payer": "马丽（财务处）", "voucher_no": "记-0318", "amount": None}
     return apply_action(req, user, action, **kw)
 
 
@@ -139,7 +142,35 @@ def _deputy_is_nominee(o):
     return req
 
 
+def _awarded(o, reward=None):
+    """Through the 公示 to 已表彰 (the period over); with `reward`, a money award (表彰奖励 line)."""
+    from decimal import Decimal
+
+    from dangjian.models import BudgetLine, BudgetLineKind
+    from dangjian.request_types.award_nomination.publicity import settle_cycle
+    from dangjian.request_types.award_nomination.rewards import set_rewards
+
+    cycle = make_cycle(o)
+    if reward:
+        set_rewards(cycle.id, o.org_dept_user, {MEMBER: Decimal(reward)})
+        db.session.add(BudgetLine(year=cycle.year, kind=BudgetLineKind.AWARD, amount=Decimal("10000"),
+                                  reserved=Decimal("0"), spent=Decimal("0")))
+        db.session.commit()
+    req = decided(o, cycle, member_user=o.member)
+    publish_cycle(cycle.id, o.org_dept_user)
+    db.session.expire_all()
+    settle_cycle(cycle.id, now=cycle.publicity_ends_at + timedelta(minutes=1))
+    db.session.expire_all()
+    assert req.state is RequestState.AWARDED
+    return req
+
+
+def _money_awarded(o):
+    return _awarded(o, reward="1000.00")
+
+
 SCENARIOS = {f.__name__[1:]: f for f in (
+    _awarded, _money_awarded,
     _at_secondary, _at_org_dept, _at_school, _approved, _publicizing, _returned, _withdrawn, _rejected,
     _direct_at_org_dept, _org_nominee_at_secondary, _org_dept_is_nominee, _secondary_is_nominee,
     _school_is_nominee_at_school, _org_led_by_org_dept, _at_secondary_delegated, _deputy_is_nominee)}
@@ -242,6 +273,14 @@ CASES = [
     ("at_secondary", "org_dept_user", TR, {"assignee": "secretary"}, refused("不担任本环节可处理的角色")),
     ("at_secondary", "secondary", TR, {}, refused("您无权转办")),
     ("publicizing", "org_dept_user", TR, {}, refused("不能转办")),
+    # 登记发放 of a money award (表彰奖励 line): 组织部, once 已表彰; nothing to pay without a reward.
+    ("money_awarded", "org_dept_user", PAID, {}, ok(RequestState.AWARDED)),
+    ("money_awarded", "org_dept2", PAID, {}, ok(RequestState.AWARDED)),
+    ("money_awarded", "secondary", PAID, {}, refused("您无权登记发放")),
+    ("money_awarded", "school_user", PAID, {}, refused("您无权登记发放")),
+    ("money_awarded", "member", PAID, {}, refused("您无权登记发放")),
+    ("awarded", "org_dept_user", PAID, {}, refused("没有预留的校级经费")),
+    ("publicizing", "org_dept_user", PAID, {}, refused("不能登记发放")),
 ]
 
 

@@ -104,7 +104,7 @@ def test_award_nomination_from_nomination_to_the_decision(app, org, redis_conn, 
 
         # 6. Any member sees it on the board: name, unit, category, summary — no private data.
         s.login("member_b")
-        s.nav("公示")
+        s.nav("党务公开")
         board = page.locator("main")
         expect(board).to_contain_text("2026年度“两优一先”表彰拟表彰对象公示")
         expect(board).to_contain_text("王喆")
@@ -124,7 +124,7 @@ def test_award_nomination_from_nomination_to_the_decision(app, org, redis_conn, 
         s.login("member")
         page.goto(f"{base}/requests/{request_id}")
         expect(page.locator("#request-main .dj-state-main")).to_contain_text("已表彰")
-        s.nav("公示")
+        s.nav("党务公开")
         done = page.locator(f"#completed-{cycle_id}")
         expect(done).to_contain_text("表彰名单")
         expect(done).to_contain_text("王喆")

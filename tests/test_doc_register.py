@@ -9,6 +9,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from dangjian.documents import jobs, numbers
+from dangjian.documents.validity import Validity, validity
 from dangjian.extensions import db
 from dangjian.models import AuditEvent, DocKind, DocNumber, Document, OrgKind
 from dangjian.request_types.dues_waiver.model import DuesWaiver
@@ -96,10 +97,15 @@ def test_every_approved_waiver_takes_the_next_number_and_a_re_render_keeps_it(ap
     # Once its number is voided, the next version takes a new one.
     entry = db.session.scalars(select(DocNumber).where(DocNumber.number == v2.doc_number)).one()
     numbers.void(entry.id, "文件内容有误，重新印发", org.org_dept_user)
+    # Every version carrying the number is void: /verify says 已作废, with the register's reason.
+    carrying = numbers.documents_of(entry)
+    assert [(d.version, validity(d), d.void_reason) for d in carrying] == [
+        (1, Validity.VOIDED, "文件内容有误，重新印发"), (2, Validity.VOIDED, "文件内容有误，重新印发")]
+    assert len(_audits("document.void")) == 2
     [v3] = jobs.create_documents(first, [spec])
     db.session.commit()
     assert (v3.version, v3.doc_number) == (3, f"西财党复〔{THIS_YEAR}〕3号")
-    assert [d.version for d in numbers.documents_of(entry)] == [1, 2]
+    assert v3.voided_at is None
 
 
 # --- voiding ------------------------------------------------------------------------------------
@@ -111,8 +117,8 @@ def test_voiding_keeps_the_number_with_who_when_and_why(app, org):
         numbers.void(entry.id, "误取号", org.supervisor)
     with pytest.raises(WorkflowError, match="请填写作废原因"):
         numbers.void(entry.id, "  ", org.org_dept_user)
-    with pytest.raises(WorkflowError, match="不能超过500字"):
-        numbers.void(entry.id, "长" * 501, org.org_dept_user)
+    with pytest.raises(WorkflowError, match="不能超过200字"):
+        numbers.void(entry.id, "长" * 201, org.org_dept_user)
     with pytest.raises(WorkflowError, match="控制字符"):
         numbers.void(entry.id, "误取\x00号", org.org_dept_user)
     numbers.void(entry.id, "误取号", org.org_dept_user)

@@ -21,6 +21,7 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import select
 
+from dangjian.documents.codes import new_code
 from dangjian.documents.render import render_pdf
 from dangjian.extensions import db
 from dangjian.models import Request
@@ -180,8 +181,9 @@ def test_the_demo_forms_follow_the_conventions(app):
         for spec in type(req).workflow.documents:
             if spec.kind not in FORM_KINDS:
                 continue
+            # As a Document row: with its verification code, so the QR code in the foot is measured too.
             stand_in = SimpleNamespace(request=req, title=spec.title, version=1, created_at=utcnow(), part="",
-                                       kind=spec.kind)
+                                       kind=spec.kind, verification_code=new_code())
             context = spec.context(stand_in)
             problems = conventions_broken(render_pdf(spec.template, context), spec.template.removeprefix("pdf/"),
                                           context["steps"])

@@ -30,7 +30,7 @@ def _nav(html: str) -> list[str]:
 
 def test_the_administrator_gets_404_on_all_business_content(app, aorg, world, auth, client):
     auth.login(aorg.sysadmin)
-    urls = ["/awards/publicity", "/awards/publicity/{listed}/objection", "/awards/cycles/{c2}/documents",
+    urls = ["/openness/", "/awards/publicity", "/awards/publicity/{listed}/objection", "/awards/cycles/{c2}/documents",
             "/documents/{notice}/download", "/documents/{form_doc}/download", "/requests/{listed}",
             "/requests/{waiting}", "/awards/cycles/{c2}"]
     for url in urls:
@@ -54,7 +54,7 @@ def test_the_objection_operation_refuses_the_administrator_too(app, aorg, world)
 
 def test_a_member_still_sees_what_the_administrator_cannot(app, aorg, world, auth, client):
     auth.login(aorg.direct_member)
-    assert client.get("/awards/publicity").status_code == 200
+    assert client.get("/openness/").status_code == 200
     assert client.get("/documents/{notice}/download".format(**world)).data.startswith(b"%PDF")
     assert client.get("/awards/publicity/{listed}/objection".format(**world)).status_code == 200
 

@@ -8,7 +8,8 @@ commit together or not at all.
   duplicate (also a unique key) and no gap except voided numbers.
 * :func:`number_document` gives a document its 文号: a new version of a document keeps the number of
   the version it replaces, unless that number was voided.
-* :func:`void` keeps the number with the reason, who and when.
+* :func:`void` keeps the number with the reason, who and when, and voids every version of the
+  document that carries it (documents.validity: /verify then says 已作废).
 * :func:`set_prefix`: the series' 发文机关代字, a setting 组织部 edits (default: the school's
   abbreviation, ``DOC_NUMBER_ABBR``, and the series' own suffix).
 """
@@ -28,6 +29,7 @@ from ..text_input import text_problem
 from ..timeutil import local_today
 from ..workflow.errors import ActionRefused, AlreadyHandled, WorkflowError
 from .official import format_doc_number
+from .validity import REASON_MAX, VoidRefused, void_document
 
 #: The school's abbreviation in the default prefixes, as in the policy's own 西财党发〔2018〕16号.
 DEFAULT_ABBR = "西财"
@@ -39,7 +41,7 @@ SERIES: dict[tuple[OrgKind, DocKind], str] = {
     (OrgKind.ORG_DEPT, DocKind.PUBLICITY): "党组字",  # 拟表彰对象公示
 }
 MAX_PREFIX = 16
-MAX_REASON = 500
+MAX_REASON = REASON_MAX  # the reason is also the documents' 作废原因
 _NOT_IN_PREFIX = set("〔〕[]【】()（）{}<>《》号") | set("0123456789０１２３４５６７８９")
 
 
@@ -152,7 +154,9 @@ def can_manage(user) -> bool:
 
 def void(entry_id: int, reason: str, user) -> DocNumber:
     """作废: the number stays in the register, marked with the reason, who and when; it is never
-    issued again. Raises WorkflowError (field "reason") or AlreadyHandled."""
+    issued again. Every version of its document that carries it is voided in the same transaction
+    (a version voided already keeps its own reason). Raises WorkflowError (field "reason") or
+    AlreadyHandled."""
     if not can_manage(user):
         raise ActionRefused("只有党委组织部可以作废文号")
     reason = (reason or "").replace("\r\n", "\n").strip()
@@ -173,8 +177,16 @@ def void(entry_id: int, reason: str, user) -> DocNumber:
         raise AlreadyHandled("该文号已经作废，请刷新后查看")
     entry = db.session.get(DocNumber, entry_id)
     db.session.refresh(entry)
+    documents = documents_of(entry)
+    for doc in documents:
+        if doc.voided_at is None:
+            try:
+                void_document(doc, reason, user)
+            except VoidRefused as exc:  # voided by someone else at this very moment
+                db.session.rollback()
+                raise WorkflowError(str(exc), field="reason") from None
     audit.record("doc_number.void", entry, user=user, number=entry.number, title=entry.title, reason=reason,
-                 documents=[d.id for d in documents_of(entry)])
+                 documents=[d.id for d in documents])
     db.session.commit()
     return entry
 

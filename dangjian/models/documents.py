@@ -2,6 +2,7 @@
 from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..documents.codes import new_code
 from ..extensions import db
 from .base import EnumText, LabeledEnum, utcnow
 
@@ -31,13 +32,20 @@ class Document(db.Model):
     status: Mapped[DocumentStatus] = mapped_column(EnumText(DocumentStatus), default=DocumentStatus.PENDING,
                                                    index=True)
     storage_path: Mapped[str | None] = mapped_column(String(255), nullable=True)
-    sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # Indexed: the /verify page looks an uploaded file up by its digest.
+    sha256: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     size: Mapped[int | None] = mapped_column(Integer, nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     # The 文号 a notice or decision took from the register (西财党发〔2026〕3号); forms have none.
     doc_number: Mapped[str | None] = mapped_column(String(40), nullable=True, index=True)
-    # The short random code printed on the PDF (with a QR code) for the public /verify page.
-    verification_code: Mapped[str | None] = mapped_column(String(32), nullable=True, unique=True)
+    # The short random code printed on the PDF (with a QR code) for the public /verify page:
+    # made with the row, so it is known before the render (dangjian.documents.codes, 65 bits).
+    verification_code: Mapped[str | None] = mapped_column(String(32), nullable=True, unique=True,
+                                                          default=new_code)
+    # 作废 (dangjian.documents.validity.void_document): the file stays in the archive, and /verify
+    # says 已作废. The reason is for the audit trail and 组织部, never shown on /verify.
+    voided_at = mapped_column(DateTime, nullable=True)
+    void_reason: Mapped[str | None] = mapped_column(String(200), nullable=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     created_at = mapped_column(DateTime, default=utcnow, nullable=False)
     enqueued_at = mapped_column(DateTime, nullable=True)

@@ -20,7 +20,9 @@ never inside the web request. Kinds:
     overdue    a step the recipient holds is past its time limit
 
 Notices about something other than a request go through `notify_people` (kinds in
-events.NOTICE_KINDS): talk_due — 谈心谈话 the recipient should hold this semester or year.
+events.NOTICE_KINDS): talk_due — 谈心谈话 the recipient should hold this semester or year;
+assessment — a 党建考核 step for the recipient (to submit, to grade, returned, graded, a task set or
+handed in); rectify_overdue — a 整改任务 of the recipient's organization past its deadline.
 """
 from __future__ import annotations
 

@@ -24,6 +24,8 @@ KIND_LABELS = {
     "comment": ("评论", "secondary", "您参与的申请有新的评论"),
     "overdue": ("超时", "danger", "您的一项待办已超过办理时限"),
     "talk_due": ("谈心谈话", "info", "您有谈心谈话尚未完成"),
+    "assessment": ("党建考核", "primary", "您有一项党建考核事项"),
+    "rectify_overdue": ("整改超期", "danger", "您有整改任务已超过整改期限"),
 }
 
 # The same sentences for a group robot, told to an organization rather than to one person.
@@ -38,6 +40,8 @@ ROBOT_SENTENCES = {
     "comment": "申请有新的评论",
     "overdue": "待办超过办理时限",
     "talk_due": "谈心谈话提醒",
+    "assessment": "党建考核事项",
+    "rectify_overdue": "整改任务超期",
 }
 
 

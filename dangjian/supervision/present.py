@@ -18,7 +18,8 @@ TABLE_LABELS = {
     "requests": "申请", "documents": "文件", "attachments": "附件", "users": "账号", "members": "党员",
     "organizations": "党组织", "role_assignments": "角色任职", "budget_lines": "年度预算",
     "condolence_standards": "慰问金标准", "condolence_thresholds": "报校审批金额", "award_cycles": "表彰评选",
-    "award_objections": "异议", "branch_assessments": "党支部考核", "branch_secretary_terms": "支部书记任职",
+    "award_objections": "异议", "branch_assessments": "党支部考核", "assessment_cycles": "年度党建考核",
+    "assessments": "党建考核", "rectification_tasks": "整改任务", "assessment_files": "党建考核材料", "branch_secretary_terms": "支部书记任职",
     "member_transfers": "组织关系转接", "member_dues_rates": "月缴党费标准", "delegations": "委托代理",
 }
 
@@ -153,6 +154,8 @@ KEY_LABELS = {
     "expected_digest": "文件摘要",
     "on_behalf_of": "代为处理（被代理人）", "on_behalf_of_id": "被代理人账号序号", "deputy": "代理人",
     "deputy_id": "代理人账号序号", "was": "结束前状态", "assignee": "转办给", "assignee_id": "被转办人账号序号",
+    "title": "文件名称", "version": "版本", "doc_number": "文号", "result": "结果", "size": "大小（字节）",
+    "verification_code": "验证码",
 }
 # Codes that sign-in writes into its rows, in words.
 VALUE_LABELS = {
@@ -164,6 +167,9 @@ VALUE_LABELS = {
     "method": {"password": "本系统密码", "ldap": "统一身份认证（LDAP）", "sso": "单点登录"},
     "source": {"cli": "命令行", "web": "网页"},
     "was": {"upcoming": "未开始（取消）", "active": "生效中（提前结束）"},
+    # 文件核验 (web/verify.py): how the document was looked up, and what the page answered.
+    "via": {"code": "验证码", "upload": "上传文件"},
+    "result": {"valid": "有效", "voided": "已作废", "superseded": "已被新版本替代", "not_found": "未找到"},
 }
 STEP_LABELS = {"branch": "党支部", "secondary": "二级党组织", "org_dept": "组织部", "school": "校党委"}
 
@@ -232,6 +238,8 @@ def person_text(username: str | None, display_name: str | None, action: str, det
     """Who acted: the account; a failed sign-in names the account that was tried; else 系统."""
     if username:
         return f"{display_name}（{username}）"
+    if action == "document.verify":
+        return "未登录访客"  # the public 文件核验 page; a signed-in reader is named above
     if action.startswith("auth."):
         try:
             tried = json.loads(detail or "{}").get("username")

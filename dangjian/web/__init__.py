@@ -38,11 +38,12 @@ def register_web(app) -> None:
     from ..notifications import views as notification_views
     from ..schedule import views as schedule_views
     from ..supervision import audit_views, overdue_views
-    from . import archive, assets, batch, budget, cc, delegations, documents, inbox, launch, me, requests, search, transfer, urge
+    from . import (archive, assets, batch, budget, cc, delegations, documents, inbox, launch, me, payments, requests,
+                   search, transfer, urge, verify)
 
     assets.init_app(app)  # compression and static versions; its after_request hooks run last
     core = (signin.bp, self_views.bp, inbox.bp, batch.bp, requests.bp, urge.bp, documents.bp, me.bp, launch.bp,
-            budget.bp, search.bp, cc.bp, notification_views.bp, delegations.bp, transfer.bp)
+            budget.bp, search.bp, cc.bp, notification_views.bp, delegations.bp, transfer.bp, payments.bp, verify.bp)
     administration = (admin_views.bp, org_views.bp, import_views.bp, audit_views.bp, schedule_views.bp,
                       overdue_views.bp, archive.bp, register_views.bp)
     for bp in (*core, *administration, *plugins.blueprints()):
@@ -51,10 +52,12 @@ def register_web(app) -> None:
     app.jinja_env.filters.update(yuan=format_yuan, yuan_capital=yuan_capital, ym=_ym, ymd=_ymd, dt=_dt)
     from ..workflow.history import action_label, actor_name, actor_role_label, meeting_type_label
     from ..workflow.routing import acting_label
+    from ..budget import held_amount, payment_of
     app.jinja_env.globals.update(today=local_today, timeline_action_label=action_label,
                                  timeline_role_label=actor_role_label, meeting_type_label=meeting_type_label,
                                  private_withheld=cc.private_withheld, cc_picked=cc.picked_users,
-                                 timeline_actor=actor_name, acting_label=acting_label)
+                                 timeline_actor=actor_name, acting_label=acting_label,
+                                 req_held_amount=lambda req: held_amount(req.id), req_payment=lambda req: payment_of(req.id))
 
     login_manager.login_view = "auth.login"
     login_manager.login_message = "请先登录"

@@ -22,14 +22,15 @@ def core_admin_entries(user) -> list[dict]:
     from ..schedule.views import admin_entries as schedule_entries
     from ..supervision.overdue_views import admin_entries as overdue_entries
     from .archive import admin_entries as archive_entries
+    from .budget import unit_entries
     from .cc import admin_entries as cc_entries
 
     entries = []
     if any(ra.role in (Role.ORG_DEPT, Role.SUPERVISOR) for ra in user.roles):
         entries.append({"label": "经费预算", "hint": "校级专项经费：预算、已预留、已支出与余额",
                         "url": url_for("budget.index")})
-    return (entries + schedule_entries(user) + overdue_entries(user) + archive_entries(user) + cc_entries(user)
-            + register_entries(user))
+    return (entries + unit_entries(user) + schedule_entries(user) + overdue_entries(user) + archive_entries(user)
+            + cc_entries(user) + register_entries(user))
 
 
 @bp.route("/new")

@@ -12,7 +12,7 @@ from ..workflow.definition import MEETING_TYPES, Actor
 from ..workflow.cc import mark_read as mark_copy_read
 from ..workflow.history import step_outcomes, where_now
 from ..workflow.comments import add_comment, comment_refusal
-from . import transfer
+from . import payments, transfer
 from .cc import page_context as cc_page_context
 from .forms import ActionForm, CommentForm
 from .urge import urge_context
@@ -32,7 +32,7 @@ PAGE_LOADS = (
 )
 
 
-def panel_context(req, form=None, context="page", message=None, transfer_form=None):
+def panel_context(req, form=None, context="page", message=None, transfer_form=None, paid_form=None):
     """Everything the action panel needs: the buttons come from available_actions only."""
     wf = type(req).workflow
     actions = available_actions(req, current_user)
@@ -53,9 +53,12 @@ def panel_context(req, form=None, context="page", message=None, transfer_form=No
         "can_withdraw": Action.WITHDRAW in actions,
         "can_resubmit": Action.SUBMIT in actions,
         "can_take_back": Action.TAKE_BACK in actions,
+        # 登记发放 (§四): one form for every type that pays school money (web/payments.py).
+        "paid_form": payments.paid_form(req, paid_form) if Action.RECORD_PAID in actions else None,
         # Type-specific actions (核定调整, 登记发放 …): their forms live in <type>/_panel_extra.html.
         "extra_actions": [a for a in actions if a not in STEP_ACTIONS
-                          and a not in (Action.WITHDRAW, Action.SUBMIT, Action.TAKE_BACK, Action.TRANSFER)],
+                          and a not in (Action.WITHDRAW, Action.SUBMIT, Action.TAKE_BACK, Action.TRANSFER,
+                                        Action.RECORD_PAID)],
         "workflow": wf,
     }
 

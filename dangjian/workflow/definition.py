@@ -23,6 +23,7 @@ class Action(LabeledEnum):
     WITHDRAW = "withdraw", "撤回"
     ADJUST = "adjust", "核定调整"  # 组织部 changes amounts within the rules; the step stays
     RECORD_PAYMENT = "record_payment", "登记走访发放"
+    RECORD_PAID = "record_paid", "登记发放"  # 组织部 records that approved school money was paid (§四)
     CANCEL = "cancel", "取消"
     PUBLISH = "publish", "发布公示"
     REVOKE = "revoke", "撤销推荐"
@@ -38,7 +39,7 @@ class Action(LabeledEnum):
     def css(self) -> str:
         return {"approve": "success", "reject": "danger", "return": "warning",
                 "withdraw": "secondary", "submit": "primary", "adjust": "primary",
-                "record_payment": "success", "cancel": "secondary", "publish": "primary",
+                "record_payment": "success", "record_paid": "success", "cancel": "secondary", "publish": "primary",
                 "revoke": "danger", "award": "success", "take_back": "secondary",
                 "comment": "secondary", "urge": "warning", "transfer": "primary",
                 "reroute": "secondary", "delete_draft": "danger"}[self.value]
@@ -259,9 +260,12 @@ class DocumentSpec:
     """A document generated when a request enters one of `on_states`.
 
     `parts(req)`, when given, makes one document per part: a list of (part key, title), e.g. one
-    notice per branch of a batch. `numbered`, for a notice or decision: the (issuer, kind) of the
-    文号 series it takes its number from (documents.numbers), in the transaction that makes it.
-    Every spec is registered by kind for the document job."""
+    notice per branch of a batch. Every spec is registered by kind for the document job.
+
+    `issuer(doc)`, when given, names the organization that issues the document (a notice of 组织部);
+    without it, the school's party committee: /verify shows it (dangjian.documents.verification).
+    `numbered`, for a notice or decision: the (issuer, kind) of the 文号 series it takes its number
+    from (documents.numbers), in the transaction that makes it."""
 
     kind: str
     title: str
@@ -269,6 +273,7 @@ class DocumentSpec:
     context: Callable  # (document) -> dict for the template
     on_states: frozenset = frozenset({RequestState.APPROVED, RequestState.REJECTED})
     parts: Callable[[Request], list[tuple[str, str]]] | None = None
+    issuer: Callable | None = None  # (document) -> the issuing organization's name
     numbered: tuple | None = None  # (OrgKind issuer, DocKind kind)
 
     def __post_init__(self):

@@ -214,8 +214,8 @@ def _apply_once(req: Request, user: User | None, action: Action, *, opinion: str
                       step_entered_at=None)
     if action is Action.SUBMIT:
         values["submitted_at"] = now
-    if new_state in wf.closed_states:
-        values["closed_at"] = now
+    if new_state in wf.closed_states and new_state is not from_state:
+        values["closed_at"] = now  # not again for something recorded on a closed request (登记发放)
 
     result = db.session.execute(
         update(Request)

@@ -1,17 +1,17 @@
 """表彰推荐 award nomination (§三(一)2): cycles with quotas, nominations by the branches, ranking and
 forwarding by the secondary units, 组织部审核, 校党委决定, then the 公示 with objections, and 已表彰 by
-itself when the period ends (`periodic_tasks`, run by `flask ticker`)."""
+itself when the period ends (`periodic_tasks`, run by `flask ticker`). The 公示 shows on the 党务公开
+board (dangjian/openness), the one board of what is made public."""
 from flask import url_for
 
 from ...inbox import CONFLICTS
 from . import model, workflow  # noqa: F401  (workflow attaches itself to the model)
-from . import cycle_views, publicity_views, views  # noqa: F401  (routes on the blueprint)
+from . import cycle_views, publicity_views, rewards, views  # noqa: F401  (routes on the blueprint)
 from .access import (accepting_cycles, branches_of, can_read_cycles, led_branch_condition,
                      register_template_helpers, units_of)
 from .blueprint import bp
 from .demo import load_demo  # noqa: F401
 from .publicity import close_publicity_periods
-from .publicity_views import board_visible
 
 register_template_helpers(bp)
 blueprints = [bp]
@@ -42,9 +42,3 @@ def admin_entries(user) -> list[dict]:
         entries.append({"label": "表彰推荐审核排序", "url": url_for("award_nomination.ranking_index"),
                         "hint": "对本单位各支部的推荐审核排序，在名额内报送组织部"})
     return entries
-
-
-def nav_entries(user) -> list[dict]:
-    if not board_visible():
-        return []
-    return [{"key": "notice", "label": "公示", "url": url_for("award_nomination.board")}]

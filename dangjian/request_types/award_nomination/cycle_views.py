@@ -112,7 +112,8 @@ def _cycle_form(cycle: AwardCycle | None):
         if cycle is None:
             year = local_today().year
             form.year.data, form.name.data = year, f"{year}年度“两优一先”表彰"
-            form.categories.data = [c.value for c in AwardCategory if c is not AwardCategory.SPECIAL]
+            form.categories.data = [c.value for c in AwardCategory
+                                    if c not in (AwardCategory.SPECIAL, AwardCategory.INNOVATION)]
             form.publicity_days.data = 5
         else:
             form.year.data, form.name.data = cycle.year, cycle.name

@@ -17,6 +17,7 @@ from ...after_commit import on_commit
 from ...documents.jobs import enqueue_documents
 from ...documents import numbers
 from ...documents.official import official
+from ...documents.verification import pdf_fields
 from ...extensions import db
 from ...models import DocKind, Document, DocumentStatus, Member, Organization, OrgKind, RequestState, Role
 from ...timeutil import to_local
@@ -71,7 +72,7 @@ def create_cycle_documents(cycle, spec: CycleDocumentSpec, title: str, *, year: 
 
 def _doc_meta(doc, number: str) -> dict:
     return {"title": doc.title, "number": number, "generated_at": to_local(doc.created_at),
-            "verification_code": None, "version": doc.version}
+            "version": doc.version, **pdf_fields(doc)}
 
 
 def _unit_of(n) -> str:
@@ -153,9 +154,14 @@ def decision_context(doc) -> dict:
     }
 
 
+def notice_issuer(doc) -> str:
+    return f"{school().name}组织部"
+
+
 # 文号: the 公示 in 组织部's 公示 series, the 表彰决定 in the school committee's 决定 series.
 NOTICE_SPEC = CycleDocumentSpec(NOTICE_KIND, "公示", "pdf/award_publicity_notice.html", notice_context,
-                                on_states=frozenset(), numbered=(OrgKind.ORG_DEPT, DocKind.PUBLICITY))
+                                on_states=frozenset(), issuer=notice_issuer,
+                                numbered=(OrgKind.ORG_DEPT, DocKind.PUBLICITY))
 DECISION_SPEC = CycleDocumentSpec(DECISION_KIND, "表彰决定", "pdf/award_decision.html", decision_context,
                                   on_states=frozenset(), numbered=(OrgKind.SCHOOL, DocKind.DECISION))
 

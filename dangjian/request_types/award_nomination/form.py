@@ -34,6 +34,8 @@ class NominationForm(ChineseForm):
     category = RadioField("推荐类别", validate_choice=False, validators=[InputRequired("请选择推荐类别")])
     nominee = SelectField("被推荐对象", validate_choice=False)
     deeds = TextAreaField("主要事迹")
+    project_name = StringField("创新项目名称", validators=[Optional(), Length(max=60, message="创新项目名称不能超过60字")])
+    promotion_value = TextAreaField("推广价值")
     attachments = MultipleFileField("附件")
 
     def check(self, user, cycles: list[AwardCycle], nominees: dict[str, tuple], existing=None) -> dict | None:
@@ -69,7 +71,7 @@ class NominationForm(ChineseForm):
             if category is not None and category.for_organization and org is None:
                 add_error(self.nominee, "「先进基层党组织」推荐的是党组织，请选择本支部")
                 ok = False
-            elif category is not None and not category.for_organization and member is None:
+            elif category is not None and not category.accepts_organization and member is None:
                 add_error(self.nominee, f"「{cycle.category_label(category)}」推荐的是党员个人，请选择本支部的党员")
                 ok = False
             elif member is not None and member.id == user.member_id:
@@ -93,10 +95,36 @@ class NominationForm(ChineseForm):
             if problem:
                 add_error(self.attachments, problem)
                 ok = False
+        innovation = innovation_materials(self, category, files)
+        if innovation is None:
+            ok = False
         if not ok:
             return None
         return {"cycle": cycle, "category": category, "member": member, "org": org, "branch": branch,
-                "deeds": deeds, "files": files}
+                "deeds": deeds, "files": files, **innovation}
+
+
+def innovation_materials(form, category, files, existing_files: int = 0) -> dict | None:
+    """党建创新's own materials: the project's name, its 推广价值 and at least one case file (案例材料).
+    Other categories carry none. None (with errors on the fields) when something is missing."""
+    if category is None or not category.is_innovation:
+        return {"project_name": "", "promotion_value": ""}
+    ok = True
+    name = (form.project_name.data or "").strip()
+    value = normalize_text(form.promotion_value.data)
+    if not name:
+        add_error(form.project_name, "推荐「党建创新」须填写创新项目名称")
+        ok = False
+    if not value:
+        add_error(form.promotion_value, "推荐「党建创新」须说明推广价值：做法可否复制、已在哪些支部推广")
+        ok = False
+    elif len(value) > 500:
+        add_error(form.promotion_value, f"推广价值不能超过500字（当前{len(value)}字）")
+        ok = False
+    if not files and not existing_files:
+        add_error(form.attachments, "推荐「党建创新」须上传案例材料（做法总结、成效佐证等）")
+        ok = False
+    return {"project_name": name, "promotion_value": value} if ok else None
 
 
 def duplicate(cycle: AwardCycle, category: AwardCategory, key: str) -> AwardNomination | None:

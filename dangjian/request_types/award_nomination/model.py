@@ -19,6 +19,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ...extensions import db
 from ...models import Organization, Request, RequestState, Role, RoleAssignment, User
 from ...models.base import EnumText, LabeledEnum, utcnow
+from ...money import Money
 from ...timeutil import to_local
 
 MAX_DEEDS = 1500  # 主要事迹: at most 1500 characters
@@ -30,15 +31,26 @@ class AwardCategory(LabeledEnum):
     EXCELLENT_MEMBER = "excellent_member", "优秀共产党员"
     EXCELLENT_WORKER = "excellent_worker", "优秀党务工作者"
     SPECIAL = "special", "专项表彰"
+    # §三(一)3: "对党建工作中做出一定成绩或所做工作具有一定创新性且具有推广价值的先进典型 … 予以一定的物质奖励".
+    INNOVATION = "innovation", "党建创新"
 
     @property
     def for_organization(self) -> bool:
-        """先进基层党组织 nominates an organization; the other categories a member."""
+        """先进基层党组织 nominates an organization; 党建创新 an organization or a member; the rest a member."""
         return self is AwardCategory.ADVANCED_ORG
 
     @property
+    def accepts_organization(self) -> bool:
+        return self in (AwardCategory.ADVANCED_ORG, AwardCategory.INNOVATION)
+
+    @property
+    def is_innovation(self) -> bool:
+        """党建创新 has materials of its own: the project, its 推广价值 and at least one case file."""
+        return self is AwardCategory.INNOVATION
+
+    @property
     def unit_word(self) -> str:
-        return "个" if self.for_organization else "名"
+        return "项" if self.is_innovation else "个" if self.for_organization else "名"
 
 
 class CycleStatus(LabeledEnum):
@@ -185,7 +197,10 @@ class AwardNomination(Request):
     nominee_org_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"), nullable=True)
     # "member:<id>" or "org:<id>": one non-null column, so the unique key holds on every database.
     nominee_key: Mapped[str] = mapped_column(String(24))
-    deeds: Mapped[str] = mapped_column(Text)  # 主要事迹
+    deeds: Mapped[str] = mapped_column(Text)  # 主要事迹 (党建创新: 创新做法与成效)
+    # 党建创新 only: the project's name and its 推广价值 (why others should adopt it).
+    project_name: Mapped[str] = mapped_column(String(60), default="")
+    promotion_value: Mapped[str] = mapped_column(Text, default="")
     # Whose quota a forwarding uses: the secondary unit, or the 直属党支部 itself.
     quota_org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
     position: Mapped[int] = mapped_column(Integer, default=0)  # working order at the secondary unit
@@ -215,6 +230,8 @@ class AwardNomination(Request):
 
     @property
     def title(self) -> str:
+        if self.category is AwardCategory.INNOVATION and self.project_name:
+            return f"推荐{self.nominee_name}「{self.project_name}」为{self.category_label}成果"
         return f"推荐{self.nominee_name}为{self.category_label}"
 
     @property
@@ -274,3 +291,19 @@ class Objection(db.Model):
     @property
     def css(self) -> str:
         return {"open": "warning", "upheld": "danger", "dismissed": "success"}[self.status.value]
+
+
+class AwardReward(db.Model):
+    """奖励标准 (§四, 表彰奖励 line): the money each awardee of a category receives, set by 组织部 for
+    a cycle. A nomination of a category with a reward reserves it on the year's 表彰奖励 budget line
+    when 校党委 decides, and spends it when 组织部 records the payment (rewards.py)."""
+
+    __tablename__ = "award_rewards"
+    __table_args__ = (UniqueConstraint("cycle_id", "category", name="uq_award_reward_cell"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("award_cycles.id"), index=True)
+    category: Mapped[AwardCategory] = mapped_column(EnumText(AwardCategory))
+    amount = mapped_column(Money, nullable=False)
+
+    cycle = relationship("AwardCycle")

@@ -34,6 +34,8 @@ MAX_REASON = 1000
 def category_title(cycle: AwardCycle, category: AwardCategory) -> str:
     if category is AwardCategory.SPECIAL:
         return f"{cycle.special_name or '党建专项工作'}先进典型"
+    if category is AwardCategory.INNOVATION:
+        return "党建创新成果"
     return category.label
 
 

@@ -1,13 +1,11 @@
-"""公示栏: every logged-in user sees the list being publicized — name, unit, category and a short
-事迹 summary only, never private data — and may file an objection (异议) during the period. The
-系统管理员 does not (三员分立: it sees no business content)."""
+"""公示栏 (on the 党务公开 board, dangjian/openness): every logged-in user sees the list being
+publicized — name, unit, category and a short 事迹 summary only, never private data — and may file
+an objection (异议) during the period. The 系统管理员 does not (三员分立: no business content)."""
 from __future__ import annotations
-
-from datetime import timedelta
 
 from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ...extensions import db
@@ -20,8 +18,6 @@ from .form import ObjectionForm, add_error
 from .model import AwardCycle, AwardNomination, CycleStatus
 from .publicity import file_objection
 
-RECENT_DAYS = 30  # a completed cycle stays in the navigation this long after its 表彰决定
-
 
 def board_cycles():
     """The cycles on the board: those publicizing, then the latest completed ones."""
@@ -30,14 +26,6 @@ def board_cycles():
     completed = db.session.scalars(select(AwardCycle).where(AwardCycle.status == CycleStatus.COMPLETED)
                                    .order_by(AwardCycle.completed_at.desc(), AwardCycle.id.desc()).limit(5)).all()
     return publicizing, completed
-
-
-def board_visible() -> bool:
-    """Whether the 公示 entry appears in the navigation (one small query per page)."""
-    recent = utcnow() - timedelta(days=RECENT_DAYS)
-    return db.session.scalar(select(AwardCycle.id).where(or_(
-        AwardCycle.status == CycleStatus.PUBLICIZING,
-        (AwardCycle.status == CycleStatus.COMPLETED) & (AwardCycle.completed_at >= recent))).limit(1)) is not None
 
 
 def _listed(cycle: AwardCycle, states) -> dict:
@@ -49,18 +37,25 @@ def _listed(cycle: AwardCycle, states) -> dict:
     return {c: [n for n in noms if n.category is c] for c in cycle.category_list}
 
 
-@bp.route("/publicity")
-@login_required
-def board():
-    if not sees_business_content(current_user):
-        abort(404)
+def board_sections() -> tuple[list[dict], list[dict]]:
+    """The award part of the one 公示 board (党务公开, dangjian/openness): the lists being publicized
+    (with their notice) and the latest completed ones (with their decision)."""
     publicizing, completed = board_cycles()
     now = utcnow()
     current = [{"cycle": c, "groups": _listed(c, (RequestState.PUBLICIZING,)), "over": c.publicity_over(now),
                 "notice": c.document("award_publicity_notice")} for c in publicizing]
     done = [{"cycle": c, "groups": _listed(c, (RequestState.AWARDED,)), "decision": c.document("award_decision")}
             for c in completed]
-    return render_template("award_nomination/board.html", current=current, done=done)
+    return current, done
+
+
+@bp.route("/publicity")
+@login_required
+def board():
+    """The 公示 is on the 党务公开 board now: one board for everything made public (§三(二)4)."""
+    if not sees_business_content(current_user):
+        abort(404)
+    return redirect(url_for("openness.board"))
 
 
 def _on_board_or_404(request_id: int) -> AwardNomination:
@@ -88,11 +83,11 @@ def objection(request_id: int):
                 add_error(form.content, exc.message)
             else:
                 flash(exc.message, "danger")
-                return redirect(url_for(".board"))
+                return redirect(url_for("openness.board"))
         else:
             flash(f"您对「{nom.nominee_name}」的异议已提交，党委组织部将核实处理。您的身份信息仅组织部和纪委可见。",
                   "success")
-            return redirect(url_for(".board"))
+            return redirect(url_for("openness.board"))
     return render_template("award_nomination/objection.html", nom=nom, form=form, over=over)
 
 

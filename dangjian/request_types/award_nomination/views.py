@@ -20,7 +20,7 @@ from . import quota
 from .access import accepting_cycles, branches_of, nominee_options, units_of
 from .blueprint import bp
 from .form import EditDeedsForm, ForwardForm, NominationForm, add_error, duplicate, duplicate_message
-from .model import AwardCycle, AwardNomination, AwardQuota, CycleStatus
+from .model import AwardCategory, AwardCycle, AwardNomination, AwardQuota, CycleStatus
 
 
 # --- 支部推荐 ---------------------------------------------------------------------------------------
@@ -58,7 +58,7 @@ def new():
     elif cycle.category_list:
         form.category.data = request.args.get("category") or cycle.category_list[0].value
     return render_template("award_nomination/form.html", form=form, cycle=cycle, cycles=cycles, req=None,
-                           quota_note=_quota_note(cycle, user))
+                           quota_note=_quota_note(cycle, user), innovation=AwardCategory.INNOVATION)
 
 
 def _create(user, values: dict, form: NominationForm) -> AwardNomination | None:
@@ -67,7 +67,8 @@ def _create(user, values: dict, form: NominationForm) -> AwardNomination | None:
     try:
         req = AwardNomination(cycle=cycle, category=category, organization=branch, beneficiary=member,
                               nominee_org=org, nominee_key=AwardNomination.key_for(member, org),
-                              deeds=values["deeds"], quota_org=branch.secondary_unit or branch)
+                              deeds=values["deeds"], quota_org=branch.secondary_unit or branch,
+                              project_name=values["project_name"], promotion_value=values["promotion_value"])
         for f in values["files"]:
             req.attachments.append(uploads.save(f, "evidence", user, written))
         create_request(req, user)

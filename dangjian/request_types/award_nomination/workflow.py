@@ -2,6 +2,9 @@
 a 直属党支部, whose submission uses its own quota) → 3. 组织部审核 → 4. 校党委决定 (党委会) → 已通过,
 then 公示中 (PUBLISH, by 组织部 for the whole cycle) → 已表彰 (AWARD, by the system when the
 period ends without open objections) or 已撤销 (REVOKE, an objection upheld).
+
+An award with money (rewards.py, the 表彰奖励 line): checked at 组织部审核, reserved at 校党委决定,
+released when revoked, spent when 组织部 records its payment (登记发放) on the 已表彰 nomination.
 """
 from __future__ import annotations
 
@@ -19,7 +22,8 @@ from ...workflow.definition import (STANDARD_TRANSITIONS, Holder, TransitionCont
                                     at_school, at_secondary, has_secondary)
 from .documents import form_context
 from .model import AwardCycle, AwardNomination, CycleStatus, Objection, ObjectionStatus
-from . import quota
+from . import quota, rewards
+from ... import payments
 
 SECONDARY_STEP = "secondary"
 SCHOOL_STEP = "school"
@@ -75,6 +79,9 @@ TRANSITIONS = tuple(
     Transition(Action.REVOKE, frozenset({RequestState.PUBLICIZING}), _org_dept, _to(RequestState.REVOKED),
                opinion_required=True),
     Transition(Action.AWARD, frozenset({RequestState.PUBLICIZING}), Actor.SYSTEM, _to(RequestState.AWARDED)),
+    # An award with money (rewards.py): 组织部 records its payment; the nominee is recused (Holder).
+    Transition(Action.RECORD_PAID, frozenset({RequestState.AWARDED}), _org_dept, _to(RequestState.AWARDED),
+               guard=payments.unpaid_guard),
 )
 
 
@@ -104,6 +111,13 @@ def on_transition(ctx: TransitionContext) -> None:
     elif ctx.action is Action.APPROVE and ctx.from_step == SECONDARY_STEP:
         _touch_open_cycle(req, now)
         details.append(quota.take_slot(req))
+    elif ctx.action is Action.APPROVE and ctx.from_step == "org_dept":
+        details.append(rewards.check_line(req))
+    elif ctx.action is Action.APPROVE and ctx.to_state is RequestState.APPROVED:
+        details.append(rewards.reserve(req, ctx.user.id))
+    elif ctx.action is Action.RECORD_PAID:
+        payments.record(ctx)
+        return
     elif ctx.action in (Action.REJECT, Action.WITHDRAW) or (
             ctx.action is Action.RETURN and (ctx.to_step is None or ctx.to_step == SECONDARY_STEP)) or (
             ctx.action is Action.TAKE_BACK and ctx.to_step == SECONDARY_STEP):  # 取回 of the forwarding
@@ -112,6 +126,7 @@ def on_transition(ctx: TransitionContext) -> None:
         req.publicized_at = now
     elif ctx.action is Action.REVOKE:
         details.append(_uphold(req, ctx))
+        details.append(rewards.release(req, ctx.user.id))
     elif ctx.action is Action.AWARD:
         if not req.cycle.publicity_over(now):
             raise ActionRefused("公示期尚未结束，不能确认表彰")

@@ -3,6 +3,7 @@
 One box for the level that proposed the request (its submission), then one per applicable step.
 Times are stored in UTC; the form prints local dates, so they are converted here.
 """
+from ...documents.verification import pdf_fields
 from ...models import RequestState, Role
 from ...timeutil import to_local
 from ...workflow.history import opinion_boxes, submission_box
@@ -34,7 +35,7 @@ def form_context(doc) -> dict:
     flags += member.difficulty_labels
     return {
         "doc": {"title": doc.title, "number": req.number, "generated_at": to_local(doc.created_at),
-                "verification_code": None, "version": doc.version},
+                "version": doc.version, **pdf_fields(doc)},
         "req": {
             "number": req.number, "state_label": req.state.label, "submitted_at": req.submitted_at,
             "member_name": member.name, "gender": member.gender, "staff_no": member.staff_no,

@@ -21,7 +21,8 @@ changes the steps under a request in flight.
 Budget (§四): the FINAL approval of a school-funded request reserves its amount on the year's 慰问金
 line (a conditional UPDATE: racing approvals never overspend); 组织部's approval first checks the
 balance. Rejection, withdrawal and cancellation release what is reserved; recording the payment spends
-the amount actually paid and releases the rest. Unit-funded requests touch no school budget.
+the amount actually paid and releases the rest. Unit-funded requests touch no school budget: their
+payment is posted to the secondary unit's own ledger (unit_funds).
 
 After approval the branch (or the initiator) records the visit and the payment (登记走访发放): then
 the request is 已完成. An approved request not yet paid can be cancelled (取消), with a reason.
@@ -33,6 +34,7 @@ is not the payee. A draft (the campaign makes them) is deleted through the engin
 """
 from __future__ import annotations
 
+from ... import unit_funds
 from ...budget import line_for, release, reserve, reserved_for, shortfall, spend
 from ...models import BudgetLineKind, Member, RequestState, Role
 from ...org.standing import beneficiary_refusal
@@ -116,6 +118,9 @@ def _record_payment(ctx: TransitionContext) -> None:
         spend(req.id, ctx.user.id, note=f"{req.number} 慰问金发放", amount=paid)
         if paid < req.amount:
             detail += f"；低于批准金额，差额 {format_yuan(req.amount - paid)} 已释放回预算"
+    elif unit_funds.keeps_ledger(req.organization.secondary_unit):  # 本单位经费: the unit's own ledger
+        detail += "；" + unit_funds.post_request_expense(req, req.organization.secondary_unit, paid, visit_date,
+                                                       BudgetLineKind.CONDOLENCE, ctx.user)
     ctx.entry.detail = detail
 
 

@@ -9,6 +9,7 @@
 Times are stored in UTC; the documents print local dates and times, so they are converted here.
 """
 from ...documents.official import official
+from ...documents.verification import pdf_fields
 from ...models import RequestState
 from ...timeutil import to_local
 from ...workflow.history import meeting_label, opinion_boxes, step_outcomes
@@ -26,7 +27,7 @@ def form_context(doc) -> dict:
     secondary = branch.secondary_unit
     return {
         "doc": {"title": doc.title, "number": req.number, "generated_at": to_local(doc.created_at),
-                "verification_code": None, "version": doc.version},
+                "version": doc.version, **pdf_fields(doc)},
         "req": {
             "number": req.number, "state_label": req.state.label, "submitted_at": req.submitted_at,
             "applicant_name": member.name, "applicant_staff_no": member.staff_no,
@@ -66,7 +67,7 @@ def reply_context(doc) -> dict:
     issued_on = to_local(decided.created_at).date() if decided else None
     return {
         "doc": {"title": doc.title, "number": doc.doc_number or req.number, "generated_at": to_local(doc.created_at),
-                "verification_code": None, "version": doc.version},
+                "version": doc.version, **pdf_fields(doc)},
         "official": official(
             org_mark=f"{school.name}文件", number=doc.doc_number, issuer=school.name, issued_on=issued_on,
             cc=[secondary.name] if secondary else [], printer=f"{school.name}组织部",

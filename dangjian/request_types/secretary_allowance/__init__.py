@@ -34,9 +34,8 @@ def start_entries(user) -> list[dict]:
 def admin_entries(user) -> list[dict]:
     if not can_read_records(user):
         return []
+    # Each branch's grade is its 党建考核 (dangjian/assessment has its own entry).
     return [
-        {"label": "党支部年度考核", "hint": "录入各党支部年度考核结果（合格及以上方可享受兼职支部书记补贴）",
-         "url": url_for("secretary_allowance.assessments")},
         {"label": "支部书记任职", "hint": "记录各党支部书记的任职起止时间及兼职、专职情况",
          "url": url_for("secretary_allowance.secretaries")},
     ]

@@ -3,7 +3,8 @@
 Eligibility, per branch and year:
 - a 教职工党支部 (BranchType.STAFF);
 - that existed in at least one month of the year (Organization.founded_on / dissolved_on);
-- with an annual assessment of 合格 or better for that year (BranchAssessment);
+- with a 党建考核 grade of 一般 or better for that year ("考核合格"; dangjian/assessment, the one place
+  a branch's grade is kept);
 - with a 兼职 secretary in at least one month (BranchSecretaryTerm.part_time);
 - and not already claimed for that year by another batch (AllowanceClaim).
 
@@ -39,8 +40,9 @@ from sqlalchemy import or_, select
 from ...extensions import db
 from ...models import BranchType, Member, Organization, OrgKind, RequestState, Role
 from ...money import CENT, format_yuan
+from ...assessment.queries import grades_for
 from .model import (ANNUAL_STANDARD, ITEM_KEYS, AllowanceClaim, AllowanceLine, AssessmentGrade,
-                    BranchAssessment, BranchSecretaryTerm, PaymentMethod, SecretaryAllowance)
+                    BranchSecretaryTerm, PaymentMethod, SecretaryAllowance)
 
 MARK_DAY = 15  # 月中为界: a month belongs to whoever held office on its 15th
 DEFAULT_SHARES = (1, 1, 1, 1, 1)  # the even default split over ITEMS
@@ -223,9 +225,10 @@ def _terms_by_branch(branch_ids: list[int], year: int) -> dict[int, list[BranchS
 
 
 def plan_branch(branch: Organization, year: int, terms: list[BranchSecretaryTerm],
-                assessment: BranchAssessment | None, claimed_by: str | None = None,
+                assessment, claimed_by: str | None = None,
                 standard: Decimal = ANNUAL_STANDARD) -> BranchPlan:
-    """The computation for one branch and year, with every reason it is not eligible."""
+    """The computation for one branch and year, with every reason it is not eligible. `assessment`:
+    the branch's graded 党建考核 of the year (anything with a `grade`), or None."""
     plan = BranchPlan(branch=branch, year=year, standard=standard)
     plan.existed = existed_months(branch, year)
     plan.grade = assessment.grade if assessment else None
@@ -260,9 +263,9 @@ def plan_branch(branch: Organization, year: int, terms: list[BranchSecretaryTerm
     if claimed_by:
         plan.reasons.append(f"{year}年度补贴已在 {claimed_by} 中申报，同一支部每年只能享受一次")
     if assessment is None:
-        plan.reasons.append(f"尚未录入{year}年度考核结果")
+        plan.reasons.append(f"尚无{year}年度党建考核等次（组织部评定后方可申报）")
     elif not assessment.grade.eligible:
-        plan.reasons.append(f"{year}年度考核结果为「{assessment.grade.label}」，须为合格及以上")
+        plan.reasons.append(f"{year}年度党建考核等次为「{assessment.grade.label}」，须为「一般」及以上（考核合格）")
     paid_runs = [r for r in plan.runs if r.part_time]
     if not plan.runs:
         plan.reasons.append(f"{year}年无支部书记任职记录")
@@ -286,8 +289,7 @@ def plan_unit(unit: Organization, year: int, batch: SecretaryAllowance | None = 
     ids = [b.id for b in branches]
     if not ids:
         return []
-    assessments = {a.branch_id: a for a in db.session.scalars(
-        select(BranchAssessment).where(BranchAssessment.branch_id.in_(ids), BranchAssessment.year == year))}
+    assessments = grades_for(ids, year)
     claims = db.session.execute(
         select(AllowanceClaim.branch_id, SecretaryAllowance.number)
         .join(SecretaryAllowance, SecretaryAllowance.id == AllowanceClaim.batch_id)
@@ -340,7 +342,7 @@ def starting_units(user) -> list[Organization]:
 # A batch in these states stands for its unit and year: a new one is not started next to it
 # (a returned or withdrawn batch is edited and resubmitted instead).
 STANDING_STATES = (RequestState.DRAFT, RequestState.PENDING, RequestState.RETURNED,
-                   RequestState.WITHDRAWN, RequestState.APPROVED)
+                   RequestState.WITHDRAWN, RequestState.APPROVED, RequestState.COMPLETED)
 
 
 def standing_batch(unit_id: int, year: int) -> SecretaryAllowance | None:

@@ -1,6 +1,7 @@
 """Demo data for the allowance, for last year: when each branch was founded, who its secretaries
 were (兼职 for most staff branches; 会计学院教工第二党支部 changed secretary on 1 June; 经济学院教工党支部
-has a 专职 secretary), every branch's assessment (党政办公室党支部 不合格, so it is left out), the
+has a 专职 secretary), last year's 党建考核 (dangjian/assessment.demo: 党政办公室党支部 「差」, so it is
+left out), the
 year's 书记补贴 budget line if missing, and 会计学院党委's batch (by `erji`) waiting at 组织部
 (`zuzhibu`), so that 核定调整 can be tried at once. The secretaries recorded are the members
 whose accounts hold each branch's 支部书记 role.
@@ -18,7 +19,8 @@ from ...models import BudgetEntry, BudgetLine, BudgetLineKind, Member, Role, Rol
 from ...timeutil import local_today
 from ...workflow import Action, apply_action, create_request
 from .compute import fill_batch, plan_unit
-from .model import AssessmentGrade, BranchAssessment, BranchSecretaryTerm, SecretaryAllowance
+from ...assessment.demo import ensure_last_year
+from .model import BranchSecretaryTerm, SecretaryAllowance
 
 FOUNDED = {
     "会计学院教工第一党支部": date(2012, 9, 1), "会计学院教工第二党支部": date(2015, 3, 1),
@@ -26,14 +28,6 @@ FOUNDED = {
     "经济学院教工党支部": date(2011, 6, 1), "经济学院学生第一党支部": date(2014, 9, 1),
     "经济学院离退休党支部": date(2009, 4, 1), "党政办公室党支部": date(2008, 7, 1),
     "机关离退休党支部": date(2009, 4, 1), "图书馆直属党支部": date(2016, 1, 1),
-}
-GRADES = {
-    "会计学院教工第一党支部": AssessmentGrade.EXCELLENT, "会计学院教工第二党支部": AssessmentGrade.GOOD,
-    "会计学院本科生党支部": AssessmentGrade.PASS, "会计学院研究生党支部": AssessmentGrade.PASS,
-    "经济学院教工党支部": AssessmentGrade.PASS, "经济学院学生第一党支部": AssessmentGrade.GOOD,
-    "经济学院离退休党支部": AssessmentGrade.PASS, "党政办公室党支部": AssessmentGrade.FAIL,
-    "组织部宣传部联合党支部": AssessmentGrade.PASS, "机关离退休党支部": AssessmentGrade.GOOD,
-    "图书馆直属党支部": AssessmentGrade.EXCELLENT,
 }
 BUDGET = Decimal("60000.00")
 
@@ -80,9 +74,7 @@ def load_demo(ctx) -> None:
     for name in ("会计学院本科生党支部", "会计学院研究生党支部", "经济学院学生第一党支部", "经济学院离退休党支部",
                  "机关离退休党支部"):
         term(name, _secretary(ctx, branches[name]), date(2020, 9, 1))
-    for name, grade in GRADES.items():
-        db.session.add(BranchAssessment(branch_id=branches[name].id, year=year, grade=grade,
-                                        recorded_by_id=recorder.id))
+    ensure_last_year(ctx)  # the branches' grades the batch below reads
 
     # A second 组织部 account: the starter of a 直属党支部 batch is recused from verifying it.
     if "zuzhibu2" not in ctx.users:

@@ -7,6 +7,7 @@ Times are stored in UTC; the documents print local dates, so they are converted 
 from decimal import Decimal
 
 from ...documents.official import official
+from ...documents.verification import pdf_fields
 from ...models import OrgKind, RequestState, Role
 from ...money import format_yuan
 from ...timeutil import to_local
@@ -36,7 +37,7 @@ def notice_parts(req) -> list[tuple[str, str]]:
 
 def _doc(doc) -> dict:
     return {"title": doc.title, "number": doc.request.number, "generated_at": to_local(doc.created_at),
-            "verification_code": None, "version": doc.version}
+            "version": doc.version, **pdf_fields(doc)}
 
 
 def _line(line, index: int) -> dict:
@@ -63,6 +64,10 @@ def _decided_on(req):
     return to_local(final.created_at).date() if final else None
 
 
+def notice_issuer(doc) -> str:
+    return _issuer(doc.request)
+
+
 def _submission(req, unit_label: str, lines: list[dict]) -> dict:
     """The submitting unit's box (申报单位意见): it signs and seals the batch it submits."""
     role = Role.ORG_DEPT.label if req.organization.kind is OrgKind.SCHOOL else Role.SECONDARY.label
@@ -86,8 +91,8 @@ def batch_context(doc) -> dict:
             "initiator": req.initiator.display_name, "submitted_at": req.submitted_at,
             "standard": req.standard, "branch_count": len(req.branch_ids),
             "total": req.total, "state_label": req.state.label,
-            "approved": req.state is RequestState.APPROVED,
-            "final_outcome": "同意" if req.state is RequestState.APPROVED else "不同意",
+            "approved": req.state in (RequestState.APPROVED, RequestState.COMPLETED),
+            "final_outcome": "同意" if req.state in (RequestState.APPROVED, RequestState.COMPLETED) else "不同意",
             "decided_on": _decided_on(req), "issuer": _issuer(req), "policy": POLICY,
         },
         "lines": lines,

@@ -1,4 +1,4 @@
-"""Forms of the allowance pages: 核定调整, assessments, secretary terms and branch dates.
+"""Forms of the allowance pages: 核定调整, secretary terms and branch dates.
 Every message is Chinese and sits next to its field."""
 from datetime import date
 
@@ -6,7 +6,7 @@ from wtforms import DateField, HiddenField, RadioField, SelectField, StringField
 from wtforms.validators import InputRequired, Length, Optional
 
 from ...web.forms import ChineseForm
-from .model import AssessmentGrade, PaymentMethod
+from .model import PaymentMethod
 
 
 class AdjustForm(ChineseForm):
@@ -23,19 +23,6 @@ class AdjustForm(ChineseForm):
     payment_method = RadioField("发放方式", choices=PaymentMethod.choices(), validate_choice=False)
     opinion = TextAreaField("调整说明", validators=[Length(max=1000, message="调整说明不能超过1000字")])
 
-
-class AssessmentForm(ChineseForm):
-    branch_id = HiddenField()
-    grade = SelectField("考核结果", choices=[("", "请选择")] + AssessmentGrade.choices(),
-                        validators=[InputRequired("请选择考核结果")], validate_choice=False)
-
-    def check(self) -> AssessmentGrade | None:
-        ok = self.validate()
-        try:
-            return AssessmentGrade(self.grade.data) if ok else None
-        except ValueError:
-            self.grade.errors = list(self.grade.errors) + ["请选择考核结果"]
-            return None
 
 
 class TermForm(ChineseForm):

@@ -5,7 +5,8 @@
 组织部根据党支部设置实际情况核定并实施。"
 
 What the rule needs recorded: who was each branch's secretary and whether 兼职 (BranchSecretaryTerm),
-and each branch's annual assessment (BranchAssessment). What it produces: one batch per unit and
+and each branch's annual grade, which is the branch's 党建考核 (dangjian/assessment: one grade, one
+place; 一般 and better is "考核合格"). What it produces: one batch per unit and
 year (SecretaryAllowance, a request) with one line per branch and secretary (AllowanceLine), and a
 claim per branch and year (AllowanceClaim) whose unique key makes "one allowance per branch per
 year" hold in the database, even when two batches are submitted at the same moment.
@@ -17,6 +18,7 @@ from decimal import Decimal
 from sqlalchemy import (Boolean, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ...assessment.grades import AssessmentGrade
 from ...extensions import db
 from ...models import Request
 from ...models.base import EnumText, LabeledEnum, utcnow
@@ -24,20 +26,6 @@ from ...money import Money
 
 #: 全年3000元: the most one branch receives for one year.
 ANNUAL_STANDARD = Decimal("3000.00")
-
-
-class AssessmentGrade(LabeledEnum):
-    """党支部年度考核等次. The allowance needs 合格 or better ("经考核合格")."""
-
-    EXCELLENT = "excellent", "优秀"
-    GOOD = "good", "良好"
-    PASS = "pass", "合格"
-    BASIC = "basic", "基本合格"
-    FAIL = "fail", "不合格"
-
-    @property
-    def eligible(self) -> bool:
-        return self in (AssessmentGrade.EXCELLENT, AssessmentGrade.GOOD, AssessmentGrade.PASS)
 
 
 class PaymentMethod(LabeledEnum):
@@ -58,23 +46,6 @@ ITEMS = (
 )
 ITEM_LABELS = dict(ITEMS)
 ITEM_KEYS = tuple(k for k, _ in ITEMS)
-
-
-class BranchAssessment(db.Model):
-    """A branch's annual assessment (党支部年度考核), recorded by 组织部 or by its secondary unit."""
-
-    __tablename__ = "branch_assessments"
-    __table_args__ = (UniqueConstraint("branch_id", "year", name="uq_branch_assessments_branch_year"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    year: Mapped[int] = mapped_column(Integer, index=True)
-    branch_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
-    grade: Mapped[AssessmentGrade] = mapped_column(EnumText(AssessmentGrade))
-    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    recorded_at = mapped_column(DateTime, default=utcnow, nullable=False)
-
-    branch = relationship("Organization")
-    recorded_by = relationship("User")
 
 
 class BranchSecretaryTerm(db.Model):

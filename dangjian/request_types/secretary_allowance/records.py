@@ -1,21 +1,20 @@
-"""The records the allowance is computed from: each branch's annual assessment, its secretaries'
-terms (兼职 or 专职), and when it was founded or dissolved. 组织部 records for every branch, a
+"""The records the allowance is computed from: its secretaries' terms (兼职 or 专职), and when it
+was founded or dissolved (each branch's grade is its 党建考核: dangjian/assessment, shown here). 组织部 records for every branch, a
 secondary unit for its own; 纪委 reads. Every change writes an audit row."""
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from ... import audit
 from ...extensions import db
 from ...models import Member, Organization
-from ...models.base import utcnow
 from ...timeutil import local_today
 from . import access
-from .forms import AssessmentForm, BranchDatesForm, EndTermForm, TermForm, overlap_message, period_label
-from .model import AssessmentGrade, BranchAssessment, BranchSecretaryTerm
-from .views import bp, default_year, year_choices
+from ...assessment.queries import graded_history
+from .forms import BranchDatesForm, EndTermForm, TermForm, overlap_message, period_label
+from .model import BranchSecretaryTerm
+from .views import bp
 
 
 def _user():
@@ -39,59 +38,6 @@ def _branch_page(user, unit_id: int | None):
     page = db.paginate(query, page=request.args.get("page", 1, type=int),
                        per_page=current_app.config["PER_PAGE"], error_out=False)
     return units, unit, page
-
-
-# --- assessments -----------------------------------------------------------------------------
-
-@bp.route("/assessments", methods=["GET", "POST"])
-@login_required
-def assessments():
-    user = _user()
-    year = request.args.get("year", type=int) or default_year()
-    if year not in year_choices():
-        year = default_year()
-    unit_id = request.args.get("unit_id", type=int)
-    if request.method == "POST":
-        form = AssessmentForm()
-        branch = access.branch_or_404(user, request.form.get("branch_id", type=int) or 0, write=True)
-        grade = form.check()
-        if grade is None:
-            flash(f"{branch.name}：{'；'.join(form.grade.errors) or '请选择考核结果'}", "danger")
-        else:
-            _record_assessment(user, branch, year, grade)
-            flash(f"已录入{branch.name}{year}年度考核结果：{grade.label}", "success")
-        return redirect(url_for("secretary_allowance.assessments", year=year, unit_id=unit_id,
-                                page=request.args.get("page", type=int)))
-    units, unit, page = _branch_page(user, unit_id)
-    ids = [b.id for b in page.items]
-    results = {a.branch_id: a for a in db.session.scalars(
-        select(BranchAssessment).where(BranchAssessment.branch_id.in_(ids), BranchAssessment.year == year)
-        .options(selectinload(BranchAssessment.recorded_by)))} if ids else {}
-    return render_template("secretary_allowance/assessments.html", year=year, years=year_choices(),
-                           units=units, unit=unit, page=page, results=results, grades=list(AssessmentGrade),
-                           form=AssessmentForm(formdata=None),
-                           writable={b.id for b in page.items if access.can_write_branch(user, b)})
-
-
-def _record_assessment(user, branch, year: int, grade: AssessmentGrade) -> None:
-    """Insert or replace the branch's result for the year (the unique key settles a race)."""
-    existing = db.session.scalar(select(BranchAssessment).where(
-        BranchAssessment.branch_id == branch.id, BranchAssessment.year == year))
-    before = existing.grade.value if existing else None
-    if existing is None:
-        try:
-            with db.session.begin_nested():
-                existing = BranchAssessment(branch_id=branch.id, year=year, grade=grade, recorded_by_id=user.id)
-                db.session.add(existing)
-        except IntegrityError:
-            existing = db.session.scalar(select(BranchAssessment).where(
-                BranchAssessment.branch_id == branch.id, BranchAssessment.year == year))
-            before = existing.grade.value
-    existing.grade, existing.recorded_by_id, existing.recorded_at = grade, user.id, utcnow()
-    db.session.flush()
-    audit.record("allowance.assessment.set", existing, user=user, branch=branch.name, year=year,
-                 before=before, grade=grade.value)
-    db.session.commit()
 
 
 # --- secretaries -------------------------------------------------------------------------------
@@ -126,8 +72,7 @@ def _branch_context(user, branch, term_form=None, dates_form=None, end_forms=Non
     term_form.member_id.choices = [(0, "请选择")] + [(m.id, f"{m.name}（{m.staff_no}）") for m in members]
     if dates_form is None:
         dates_form = BranchDatesForm(formdata=None, founded_on=branch.founded_on, dissolved_on=branch.dissolved_on)
-    assessments = db.session.scalars(select(BranchAssessment).where(BranchAssessment.branch_id == branch.id)
-                                     .order_by(BranchAssessment.year.desc()).limit(10)).all()
+    assessments = graded_history(branch.id)
     return {"branch": branch, "terms": terms, "term_form": term_form, "dates_form": dates_form,
             "end_forms": end_forms or {}, "can_write": access.can_write_branch(user, branch),
             "can_set_dates": access.writes_all(user), "assessments": assessments,

@@ -8,18 +8,20 @@ What happens inside each transition (on_transition, in the action's transaction)
 - 组织部核定's approval: the year's 书记补贴 line must be set and able to pay the total (as 慰问金's
   组织部审核 checks its line), so a batch never reaches 校党委 only to be refused there;
 - final approval: reserve the total on the year's 书记补贴 budget line (refused with the balance);
-- reject, withdraw, return to the initiator: give the claims (and any reservation) back.
+- reject, withdraw, return to the initiator: give the claims (and any reservation) back;
+- 登记发放 (§四, by 组织部 once the money is paid: date, payer, voucher): the reservation moves to
+  spent (budget.record_payment) and the batch is 已完成. A secretary the batch pays is recused.
 """
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
-from ... import budget
+from ... import budget, payments
 from ...extensions import db
 from ...models import BudgetLineKind, DocKind, Organization, OrgKind, RequestState, Role
 from ...workflow import ActionRefused, DocumentSpec, Step, Transition, Workflow
-from ...workflow.definition import STANDARD_TRANSITIONS, Action, Actor, at_org_dept, at_school, stay
+from ...workflow.definition import STANDARD_TRANSITIONS, Action, Actor, Holder, at_org_dept, at_school, stay
 from . import adjustment
-from .documents import batch_context, batch_parts, notice_context, notice_parts
+from .documents import batch_context, batch_parts, notice_context, notice_issuer, notice_parts
 from .model import AllowanceClaim, SecretaryAllowance
 
 ADJUST_STEP = "org_dept"
@@ -32,6 +34,8 @@ def adjust_only_at_org_dept(req) -> str | None:
 TRANSITIONS = STANDARD_TRANSITIONS + (
     Transition(Action.ADJUST, frozenset({RequestState.PENDING}), Actor.STEP_HOLDER, stay,
                guard=adjust_only_at_org_dept),
+    Transition(Action.RECORD_PAID, frozenset({RequestState.APPROVED}), Holder(Role.ORG_DEPT, at_org_dept),
+               lambda wf, req, params: (RequestState.COMPLETED, None), guard=payments.unpaid_guard),
 )
 
 
@@ -88,6 +92,8 @@ def on_transition(ctx) -> None:
             raise ActionRefused(message, field=field) from None
     elif ctx.to_state is RequestState.APPROVED:
         budget.reserve(req.year, BudgetLineKind.ALLOWANCE, req.amount, req.id, ctx.user.id)
+    elif ctx.action is Action.RECORD_PAID:
+        payments.record(ctx)
     elif ctx.to_state in (RequestState.REJECTED, RequestState.WITHDRAWN, RequestState.RETURNED):
         release_claims(req)
         budget.release(req.id, ctx.user.id if ctx.user else None, note=f"{req.number} {ctx.to_state.label}")
@@ -109,8 +115,9 @@ WORKFLOW = Workflow(
         # Each notice takes a 文号 of 组织部's 通知 series when 校党委 approves (documents.numbers).
         DocumentSpec("allowance_notice", "兼职支部书记补贴核定通知", "pdf/allowance_notice.html", notice_context,
                      on_states=frozenset({RequestState.APPROVED}), parts=notice_parts,
-                     numbered=(OrgKind.ORG_DEPT, DocKind.NOTICE)),
+                     issuer=notice_issuer, numbered=(OrgKind.ORG_DEPT, DocKind.NOTICE)),
     ),
+    closed_states=frozenset({RequestState.APPROVED, RequestState.REJECTED, RequestState.COMPLETED}),
     on_transition=on_transition,
 )
 

@@ -1,0 +1,415 @@
+"""The pages of 党建考核. Every assessment, task and file is loaded through the user's scope (404
+outside); every change is one call to `operations`."""
+from __future__ import annotations
+
+import os
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
+
+from .. import audit
+from ..extensions import db
+from ..models import Organization, OrgKind
+from ..timeutil import local_today
+from ..uploads import stored_path
+from ..web.documents import _send as send_bytes
+from ..workflow.errors import WorkflowError
+from . import access, lifecycle, operations, queries
+from .forms import (CycleForm, EvidenceForm, GradeForm, InterviewForm, ReasonForm, SelfEvaluationForm, SignOffForm,
+                    TaskForm, add_error, default_deadline)
+from .grades import RULES_TEXT, AssessmentGrade, band_label
+from .models import Assessment, AssessmentCycle, AssessmentFile, AssessmentState, RectificationTask
+
+bp = Blueprint("assessment", __name__, url_prefix="/assessments")
+PER_PAGE = 30
+
+EVENT_LABELS = {
+    "submit": "提交自评", "return": "退回修改", "grade": "评定", "interview": "记录约谈", "add_task": "下达整改任务",
+    "task_submit": "提交整改情况", "task_sign_off": "验收销号", "task_reject": "退回重新整改", "rectified": "整改完成",
+}
+
+
+def _user():
+    user = current_user._get_current_object()
+    if not access.can_read_any(user):
+        abort(404)
+    return user
+
+
+def _cycles() -> list[AssessmentCycle]:
+    return list(db.session.scalars(select(AssessmentCycle).order_by(AssessmentCycle.year.desc())))
+
+
+@bp.app_template_global("assessment_grade_css")
+def _grade_css(grade) -> str:
+    return grade.css if grade is not None else ""
+
+
+# --- cycles -------------------------------------------------------------------------------------
+
+@bp.route("/")
+@login_required
+def index():
+    user = _user()
+    cycles = _cycles()
+    if cycles:
+        return redirect(url_for(".cycle", year=cycles[0].year))
+    return render_template("assessment/empty.html", can_open=access.is_org_dept(user))
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def cycle_new():
+    user = _user()
+    if not access.is_org_dept(user):
+        abort(404)
+    form = CycleForm()
+    if request.method == "GET":
+        year = local_today().year - (1 if local_today().month < 7 else 0)
+        form.year.data, form.name.data = year, f"{year}年度基层党组织党建工作考核"
+        form.deadline.data = default_deadline(local_today())
+    elif form.validate():
+        try:
+            cycle = operations.open_cycle(user, form.year.data, form.name.data.strip(), form.deadline.data)
+        except WorkflowError as exc:
+            db.session.rollback()
+            add_error(getattr(form, exc.field or "year"), exc.message)
+        else:
+            n = db.session.scalar(select(func.count(Assessment.id)).where(Assessment.cycle_id == cycle.id))
+            flash(f"已发起「{cycle.name}」：{n} 个党组织待自评", "success")
+            return redirect(url_for(".cycle", year=cycle.year))
+    return render_template("assessment/cycle_form.html", form=form)
+
+
+def _filters(user):
+    args = request.args
+    state = args.get("state") or ""
+    grade = args.get("grade") or ""
+    kind = args.get("kind") or ""
+    unit_id = args.get("unit", type=int)
+    return {"state": state if state in {s.value for s in AssessmentState} else "",
+            "grade": grade if grade in {g.value for g in AssessmentGrade} else "",
+            "kind": kind if kind in ("secondary", "branch") else "", "unit": unit_id}
+
+
+def _units(user) -> list[Organization]:
+    """The secondary units the user may filter by."""
+    q = select(Organization).where(Organization.kind == OrgKind.SECONDARY).order_by(Organization.sort_order,
+                                                                                    Organization.id)
+    if not access.reads_all(user):
+        paths = [o.path for o in access.led_orgs(user) if o.kind is OrgKind.SECONDARY]
+        if not paths:
+            return []
+        q = q.where(or_(*[Organization.path.startswith(p) for p in paths]))
+    return list(db.session.scalars(q))
+
+
+@bp.route("/<int:year>")
+@login_required
+def cycle(year: int):
+    user = _user()
+    cycle = db.session.scalar(select(AssessmentCycle).where(AssessmentCycle.year == year)) or abort(404)
+    f = _filters(user)
+    q = (select(Assessment).join(Organization, Organization.id == Assessment.organization_id)
+         .where(Assessment.cycle_id == cycle.id, access.visible_condition(user)))
+    counts = _state_counts(q)
+    if f["state"]:
+        q = q.where(Assessment.state == f["state"])
+    if f["grade"]:
+        q = q.where(Assessment.grade == f["grade"])
+    if f["kind"]:
+        q = q.where(Organization.kind == f["kind"])
+    units = _units(user)
+    if f["unit"]:
+        unit = next((u for u in units if u.id == f["unit"]), None) or abort(404)
+        q = q.where(Organization.path.startswith(unit.path))
+    page = db.paginate(q.options(selectinload(Assessment.organization), selectinload(Assessment.tasks))
+                       .order_by(Organization.path), page=request.args.get("page", 1, type=int),
+                       per_page=PER_PAGE, error_out=False)
+    excellent = [a for a in queries.excellent(year)] if access.reads_all(user) else []
+    overdue = db.session.scalar(select(func.count()).select_from(
+        operations.overdue_tasks_query(user).where(Assessment.year == year).subquery())) or 0
+    return render_template("assessment/cycle.html", cycle=cycle, cycles=_cycles(), page=page, f=f, counts=counts,
+                           units=units, states=list(AssessmentState), grades=list(AssessmentGrade),
+                           excellent=excellent, overdue=overdue, rules=RULES_TEXT,
+                           can_open=access.is_org_dept(user), mine={o.id for o in access.led_orgs(user)},
+                           award_cycles=_award_cycles(year) if excellent else [])
+
+
+def _state_counts(q) -> dict:
+    sub = q.with_only_columns(Assessment.state).subquery()
+    return {AssessmentState(s): n for s, n in db.session.execute(
+        select(sub.c.state, func.count()).group_by(sub.c.state)).all()}
+
+
+def _award_cycles(year: int):
+    """The award cycles the 优秀 organizations of `year` may be commended in: that year's and later."""
+    from ..request_types.award_nomination.model import AwardCategory, AwardCycle
+    return [c for c in db.session.scalars(select(AwardCycle).where(AwardCycle.year >= year)
+                                          .order_by(AwardCycle.year, AwardCycle.id))
+            if c.offers(AwardCategory.ADVANCED_ORG)]
+
+
+# --- one assessment -----------------------------------------------------------------------------
+
+def _context(a: Assessment, user, **forms) -> dict:
+    acts = lifecycle.actions(a, user)
+    task_acts = {t.id: lifecycle.task_actions(t, user) for t in a.tasks}
+    # Why a 组织部 user sees no buttons here: 回避 is shown, not hidden.
+    recusal = access.conflict(user, a.organization) if access.is_org_dept(user) else None
+    submit_form = forms.get("submit_form")
+    if submit_form is None and "submit" in acts:
+        submit_form = SelfEvaluationForm(formdata=None, report=a.self_report,
+                                         self_score=str(a.self_score) if a.self_score is not None else "")
+    grade_form = forms.get("grade_form") or GradeForm(formdata=None)
+    interview_form = forms.get("interview_form")
+    if interview_form is None:
+        interview_form = InterviewForm(formdata=None, held_on=local_today(), interviewers=user.display_name)
+    return {
+        "a": a, "org": a.organization, "actions": acts, "task_actions": task_acts, "recusal": recusal,
+        "submit_form": submit_form, "grade_form": grade_form, "return_form": forms.get("return_form") or ReasonForm(formdata=None),
+        "interview_form": interview_form, "task_form": forms.get("task_form") or TaskForm(formdata=None),
+        "evidence_forms": {t.id: (forms.get("evidence_forms") or {}).get(t.id)
+                           or EvidenceForm(formdata=None, prefix=f"task{t.id}") for t in a.tasks},
+        "reject_forms": {t.id: (forms.get("reject_forms") or {}).get(t.id)
+                         or ReasonForm(formdata=None, prefix=f"reject{t.id}") for t in a.tasks},
+        "event_labels": EVENT_LABELS, "rules": RULES_TEXT,
+        "bands": [(g, band_label(g)) for g in AssessmentGrade], "today": local_today(),
+        "open_section": forms.get("open_section"),
+        "files_by_task": _files_by_task(a),
+    }
+
+
+def _files_by_task(a: Assessment) -> dict:
+    out: dict = {}
+    for f in db.session.scalars(select(AssessmentFile).where(AssessmentFile.assessment_id == a.id)
+                                .order_by(AssessmentFile.id)):
+        out.setdefault(f.task_id, []).append(f)
+    return out
+
+
+def _page(a, user, status=200, **forms):
+    return render_template("assessment/view.html", **_context(a, user, **forms)), status
+
+
+@bp.route("/view/<int:assessment_id>")
+@login_required
+def view(assessment_id: int):
+    user = _user()
+    a = access.assessment_or_404(assessment_id, user)
+    return _page(a, user)
+
+
+def _done(a, message: str):
+    flash(message, "success")
+    return redirect(url_for(".view", assessment_id=a.id))
+
+
+def _refused(a, user, exc: WorkflowError, form=None, form_key=None):
+    db.session.rollback()
+    db.session.expire_all()
+    a = db.session.get(Assessment, a.id)
+    if form is not None and exc.field and hasattr(form, exc.field):
+        add_error(getattr(form, exc.field), exc.message)
+        return _page(a, user, **{form_key: form, "open_section": form_key})
+    flash(exc.message, "danger")
+    return redirect(url_for(".view", assessment_id=a.id))
+
+
+@bp.route("/view/<int:assessment_id>/submit", methods=["POST"])
+@login_required
+def submit(assessment_id: int):
+    user = _user()
+    a = access.assessment_or_404(assessment_id, user)
+    form = SelfEvaluationForm()
+    values = form.check()
+    if values is None:
+        return _page(a, user, submit_form=form, open_section="submit_form")
+    try:
+        operations.submit(user, a, values["report"], values["self_score"], values["files"])
+    except WorkflowError as exc:
+        return _refused(a, user, exc, form, "submit_form")
+    return _done(a, f"已提交{a.organization.name}{a.year}年度党建考核自评，等待组织部评定")
+
+
+@bp.route("/view/<int:assessment_id>/return", methods=["POST"])
+@login_required
+def return_(assessment_id: int):
+    user = _user()
+    a = access.assessment_or_404(assessment_id, user)
+    form = ReasonForm()
+    if not form.validate():
+        return _page(a, user, return_form=form, open_section="return_form")
+    try:
+        operations.return_for_revision(user, a, form.reason.data)
+    except WorkflowError as exc:
+        return _refused(a, user, exc, form, "return_form")
+    return _done(a, f"已退回{a.organization.name}的自评，请其修改后重新提交")
+
+
+@bp.route("/view/<int:assessment_id>/grade", methods=["POST"])
+@login_required
+def grade(assessment_id: int):
+    user = _user()
+    a = access.assessment_or_404(assessment_id, user)
+    form = GradeForm()
+    values = form.values()
+    if values is None:
+        return _page(a, user, grade_form=form, open_section="grade_form")
+    try:
+        operations.grade(user, a, *values)
+    except WorkflowError as exc:
+        return _refused(a, user, exc, form, "grade_form")
+    g = values[1]
+    then = "。请记录约谈并下达整改任务" if g.needs_rectification else ""
+    return _done(a, f"已评定{a.organization.name}{a.year}年度党建考核：{values[0]}分，「{g.label}」{then}")
+
+
+@bp.route("/view/<int:assessment_id>/interviews", methods=["POST"])
+@login_required
+def interview(assessment_id: int):
+    user = _user()
+    a = access.assessment_or_404(assessment_id, user)
+    form = InterviewForm()
+    values = form.check()
+    if values is None:
+        return _page(a, user, interview_form=form, open_section="interview_form")
+    try:
+        operations.record_interview(user, a, values)
+    except WorkflowError as exc:
+        return _refused(a, user, exc, form, "interview_form")
+    return _done(a, f"已记录约谈（{values['held_on']:%Y-%m-%d}，{values['interviewees']}）")
+
+
+@bp.route("/view/<int:assessment_id>/tasks", methods=["POST"])
+@login_required
+def add_task(assessment_id: int):
+    user = _user()
+    a = access.assessment_or_404(assessment_id, user)
+    form = TaskForm()
+    values = form.check()
+    if values is None:
+        return _page(a, user, task_form=form, open_section="task_form")
+    try:
+        operations.add_task(user, a, values["problem"], values["requirement"], values["deadline"])
+    except WorkflowError as exc:
+        return _refused(a, user, exc, form, "task_form")
+    return _done(a, f"已下达整改任务，整改期限 {values['deadline']:%Y-%m-%d}")
+
+
+# --- 整改任务 ------------------------------------------------------------------------------------
+
+def _task_or_404(task_id: int, user) -> RectificationTask:
+    task = db.session.scalar(select(RectificationTask).join(Assessment).where(
+        RectificationTask.id == task_id, access.visible_condition(user)))
+    if task is None:
+        abort(404)
+    return task
+
+
+@bp.route("/tasks/<int:task_id>/submit", methods=["POST"])
+@login_required
+def task_submit(task_id: int):
+    user = _user()
+    task = _task_or_404(task_id, user)
+    a = task.assessment
+    form = EvidenceForm(prefix=f"task{task.id}")
+    values = form.check()
+    if values is None:
+        return _page(a, user, evidence_forms={task.id: form}, open_section=f"task-{task.id}")
+    try:
+        operations.submit_task(user, task, values["evidence"], values["files"])
+    except WorkflowError as exc:
+        db.session.rollback()
+        flash(exc.message, "danger")
+        return redirect(url_for(".view", assessment_id=a.id))
+    return _done(a, "已提交整改情况，等待组织部验收")
+
+
+@bp.route("/tasks/<int:task_id>/sign-off", methods=["POST"])
+@login_required
+def task_sign_off(task_id: int):
+    user = _user()
+    task = _task_or_404(task_id, user)
+    a = task.assessment
+    form = SignOffForm()
+    if not form.validate():
+        flash("；".join(form.opinion.errors), "danger")
+        return redirect(url_for(".view", assessment_id=a.id))
+    try:
+        operations.sign_off_task(user, task, form.opinion.data)
+    except WorkflowError as exc:
+        db.session.rollback()
+        flash(exc.message, "danger")
+        return redirect(url_for(".view", assessment_id=a.id))
+    db.session.refresh(a)
+    done = "；整改任务已全部销号，该组织整改完成" if a.state is AssessmentState.RECTIFIED else ""
+    return _done(a, f"已验收销号{done}")
+
+
+@bp.route("/tasks/<int:task_id>/reject", methods=["POST"])
+@login_required
+def task_reject(task_id: int):
+    user = _user()
+    task = _task_or_404(task_id, user)
+    a = task.assessment
+    form = ReasonForm(prefix=f"reject{task.id}")
+    ok = form.validate()
+    try:
+        if not ok:
+            raise WorkflowError("；".join(form.reason.errors), field="reason")
+        operations.reject_task(user, task, form.reason.data)
+    except WorkflowError as exc:
+        db.session.rollback()
+        if exc.field == "reason":
+            if ok:
+                add_error(form.reason, exc.message)
+            return _page(db.session.get(Assessment, a.id), user, reject_forms={task.id: form},
+                         open_section=f"task-{task.id}")
+        flash(exc.message, "danger")
+        return redirect(url_for(".view", assessment_id=a.id))
+    return _done(a, "已退回，请该组织继续整改后重新提交")
+
+
+@bp.route("/overdue")
+@login_required
+def overdue():
+    """超期未完成的整改任务 (the user's scope), most overdue first."""
+    user = _user()
+    page = db.paginate(operations.overdue_tasks_query(user).options(
+        selectinload(RectificationTask.assessment).selectinload(Assessment.organization)),
+        page=request.args.get("page", 1, type=int), per_page=PER_PAGE, error_out=False)
+    return render_template("assessment/overdue.html", page=page, today=local_today())
+
+
+# --- files --------------------------------------------------------------------------------------
+
+def _file(file_id: int, preview: bool):
+    user = _user()
+    f = db.session.scalar(select(AssessmentFile).join(Assessment, Assessment.id == AssessmentFile.assessment_id)
+                          .where(AssessmentFile.id == file_id, access.visible_condition(user)))
+    if f is None:
+        abort(404)
+    path = stored_path(f)
+    if not os.path.isfile(path):
+        abort(404)
+    with open(path, "rb") as fh:
+        data = fh.read()
+    audit.record("assessment.file.preview" if preview else "assessment.file.download", f, filename=f.filename)
+    db.session.commit()
+    return send_bytes(data, f.content_type, f.filename, preview)
+
+
+@bp.route("/files/<int:file_id>")
+@login_required
+def file(file_id: int):
+    return _file(file_id, preview=False)
+
+
+@bp.route("/files/<int:file_id>/preview")
+@login_required
+def file_preview(file_id: int):
+    return _file(file_id, preview=True)
+
