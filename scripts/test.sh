@@ -45,8 +45,8 @@ failed=()
 run_pytest() {    # run_pytest DB LABEL [pytest args...]
     local db=$1 label=$2 rc=0; shift 2
     if [[ $TEST_BROWSER_DB != both && $TEST_BROWSER_DB != "$db" ]]; then
-        log "$label: browser tests run in the $TEST_BROWSER_DB pass only (deselected here)"
-        set -- -m "not browser" "$@"
+        log "$label: browser tests and single-pass tests (marked once: no database, or a document's layout) run in the $TEST_BROWSER_DB pass only (deselected here)"
+        set -- -m "not browser and not once" "$@"
     fi
     log "pytest on $label"
     # Two workers on two cores: each has its own PostgreSQL database (tests/conftest.py).

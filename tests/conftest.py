@@ -92,13 +92,19 @@ def _worker_database(url: str) -> str:
 def pytest_configure(config):
     config.addinivalue_line("markers", "browser: drives headless Chromium (tests/browser_support.chromium); "
                                        "marked automatically")
+    config.addinivalue_line("markers", "once: needs one database pass only: a test that opens no database "
+                                       "(marked automatically), or one that measures a rendered document's "
+                                       "layout, where the database plays no part (marked by its module)")
 
 
 def pytest_collection_modifyitems(config, items):
-    """Mark every test whose body opens Chromium, so a pass can choose them: `-m browser` or
-    `-m "not browser"` (scripts/test.sh runs them in one database pass only, see there)."""
+    """Mark every test whose body opens Chromium (`browser`), and every test that uses no database
+    fixture (`once`), so a pass can choose them: scripts/test.sh runs both in one database pass only
+    (see there)."""
     seen: dict = {}
     for item in items:
+        if not {"app", "postgres_url"} & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.once)
         fn = getattr(item, "function", None)
         if fn is None:
             continue

@@ -29,6 +29,9 @@ from dangjian.models.base import utcnow
 from dangjian.request_types.award_nomination.model import MAX_DEEDS
 from tests.form_layout import BINDING_MM, TOL, level_boxes, box_has_signature_and_seal, orphan_pages, read
 
+# The layout of a rendered document does not depend on the database: one pass (conftest `once`).
+pytestmark = pytest.mark.once
+
 TEMPLATES = {"dues_waiver": "dues_waiver_form.html", "condolence": "condolence_form.html",
              "award_nomination": "award_nomination_form.html", "secretary_allowance": "allowance_batch.html"}
 FORM_KINDS = {"dues_waiver_form", "condolence_form", "award_nomination_form", "allowance_batch"}

@@ -30,6 +30,9 @@ from tests.factories import make_member
 from tests.factories_allowance import allowance_world, new_batch
 from tests.factories_award import MEMBER, aorg, make_cycle  # noqa: F401
 
+# The layout of a rendered document does not depend on the database: one pass (conftest `once`).
+pytestmark = pytest.mark.once
+
 MM = 72 / 25.4
 TOP, LEFT, RIGHT, BOTTOM = 37.0, 28.0, 184.0, 262.0  # the type area: 156 × 225 mm
 PITCH, CHAR = 225 / 22, 156 / 28  # one line of the grid; one character of 3号 (28 to the line)

@@ -24,6 +24,9 @@ from dangjian.workflow.definition import DOCUMENT_SPECS
 from tests.factories_documents import every_kind
 from tests.test_document_jobs import assert_done_and_intact, pdf_text, run_worker
 
+# The layout of a rendered document does not depend on the database: one pass (conftest `once`).
+pytestmark = pytest.mark.once
+
 CEILING = 150 * 1024  # bytes, for a 1-page document
 
 

@@ -22,7 +22,9 @@ never inside the web request. Kinds:
 Notices about something other than a request go through `notify_people` (kinds in
 events.NOTICE_KINDS): talk_due — 谈心谈话 the recipient should hold this semester or year;
 assessment — a 党建考核 step for the recipient (to submit, to grade, returned, graded, a task set or
-handed in); rectify_overdue — a 整改任务 of the recipient's organization past its deadline.
+handed in); rectify_overdue — a 整改任务 of the recipient's organization past its deadline;
+care_review_due — entries of the 困难党员台账 past their yearly review (每年复核) that the
+recipient's branch or unit answers for.
 """
 from __future__ import annotations
 

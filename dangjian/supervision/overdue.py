@@ -35,10 +35,11 @@ class Filters:
     date_from: date | None = None  # the day a step was reached (local), inclusive
     date_to: date | None = None
     type: str = ""
+    org: int | None = None  # the step's holder lies in this organization's subtree
 
     def query_args(self) -> dict:
         out = {"from": self.date_from.isoformat() if self.date_from else None,
-               "to": self.date_to.isoformat() if self.date_to else None, "type": self.type}
+               "to": self.date_to.isoformat() if self.date_to else None, "type": self.type, "org": self.org}
         return {k: v for k, v in out.items() if v}
 
     def as_detail(self) -> dict:
@@ -48,6 +49,9 @@ class Filters:
         rows = []
         if self.type:
             rows.append(("申请类型", type_labels().get(self.type, self.type)))
+        if self.org:
+            org = db.session.get(Organization, self.org)
+            rows.append(("单位", org.name if org else str(self.org)))
         if self.date_from or self.date_to:
             rows.append(("到达环节日期", f"{self.date_from or '不限'} 至 {self.date_to or '不限'}"))
         return rows or [("筛选条件", "全部")]
@@ -153,6 +157,10 @@ def _visits(f: Filters) -> list[Visit]:
     if f.date_to:
         start_of_next = _utc(date.fromordinal(f.date_to.toordinal() + 1))
         visits = [v for v in visits if v.entered_at < start_of_next]
+    if f.org:
+        under = select(Organization.path).where(Organization.id == f.org).scalar_subquery()
+        inside = set(db.session.scalars(select(Organization.id).where(Organization.path.startswith(under))))
+        visits = [v for v in visits if v.org_id in inside]
     return visits
 
 

@@ -14,7 +14,8 @@ from .. import audit
 from ..accounts.permissions import is_org_dept, is_supervisor, is_sysadmin
 from ..extensions import db
 from ..models.base import utcnow
-from ..request_filters import type_labels
+from ..models import Organization
+from ..request_filters import organization_options, type_labels
 from ..timeutil import to_local
 from . import overdue, overdue_export
 
@@ -54,7 +55,10 @@ def _filters() -> tuple[overdue.Filters, dict[str, str]]:
         errors["to"] = "结束日期不能早于开始日期"
         end = None
     kind = request.args.get("type", "")
-    return overdue.Filters(date_from=start, date_to=end, type=kind if kind in type_labels() else ""), errors
+    org = request.args.get("org", type=int)
+    if org is not None and db.session.get(Organization, org) is None:
+        org = None
+    return overdue.Filters(date_from=start, date_to=end, type=kind if kind in type_labels() else "", org=org), errors
 
 
 @bp.route("/")
@@ -65,7 +69,7 @@ def index():
                  rows=len(report.rows))
     db.session.commit()
     return render_template("overdue_report/index.html", report=report, filters=filters, errors=errors,
-                           type_labels=type_labels(), args=filters.query_args(),
+                           type_labels=type_labels(), args=filters.query_args(), org_options=organization_options,
                            max_items=overdue.MAX_ITEMS)
 
 

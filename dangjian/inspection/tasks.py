@@ -1,0 +1,135 @@
+"""整改任务 tracked to closure (§五3 "及时发现解决问题，促进…落到实处").
+
+The life of a task, as data (`TRANSITIONS`): 纪委 gives it (待整改) → the owner unit submits what it
+did with evidence files (提交整改材料: 待验收) → 纪委 signs it off (验收销号: 已销号) or returns it as
+insufficient (退回: 已退回, with the reason) → the unit submits again. 纪委 may withdraw a task given by
+mistake (撤销, with the reason). Every move is a conditional UPDATE on `version` and the state (two
+clicks cannot both win: 「该记录已被他人处理」), a `TaskEvent` and an audit row, in one transaction.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import update
+
+from .. import audit, uploads
+from ..extensions import db
+from ..models.base import utcnow
+from ..timeutil import local_today
+from . import access
+from .models import InspectionFile, InspectionTask, TaskEvent, TaskState
+from .operations import InspectionRefused, clean_text
+
+NOTE_MAX = 1000
+MAX_FILES = 10
+FILE_KIND = "inspection"
+
+OWNER, INSPECTOR = "owner", "inspector"
+
+
+@dataclass(frozen=True)
+class Transition:
+    action: str
+    label: str
+    sources: tuple
+    target: TaskState
+    actor: str
+    note_required: bool
+    note_label: str
+    audit_code: str
+
+
+TRANSITIONS = {t.action: t for t in (
+    Transition("submit", "提交整改材料", (TaskState.OPEN, TaskState.RETURNED), TaskState.SUBMITTED, OWNER, True,
+               "整改情况", "inspection.task.submitted"),
+    Transition("sign_off", "验收销号", (TaskState.SUBMITTED,), TaskState.CLOSED, INSPECTOR, False,
+               "验收意见", "inspection.task.signed_off"),
+    Transition("return", "退回重新整改", (TaskState.SUBMITTED,), TaskState.RETURNED, INSPECTOR, True,
+               "退回理由", "inspection.task.returned"),
+    Transition("cancel", "撤销任务", (TaskState.OPEN, TaskState.SUBMITTED, TaskState.RETURNED), TaskState.CANCELLED,
+               INSPECTOR, True, "撤销理由", "inspection.task.cancelled"),
+)}
+EVENT_LABELS = {"create": "下达整改任务", **{a: t.label for a, t in TRANSITIONS.items()}}
+
+
+def refusal(task: InspectionTask, user, action: str) -> str | None:
+    """Why `user` may not take `action` on `task` now, or None."""
+    t = TRANSITIONS.get(action)
+    if t is None:
+        return "不支持此操作"
+    if task.state not in t.sources:
+        return f"该整改任务当前为「{task.state.label}」，不能{t.label}"
+    if t.actor == OWNER and not access.is_owner(user, task):
+        return f"只有整改责任单位（{task.owner.name}）可以{t.label}"
+    if t.actor == INSPECTOR:
+        if not access.is_inspector(user):
+            return f"只有纪委可以{t.label}"
+        if access.involved(user, task.finding.organization) or access.involved(user, task.owner):
+            return access.RECUSAL
+    return None
+
+
+def available_actions(task: InspectionTask, user) -> list[str]:
+    return [a for a in TRANSITIONS if refusal(task, user, a) is None]
+
+
+def check_files(files) -> list:
+    files = [f for f in (files or ()) if f and f.filename]
+    if len(files) > MAX_FILES:
+        raise InspectionRefused(f"一次最多上传{MAX_FILES}个文件", "files")
+    for f in files:
+        problem = uploads.check(f)
+        if problem:
+            raise InspectionRefused(problem, "files")
+    return files
+
+
+def act(task: InspectionTask, user, action: str, *, version: int | None, note: str = "",
+        files=()) -> InspectionTask:
+    """Take `action` on `task` for `user`, or raise InspectionRefused and change nothing. `version` is
+    the one the user's page showed: a page older than the task is refused, like a second click."""
+    reason = refusal(task, user, action)
+    if reason:
+        raise InspectionRefused(reason)
+    t = TRANSITIONS[action]
+    note = clean_text(t.note_label, note, NOTE_MAX, "note", required=t.note_required)
+    files = check_files(files) if action == "submit" else []
+    if action == "submit" and not files and not task.files:
+        raise InspectionRefused("请上传整改佐证材料（会议记录、制度文件、照片等），至少一个文件", "files")
+    values: dict = {"state": t.target, "version": InspectionTask.version + 1}
+    if action == "submit":
+        values["submitted_at"] = utcnow()
+    elif action == "sign_off":
+        values["closed_on"] = local_today()
+    from_state = task.state
+    written: list[str] = []
+    try:
+        done = db.session.execute(
+            update(InspectionTask).where(InspectionTask.id == task.id,
+                                            InspectionTask.version == (version or 0),
+                                            InspectionTask.state.in_(t.sources))
+            .values(**values).execution_options(synchronize_session=False)).rowcount
+        if done != 1:
+            db.session.rollback()
+            raise InspectionRefused("该记录已被他人处理，请刷新页面后查看")
+        event = TaskEvent(task_id=task.id, action=action, actor_id=user.id, from_state=from_state.value,
+                          to_state=t.target.value, note=note)
+        db.session.add(event)
+        db.session.flush()
+        for f in files:
+            att = uploads.save(f, FILE_KIND, user, written)
+            db.session.add(InspectionFile(task_id=task.id, event_id=event.id, filename=att.filename,
+                                          storage_path=att.storage_path, sha256=att.sha256, size=att.size,
+                                          content_type=att.content_type, uploaded_by_id=user.id))
+        audit.record(t.audit_code, task, user=user, from_state=from_state.value, to_state=t.target.value,
+                     owner=task.owner.name, files=len(files))
+        db.session.commit()
+    except InspectionRefused:
+        uploads.discard(written)
+        raise
+    except Exception:
+        db.session.rollback()
+        uploads.discard(written)
+        raise
+    db.session.expire(task)
+    return task
