@@ -51,6 +51,9 @@ class Config:
     PDF_FONT_HEITI = os.environ.get("DANGJIAN_PDF_FONT_HEITI", "")
     PDF_FONT_KAITI = os.environ.get("DANGJIAN_PDF_FONT_KAITI", "")
     PDF_FONT_SONGTI = os.environ.get("DANGJIAN_PDF_FONT_SONGTI", "")
+    # The school's abbreviation in the default 文号 prefixes (西财 → 西财党发, 西财党组发 …), until
+    # 组织部 sets each series' prefix on the 文号登记簿 page (documents.numbers).
+    DOC_NUMBER_ABBR = os.environ.get("DANGJIAN_DOC_NUMBER_ABBR", "西财")
     # 超期提醒: the ticker reminds the holders of overdue steps once a day, on working days, from this
     # local hour on.
     OVERDUE_REMIND_HOUR = int(os.environ.get("DANGJIAN_OVERDUE_REMIND_HOUR", "8"))

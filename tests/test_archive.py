@@ -17,12 +17,14 @@ from sqlalchemy import select
 from dangjian.extensions import db
 from dangjian.models import AuditEvent, Document
 from dangjian.timeutil import local_today
-from tests.test_document_jobs import approved_request, archived_bytes, run_worker
+from tests.test_document_jobs import approved_request, archived_bytes, run_worker, waiver_forms_only
 
 
 @pytest.fixture
-def archived(app, org, redis_conn):
-    """Two approved 党费减免 of this year (branch a1 and, by 周珺玥, branch b1), rendered."""
+def archived(app, org, redis_conn, monkeypatch):
+    """Two approved 党费减免 of this year (branch a1 and, by 周珺玥, branch b1), rendered: their
+    审批表 (their 批复 in the archive: tests/test_dues_waiver_reply.py)."""
+    waiver_forms_only(monkeypatch)
     first = approved_request(org)
     from tests.factories import approve, new_waiver
     second = new_waiver(org.member_b)

@@ -84,7 +84,7 @@ def test_all_three_documents_from_decision_to_award(app, aorg, redis_conn):
     assert len(decision) == 1
     pdf = assert_done_and_intact(decision[0])
     text = pdf_text(pdf)
-    for expected in ["中共测试大学委员会文件", "西财党〔2026〕1号", "关于2026年度“两优一先”表彰的决定",
+    for expected in ["中共测试大学委员会文件", "西财党发〔2026〕1号", "关于2026年度“两优一先”表彰的决定",
                      "各二级党组织、直属党支部", "2026年6月19日至2026年6月25日，5个工作日",
                      "一、先进基层党组织（1个）", "经济学院教工党支部（经济学院党委）",
                      "二、优秀共产党员（1名）", "钱赟堃（会计学院本科生党支部）", "中共测试大学委员会"]:

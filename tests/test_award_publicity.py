@@ -166,7 +166,7 @@ def test_the_nominations_are_awarded_by_themselves_when_the_period_ends(app, aor
         assert (entry.action, entry.actor_id, entry.actor_role) == ("award", None, "system")
         assert "公示期满" in entry.opinion
     assert cycle.status is CycleStatus.COMPLETED and cycle.completed_at == end
-    assert cycle.decision_number == "西财党〔2026〕1号"
+    assert cycle.decision_number == "西财党发〔2026〕1号"
     decision = db.session.scalars(select(Document).where(Document.award_cycle_id == cycle.id,
                                                          Document.kind == "award_decision")).one()
     assert decision.title == "2026年度“两优一先”表彰表彰决定"
@@ -273,7 +273,7 @@ def test_an_open_objection_holds_the_award_until_it_is_handled(app, aorg):
     handle_objection(objection.id, aorg.org_dept_user, False, "经核实，不属实。", now=end + timedelta(days=3))
     db.session.expire_all()
     assert (a.state, cycle.status) == (RequestState.AWARDED, CycleStatus.COMPLETED)
-    assert cycle.decision_number == "西财党〔2026〕1号"
+    assert cycle.decision_number == "西财党发〔2026〕1号"
 
 
 def test_an_objection_upheld_after_the_end_revokes_and_completes(app, aorg):

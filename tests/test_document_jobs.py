@@ -5,6 +5,7 @@ The database is the truth and Redis only carries messages: a document row exists
 a job can run twice and leave one file, a failure is recorded and shown, and the sweep finds
 whatever went missing while Redis was down or a worker died.
 """
+import dataclasses
 import hashlib
 import io
 import os
@@ -24,6 +25,7 @@ from dangjian.extensions import db
 from dangjian.models import Document, DocumentStatus, Request, RequestState
 from dangjian.models.base import utcnow
 from dangjian.queue import all_queue_names, documents_queue, redis_connection
+from dangjian.request_types.dues_waiver.model import DuesWaiver
 from dangjian.workflow import Action, apply_action
 from tests.factories import approve, new_waiver
 
@@ -31,6 +33,21 @@ CLOSED_REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens on port 1: "Redis 
 OPINIONS = {"secretary": "经支委会讨论，王喆同志困难情况属实，同意减交。",
             "secondary": "情况属实，同意支部意见。",
             "school": "经校党委审批，同意减免。"}
+
+
+def waiver_forms_only(monkeypatch):
+    """An approved waiver makes its 审批表 only (it also makes a 批复 with a 文号, which
+    tests/test_dues_waiver_reply.py renders through the worker), for tests that count documents."""
+    workflow = DuesWaiver.workflow
+    monkeypatch.setattr(DuesWaiver, "workflow", dataclasses.replace(
+        workflow, documents=tuple(d for d in workflow.documents if d.kind == "dues_waiver_form")))
+
+
+@pytest.fixture(autouse=True)
+def _only_the_form(monkeypatch):
+    """The job machinery, on one document per request: queue lengths, archive listings and
+    failed-job registries then count one job."""
+    waiver_forms_only(monkeypatch)
 
 
 # --- helpers shared with test_documents.py and test_worker.py -----------------------------------
@@ -59,10 +76,12 @@ def approved_request(o, **kw):
     return req
 
 
-def document_of(req_id: int) -> Document:
-    """The request's one document, read fresh from the database."""
+def document_of(req_id: int, kind: str | None = None) -> Document:
+    """The request's document of `kind`, by default its one form (审批表: an approved waiver also
+    has its 批复), read fresh from the database."""
     db.session.expire_all()
-    return db.session.scalars(select(Document).where(Document.request_id == req_id)).one()
+    which = Document.kind == kind if kind else Document.kind.like("%form")
+    return db.session.scalars(select(Document).where(Document.request_id == req_id, which)).one()
 
 
 def archive_files() -> list[str]:

@@ -217,7 +217,7 @@ def award_cycle_with(aorg, awardees: int):
     cycle.published_at = datetime(2026, 6, 19, 4)
     cycle.publicity_starts_on, cycle.publicity_ends_on = date(2026, 6, 19), date(2026, 6, 25)
     cycle.decision_date = date(2026, 11, 30)
-    cycle.decision_number = "西财党〔2026〕3号"
+    cycle.decision_number = "西财党发〔2026〕3号"
     db.session.commit()
     return cycle
 
@@ -244,7 +244,7 @@ def render_cycle_document(cycle, spec, title, version=1):
 def test_award_decision_and_publicity_notice_follow_gbt9704(app, aorg, awardees):
     cycle = award_cycle_with(aorg, awardees)
     decision = render_cycle_document(cycle, award_documents.DECISION_SPEC, "表彰决定")
-    check_gbt9704(decision, f"{XIAN_CAI}文件", "西财党〔2026〕3号", XIAN_CAI, f"{XIAN_CAI}组织部", "校纪委")
+    check_gbt9704(decision, f"{XIAN_CAI}文件", "西财党发〔2026〕3号", XIAN_CAI, f"{XIAN_CAI}组织部", "校纪委")
     notice = render_cycle_document(cycle, award_documents.NOTICE_SPEC, "公示")
     pages = check_gbt9704(notice, f"{XIAN_CAI}组织部", None, f"{XIAN_CAI}组织部", f"{XIAN_CAI}组织部", None)
     # 一、 headings in 黑体 (the default: Noto Sans CJK), the text in 仿宋 (Noto Serif CJK).
@@ -256,7 +256,7 @@ def test_award_decision_and_publicity_notice_follow_gbt9704(app, aorg, awardees)
     assert "（印章）" not in text
 
 
-def test_allowance_notice_follows_gbt9704_without_a_request_number_for_a_文号(app, org, redis_conn):
+def test_allowance_notice_follows_gbt9704_with_its_文号_from_the_register(app, org, redis_conn):
     allowance_world(org)
     org.school.name = XIAN_CAI
     batch = new_batch(org.sec_b, org.secondary_b)
@@ -264,7 +264,9 @@ def test_allowance_notice_follows_gbt9704_without_a_request_number_for_a_文号(
     apply_action(batch, org.school_user2, Action.APPROVE, opinion="同意发放。")
     doc = db.session.query(Document).filter_by(request_id=batch.id, kind="allowance_notice").one()
     pdf = render_pdf(doc.template, allowance_documents.notice_context(doc))
-    pages = check_gbt9704(pdf, f"{XIAN_CAI}组织部", None, f"{XIAN_CAI}组织部", f"{XIAN_CAI}组织部", "财务处")
+    assert doc.doc_number == f"西财党组发〔{batch.closed_at.year}〕1号"  # 组织部's 通知 series
+    pages = check_gbt9704(pdf, f"{XIAN_CAI}组织部", doc.doc_number, f"{XIAN_CAI}组织部", f"{XIAN_CAI}组织部",
+                          "财务处")
     text = "".join(ln.text for page in pages for ln in page)
     assert batch.number not in "".join(ln.text for ln in pages[0][:4])  # never in the 文号's place
     assert f"审批编号{batch.number}" in text  # the 附注 names the request

@@ -97,4 +97,7 @@ def test_the_app_works_on_the_migrated_schema(empty_app):
     approve(req, o.direct_secretary)
     approve(req, o.school_user)
     assert req.state is RequestState.APPROVED
-    assert [d.status.value for d in req.documents] == ["pending"]
+    # The 审批表 and the 批复, whose 文号 the register issued in the approval's transaction.
+    assert sorted((d.kind, d.status.value) for d in req.documents) == [
+        ("dues_waiver_form", "pending"), ("dues_waiver_reply", "pending")]
+    assert next(d for d in req.documents if d.kind == "dues_waiver_reply").doc_number.endswith("〕1号")

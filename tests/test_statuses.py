@@ -64,7 +64,8 @@ def _document(org):
     req = new_waiver(org.member)
     for user in (org.secretary, org.secondary, org.school_user):
         approve(req, user)
-    return db.session.scalars(select(Document).where(Document.request_id == req.id)).one()
+    return db.session.scalars(select(Document).where(Document.request_id == req.id,
+                                                     Document.kind == "dues_waiver_form")).one()
 
 
 def test_an_undeclared_move_changes_nothing(app, org):

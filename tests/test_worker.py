@@ -48,8 +48,10 @@ def test_flask_worker_forks_renders_and_records_failures(app, org, redis_conn):
     db.session.execute(update(Document).where(Document.id == bad_doc.id).values(template="pdf/no_such_form.html"))
     db.session.commit()
     queue = documents_queue()
-    good_job, bad_job = queue.job_ids
-    assert queue.fetch_job(good_job).args == (document_of(good.id).id,)
+    # Each approved waiver queued its 审批表 and its 批复; the bad one's 审批表 cannot render.
+    jobs_by_doc = {queue.fetch_job(j).args[0]: j for j in queue.job_ids}
+    assert len(jobs_by_doc) == 4
+    good_job, bad_job = jobs_by_doc[document_of(good.id).id], jobs_by_doc[bad_doc.id]
 
     proc = run_flask(app, "worker", "--burst")
     log = proc.stdout + proc.stderr
@@ -59,7 +61,9 @@ def test_flask_worker_forks_renders_and_records_failures(app, org, redis_conn):
     pdf = assert_done_and_intact(doc)
     assert "王喆" in pdf_text(pdf) and good.number in pdf_text(pdf)
     assert_cjk_fonts_embedded(pdf)
-    assert archive_files() == [doc.storage_path]
+    replies = [document_of(r.id, "dues_waiver_reply") for r in (good, bad)]
+    assert archive_files() == sorted([doc.storage_path] + [assert_done_and_intact(r) and r.storage_path
+                                                            for r in replies])
 
     bad_doc = document_of(bad.id)
     assert bad_doc.status is DocumentStatus.FAILED and "no_such_form.html" in bad_doc.error
@@ -105,4 +109,4 @@ def test_a_forked_work_horse_does_not_reuse_the_parents_database_connections(app
     assert report == f"{doc.storage_path}|False"
     assert_done_and_intact(doc)
     # The parent's own connection is intact and still answers.
-    assert db.session.scalar(select(func.count(Document.id))) == 1
+    assert db.session.scalar(select(func.count(Document.id))) == 2  # the 审批表 and the 批复

@@ -433,7 +433,7 @@ def test_every_action_writes_a_timeline_row_with_actor_role_opinion_and_meeting(
 
 
 def _documents(req):
-    return db.session.scalars(select(Document).where(Document.request_id == req.id)).all()
+    return db.session.scalars(select(Document).where(Document.request_id == req.id).order_by(Document.id)).all()
 
 
 def test_documents_are_created_only_when_the_request_ends(app, org):
@@ -447,7 +447,9 @@ def test_documents_are_created_only_when_the_request_ends(app, org):
     assert _documents(req) == []
     approve(req, org.school_user)
     docs = _documents(req)
-    assert [(d.kind, d.version, d.status.value) for d in docs] == [("dues_waiver_form", 1, "pending")]
+    # The 审批表, and the 批复 to the branch (with its 文号: tests/test_dues_waiver_reply.py).
+    assert [(d.kind, d.version, d.status.value) for d in docs] == [("dues_waiver_form", 1, "pending"),
+                                                                   ("dues_waiver_reply", 1, "pending")]
 
 
 def test_a_rejected_request_gets_its_document_too(app, org):
@@ -462,7 +464,7 @@ def test_withdrawn_and_returned_requests_get_no_document(app, org):
         assert _documents(req) == []
 
 
-def test_direct_branch_path_has_two_steps_and_one_document(app, org):
+def test_direct_branch_path_has_two_steps_and_its_documents(app, org):
     req = new_waiver(org.direct_member)
     assert [s.key for s in type(req).workflow.applicable_steps(req)] == ["branch", "school"]
     assert req.current_org_id == org.direct.id
@@ -471,7 +473,7 @@ def test_direct_branch_path_has_two_steps_and_one_document(app, org):
     approve(req, org.school_user)
     assert req.state is RequestState.APPROVED
     assert [e.step for e in req.timeline] == [None, "branch", "school"]
-    assert len(_documents(req)) == 1
+    assert [d.kind for d in _documents(req)] == ["dues_waiver_form", "dues_waiver_reply"]
 
 
 # --- Stale versions and withdraw rule ------------------------------------------------------------

@@ -37,9 +37,13 @@ def archive_dir() -> str:
     return current_app.config["ARCHIVE_DIR"]
 
 
-def create_documents(req, specs) -> list[Document]:
+def create_documents(req, specs, user=None) -> list[Document]:
     """Add pending Document rows for `req` (in the caller's transaction); enqueue after commit.
-    A spec with parts makes one document per part; a new render of a kind is a new version."""
+    A spec with parts makes one document per part; a new render of a kind is a new version.
+    A numbered spec's document takes its 文号 from the register here, in the same transaction
+    (`user`: who issued it, for the register and the audit; None for the system)."""
+    from . import numbers
+
     docs = []
     for spec in specs:
         parts = spec.parts(req) if spec.parts else [("", spec.title)]
@@ -50,6 +54,9 @@ def create_documents(req, specs) -> list[Document]:
                            template=spec.template, version=(last or 0) + 1, status=DocumentStatus.PENDING)
             db.session.add(doc)
             docs.append(doc)
+            if spec.numbered:
+                db.session.flush()
+                numbers.number_document(doc, spec.numbered, user=user)
     db.session.flush()
     on_commit(db.session, enqueue_documents, [d.id for d in docs])
     return docs

@@ -88,6 +88,12 @@ GROUPS: list[tuple[str, str, tuple[str, ...], dict[str, str]]] = [
         "document.archive_viewed": "查阅文档归档",
         "document.archive_exported": "按年度导出文档归档（ZIP）",
     }),
+    ("doc_number", "文号登记簿", ("doc_number.",), {
+        "doc_number.issue": "取文号",
+        "doc_number.void": "作废文号",
+        "doc_number.prefix_set": "设置发文机关代字",
+        "doc_number.exported": "导出文号登记簿",
+    }),
     ("care", "关怀帮扶与经费", ("budget.", "condolence.", "allowance.", "unit_fund."), {
         "budget.set": "设定年度预算",
         "unit_fund.add": "登记二级党组织自有经费收支",

@@ -32,6 +32,7 @@ def _dt(value: datetime | None) -> str:
 def register_web(app) -> None:
     from .. import plugins
     from ..accounts import admin_views, self_views, signin
+    from ..documents import register_views
     from ..org import views as org_views
     from ..org.imports import views as import_views
     from ..notifications import views as notification_views
@@ -44,7 +45,7 @@ def register_web(app) -> None:
     core = (signin.bp, self_views.bp, inbox.bp, batch.bp, requests.bp, urge.bp, documents.bp, me.bp, launch.bp,
             budget.bp, search.bp, cc.bp, notification_views.bp, delegations.bp, transfer.bp, payments.bp, verify.bp)
     administration = (admin_views.bp, org_views.bp, import_views.bp, audit_views.bp, schedule_views.bp,
-                      overdue_views.bp, dashboard_views.bp, archive.bp)
+                      overdue_views.bp, dashboard_views.bp, archive.bp, register_views.bp)
     for bp in (*core, *administration, *plugins.blueprints()):
         app.register_blueprint(bp)
 

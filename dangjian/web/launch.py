@@ -18,6 +18,7 @@ def can_manage(user) -> bool:
 
 
 def core_admin_entries(user) -> list[dict]:
+    from ..documents.register_views import admin_entries as register_entries
     from ..schedule.views import admin_entries as schedule_entries
     from ..supervision.dashboard_views import admin_entries as dashboard_entries
     from ..supervision.overdue_views import admin_entries as overdue_entries
@@ -30,7 +31,7 @@ def core_admin_entries(user) -> list[dict]:
         entries.append({"label": "经费预算", "hint": "校级专项经费：预算、已预留、已支出与余额",
                         "url": url_for("budget.index")})
     return (entries + unit_entries(user) + schedule_entries(user) + dashboard_entries(user) + overdue_entries(user)
-            + archive_entries(user) + cc_entries(user))
+            + archive_entries(user) + cc_entries(user) + register_entries(user))
 
 
 @bp.route("/new")

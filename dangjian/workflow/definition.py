@@ -263,7 +263,9 @@ class DocumentSpec:
     notice per branch of a batch. Every spec is registered by kind for the document job.
 
     `issuer(doc)`, when given, names the organization that issues the document (a notice of 组织部);
-    without it, the school's party committee: /verify shows it (dangjian.documents.verification)."""
+    without it, the school's party committee: /verify shows it (dangjian.documents.verification).
+    `numbered`, for a notice or decision: the (issuer, kind) of the 文号 series it takes its number
+    from (documents.numbers), in the transaction that makes it."""
 
     kind: str
     title: str
@@ -272,6 +274,7 @@ class DocumentSpec:
     on_states: frozenset = frozenset({RequestState.APPROVED, RequestState.REJECTED})
     parts: Callable[[Request], list[tuple[str, str]]] | None = None
     issuer: Callable | None = None  # (document) -> the issuing organization's name
+    numbered: tuple | None = None  # (OrgKind issuer, DocKind kind)
 
     def __post_init__(self):
         DOCUMENT_SPECS[self.kind] = self

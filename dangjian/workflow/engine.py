@@ -285,7 +285,7 @@ def _apply_once(req: Request, user: User | None, action: Action, *, opinion: str
 
     specs = [d for d in wf.documents if new_state in d.on_states and new_state != from_state]
     if specs:
-        jobs.create_documents(req, specs)
+        jobs.create_documents(req, specs, user=user)
     db.session.commit()
     db.session.expire(req)
     return entry

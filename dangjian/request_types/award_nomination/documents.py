@@ -11,21 +11,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import current_app
 from sqlalchemy import func, select
 
 from ...after_commit import on_commit
 from ...documents.jobs import enqueue_documents
+from ...documents import numbers
 from ...documents.official import official
 from ...documents.verification import pdf_fields
 from ...extensions import db
-from ...models import Document, DocumentStatus, Member, Organization, OrgKind, RequestState, Role
+from ...models import DocKind, Document, DocumentStatus, Member, Organization, OrgKind, RequestState, Role
 from ...timeutil import to_local
 from ...workflow.definition import DocumentSpec
 from ...workflow.history import opinion_boxes, submission_box
 
-#: 文号 prefix of the school committee's documents (西财党〔2026〕12号).
-DEFAULT_DOC_PREFIX = "西财党"
 #: 抄送 of the 表彰决定 (its 主送 are the secondary units and 直属党支部).
 DECISION_CC = ("校纪委",)
 NOTICE_KIND = "award_publicity_notice"
@@ -35,10 +33,6 @@ DECISION_KIND = "award_decision"
 def school() -> Organization:
     return db.session.scalar(select(Organization).where(Organization.kind == OrgKind.SCHOOL)
                              .order_by(Organization.id).limit(1))
-
-
-def doc_prefix() -> str:
-    return current_app.config.get("AWARD_DOC_PREFIX", DEFAULT_DOC_PREFIX)
 
 
 def _local_date(value):
@@ -59,15 +53,19 @@ class CycleDocumentSpec(DocumentSpec):
         return f"{cycle.year}/award-cycle-{cycle.id}/{doc.kind}{part}-v{doc.version}.pdf"
 
 
-def create_cycle_documents(cycle, spec: CycleDocumentSpec, title: str) -> Document:
+def create_cycle_documents(cycle, spec: CycleDocumentSpec, title: str, *, year: int | None = None,
+                           user=None) -> Document:
     """A pending document of the cycle in the caller's transaction, enqueued after commit (as
-    dangjian.documents.jobs.create_documents does for a request)."""
+    dangjian.documents.jobs.create_documents does for a request), with its 文号 from the register
+    (of `year`, default this year) in the same transaction."""
     last = db.session.scalar(select(func.max(Document.version)).where(
         Document.award_cycle_id == cycle.id, Document.kind == spec.kind, Document.part == ""))
     doc = Document(award_cycle_id=cycle.id, kind=spec.kind, part="", title=title[:100],
                    template=spec.template, version=(last or 0) + 1, status=DocumentStatus.PENDING)
     db.session.add(doc)
     db.session.flush()
+    if spec.numbered:
+        numbers.number_document(doc, spec.numbered, year=year, user=user)
     on_commit(db.session, enqueue_documents, [doc.id])
     return doc
 
@@ -118,7 +116,7 @@ def notice_context(doc) -> dict:
     issued_on = _local_date(cycle.published_at)
     return {
         "doc": _doc_meta(doc, cycle.name),
-        "official": official(org_mark=issuer, issuer=issuer, issued_on=issued_on, number=None,
+        "official": official(org_mark=issuer, issuer=issuer, issued_on=issued_on, number=doc.doc_number,
                              printed_on=_local_date(doc.created_at)),
         "issuer": issuer,
         "school": root.name,
@@ -139,14 +137,15 @@ def decision_context(doc) -> dict:
     awarded = _nominations(cycle.id, AwardNomination.state == RequestState.AWARDED)
     # A date a person confirmed (the 党委会's), never the day the 公示 timer ran out.
     issued_on = cycle.decision_date or _local_date(cycle.completed_at)
+    number = doc.doc_number or cycle.decision_number  # a decision made before the register: the cycle's
     return {
-        "doc": _doc_meta(doc, cycle.decision_number or cycle.name),
-        "official": official(org_mark=f"{root.name}文件", number=cycle.decision_number, issuer=root.name,
+        "doc": _doc_meta(doc, number or cycle.name),
+        "official": official(org_mark=f"{root.name}文件", number=number, issuer=root.name,
                              issued_on=issued_on, cc=DECISION_CC, printer=f"{root.name}组织部",
                              printed_on=_local_date(doc.created_at)),
         "issuer": root.name,
         "school": root.name,
-        "number": cycle.decision_number,
+        "number": number,
         "cycle": {"name": cycle.name, "year": cycle.year, "publicity_days": cycle.publicity_days,
                   "starts_on": cycle.publicity_starts_on, "ends_on": cycle.publicity_ends_on},
         "groups": _by_category(cycle, awarded),
@@ -159,10 +158,12 @@ def notice_issuer(doc) -> str:
     return f"{school().name}组织部"
 
 
+# 文号: the 公示 in 组织部's 公示 series, the 表彰决定 in the school committee's 决定 series.
 NOTICE_SPEC = CycleDocumentSpec(NOTICE_KIND, "公示", "pdf/award_publicity_notice.html", notice_context,
-                                on_states=frozenset(), issuer=notice_issuer)
+                                on_states=frozenset(), issuer=notice_issuer,
+                                numbered=(OrgKind.ORG_DEPT, DocKind.PUBLICITY))
 DECISION_SPEC = CycleDocumentSpec(DECISION_KIND, "表彰决定", "pdf/award_decision.html", decision_context,
-                                  on_states=frozenset())
+                                  on_states=frozenset(), numbered=(OrgKind.SCHOOL, DocKind.DECISION))
 
 
 # --- 表彰推荐审批表 -------------------------------------------------------------------------------

@@ -14,15 +14,14 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from ... import audit
-from ...documents.official import format_doc_number
 from ...extensions import db
-from ...models import Document, NumberSequence, RequestState, Role, TimelineEntry
+from ...models import Document, RequestState, Role, TimelineEntry
 from ...models.base import utcnow
 from ...timeutil import to_local
 from ...workflow import Action, ActionRefused, AlreadyHandled, WorkflowError, apply_action
 from .access import sees_business_content
 from .calendar import end_of_local_day, publicity_period
-from .documents import DECISION_SPEC, NOTICE_SPEC, create_cycle_documents, doc_prefix
+from .documents import DECISION_SPEC, NOTICE_SPEC, create_cycle_documents
 from .model import AwardCategory, AwardCycle, AwardNomination, CycleStatus, Objection, ObjectionStatus
 from .workflow import CYCLE_STATUS, OBJECTION_STATUS, SCHOOL_STEP
 
@@ -30,8 +29,6 @@ log = logging.getLogger(__name__)
 
 MAX_OBJECTION = 1000
 MAX_REASON = 1000
-#: The register of the school committee's 文号 (NumberSequence prefix; per year, no gaps).
-DECISION_NUMBER_SEQUENCE = "DWWH"
 
 
 def category_title(cycle: AwardCycle, category: AwardCategory) -> str:
@@ -122,17 +119,18 @@ def publish_cycle(cycle_id: int, user, now=None) -> int:
             published += 1
         except AlreadyHandled:  # another 组织部 user is publishing the same list
             db.session.rollback()
-    _ensure_notice(cycle)
+    _ensure_notice(cycle, user)
     return published
 
 
-def _ensure_notice(cycle: AwardCycle) -> None:
+def _ensure_notice(cycle: AwardCycle, user) -> None:
+    """The 公示 notice, with its 文号, in one transaction of its own (after the publications)."""
     exists = db.session.scalar(select(func.count(Document.id)).where(
         Document.award_cycle_id == cycle.id, Document.kind == NOTICE_SPEC.kind))
     if exists:
         return
     try:
-        create_cycle_documents(cycle, NOTICE_SPEC, notice_title(cycle))
+        create_cycle_documents(cycle, NOTICE_SPEC, notice_title(cycle), user=user)
         db.session.commit()
     except IntegrityError:  # made at the same moment by a concurrent publication
         db.session.rollback()
@@ -240,10 +238,9 @@ def complete_cycle(cycle_id: int, now=None) -> bool:
         AwardNomination.cycle_id == cycle_id, AwardNomination.state == RequestState.AWARDED)) or 0
     if awarded:
         cycle.decision_date = decision_date(cycle)
-        year = cycle.decision_date.year
-        serial = int(NumberSequence.next_number(DECISION_NUMBER_SEQUENCE, year).rsplit("-", 1)[1])
-        cycle.decision_number = format_doc_number(doc_prefix(), year, serial)
-        create_cycle_documents(cycle, DECISION_SPEC, decision_title(cycle))
+        # The 文号 from the register, in this transaction, of the year of the 党委会's decision.
+        doc = create_cycle_documents(cycle, DECISION_SPEC, decision_title(cycle), year=cycle.decision_date.year)
+        cycle.decision_number = doc.doc_number
     audit.record("award_cycle.complete", cycle, user=None, awarded=awarded, number=cycle.decision_number,
                  decision_date=cycle.decision_date)
     db.session.commit()

@@ -6,12 +6,12 @@ submissions at the same moment take turns:
 - the member is in good standing (not 出党, 停止党籍 or 去世);
 - no other waiver of the member holds any of the months (期间不能重叠).
 """
-from ...models import Member, Role
+from ...models import DocKind, Member, OrgKind, RequestState, Role
 from ...org.standing import beneficiary_refusal
 from ...workflow import Action, ActionRefused, DocumentSpec, Step, Workflow
 from ...workflow.definition import TransitionContext, at_branch, at_school, at_secondary, has_secondary
 from ...workflow.locks import lock_rows
-from .documents import form_context
+from .documents import form_context, reply_context, reply_parts
 from .model import DuesWaiver, overlap_refusal
 
 
@@ -41,6 +41,10 @@ WORKFLOW = Workflow(
     ),
     documents=(
         DocumentSpec("dues_waiver_form", "党费减免审批表", "pdf/dues_waiver_form.html", form_context),
+        # The decision notice to the branch: 校党委's 批复, with a 文号 of its 批复 series.
+        DocumentSpec("dues_waiver_reply", "党费减免批复", "pdf/dues_waiver_reply.html", reply_context,
+                     on_states=frozenset({RequestState.APPROVED}), parts=reply_parts,
+                     numbered=(OrgKind.SCHOOL, DocKind.REPLY)),
     ),
     on_transition=on_transition,
 )

@@ -20,12 +20,6 @@ POLICY = "《关于健全党内激励关怀帮扶机制的实施意见》第三�
 NOTICE_CC = ("财务处",)
 
 
-def notice_doc_number(doc) -> str | None:
-    """The 文号 of a 核定通知: None until the 文号 register (issue 9 §2) issues one; the layout then
-    leaves the 文号 line blank. Never the request number, which is not a 文号."""
-    return None
-
-
 def batch_parts(req) -> list[tuple[str, str]]:
     return [("", f"{req.year}年度兼职支部书记补贴核定表")]
 
@@ -122,7 +116,7 @@ def notice_context(doc) -> dict:
     return {
         "doc": _doc(doc),
         "official": official(
-            org_mark=issuer, number=notice_doc_number(doc), issuer=issuer, issued_on=issued_on, cc=NOTICE_CC,
+            org_mark=issuer, number=doc.doc_number, issuer=issuer, issued_on=issued_on, cc=NOTICE_CC,
             printed_on=to_local(doc.created_at).date() if doc.created_at else None,
             note=f"系统生成，审批编号{req.number}，第{doc.version}版"),
         "notice": {

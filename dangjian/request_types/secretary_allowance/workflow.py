@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ... import budget, payments
 from ...extensions import db
-from ...models import BudgetLineKind, Organization, RequestState, Role
+from ...models import BudgetLineKind, DocKind, Organization, OrgKind, RequestState, Role
 from ...workflow import ActionRefused, DocumentSpec, Step, Transition, Workflow
 from ...workflow.definition import STANDARD_TRANSITIONS, Action, Actor, Holder, at_org_dept, at_school, stay
 from . import adjustment
@@ -112,9 +112,10 @@ WORKFLOW = Workflow(
         # notices tell each branch what it gets, so only an approved batch has them.
         DocumentSpec("allowance_batch", "年度兼职支部书记补贴核定表", "pdf/allowance_batch.html", batch_context,
                      on_states=frozenset({RequestState.APPROVED, RequestState.REJECTED}), parts=batch_parts),
+        # Each notice takes a 文号 of 组织部's 通知 series when 校党委 approves (documents.numbers).
         DocumentSpec("allowance_notice", "兼职支部书记补贴核定通知", "pdf/allowance_notice.html", notice_context,
                      on_states=frozenset({RequestState.APPROVED}), parts=notice_parts,
-                     issuer=notice_issuer),
+                     issuer=notice_issuer, numbered=(OrgKind.ORG_DEPT, DocKind.NOTICE)),
     ),
     closed_states=frozenset({RequestState.APPROVED, RequestState.REJECTED, RequestState.COMPLETED}),
     on_transition=on_transition,
