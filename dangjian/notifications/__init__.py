@@ -22,7 +22,9 @@ never inside the web request. Kinds:
 Notices about something other than a request go through `notify_people` (kinds in
 events.NOTICE_KINDS): talk_due — 谈心谈话 the recipient should hold this semester or year;
 assessment — a 党建考核 step for the recipient (to submit, to grade, returned, graded, a task set or
-handed in); rectify_overdue — a 整改任务 of the recipient's organization past its deadline.
+handed in); rectify_overdue — a 整改任务 of the recipient's organization past its deadline;
+inspection_task — a 巡察/监督检查 整改任务 due soon or overdue (to its unit), or a submission waiting
+long for 验收 (to 纪委).
 """
 from __future__ import annotations
 

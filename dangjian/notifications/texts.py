@@ -26,6 +26,7 @@ KIND_LABELS = {
     "talk_due": ("谈心谈话", "info", "您有谈心谈话尚未完成"),
     "assessment": ("党建考核", "primary", "您有一项党建考核事项"),
     "rectify_overdue": ("整改超期", "danger", "您有整改任务已超过整改期限"),
+    "inspection_task": ("巡察整改", "warning", "您有一项巡察/监督检查整改任务需要办理"),
 }
 
 # The same sentences for a group robot, told to an organization rather than to one person.
@@ -42,6 +43,7 @@ ROBOT_SENTENCES = {
     "talk_due": "谈心谈话提醒",
     "assessment": "党建考核事项",
     "rectify_overdue": "整改任务超期",
+    "inspection_task": "巡察整改任务提醒",
 }
 
 
