@@ -26,8 +26,15 @@ Optional attributes of either kind (all in the package's `__init__.py`):
 - `blueprints`: Flask blueprints to register;
 - `start_entries(user)`: what the user may start, as dicts (label, hint, url[, icon]) for 发起申请;
 - `admin_entries(user)`: management pages, as dicts (label, hint, url[, icon]) for 管理;
-- `nav_entries(user)`: extra main-navigation items, as dicts (key, label, url[, short: the label
-  on a phone's bottom bar, at most 4 characters]);
+- `nav_entries(user)`: the user's items for the main navigation, as dicts (key, label, url[, short,
+  icon]). They all go under one menu, 「党建工作」 (dangjian/web/nav.py; in the bar itself when a user
+  has only one, and then `short`, at most 4 characters, is its label on a phone's bottom bar). `key`
+  is unique in the navigation and none of `CORE_NAV_KEYS`; `icon` names an icon in
+  templates/_icons.html (default: `key`; a generic icon for a name it lacks). The current page's
+  item is derived: a module's entry is current on every page of the module's blueprints, any entry
+  on its own URL and below it — so an entry lists no pages. Entries depend on the user, so
+  `check()` cannot see them at start-up: `nav_entries` below checks them on every page, and a
+  malformed one fails loudly;
 - `load_demo(ctx)`: demo data, called by `flask demo load` after the organization exists
   (request types first, then modules, each in the order listed);
 - `periodic_tasks`: callables the ticker (`flask ticker`) runs every round;
@@ -36,7 +43,11 @@ Optional attributes of either kind (all in the package's `__init__.py`):
   already cut to what `viewer` may see (hardship text only where the viewer's scope allows);
 - `supervision_figures(org, year, viewer)`: figures for 纪委's supervision dashboard for one
   organization (and its subtree) and year, as dicts (key, label, value, url: drill-down or None,
-  alert: True when the figure means something is overdue or open).
+  alert: True when the figure means something is overdue or open);
+- `member_status_changed(member, before, user)`: a member's 党籍状态 has just changed (出党, 去世 …;
+  `member.status` is the new one, `before` the old, `user` who recorded it: the member page or the
+  Excel import), called inside that transaction before its commit: the package settles what the
+  member had open (its own history and audit rows) and never commits.
 Anything else a package needs from the core it imports itself; the core imports nothing from a
 package except through this list.
 """
@@ -51,8 +62,11 @@ from . import assessment, care, inspection, openness, pairing, request_types, ta
 # Feature modules, in navigation order. A module joins by being added here.
 MODULES: tuple = (care, talks, pairing, assessment, openness, inspection)
 
+# The core navigation's own item keys (dangjian/web/nav.py): no package's entry may take one.
+CORE_NAV_KEYS = frozenset({"todo", "done", "mine", "new", "search", "manage", "org", "audit", "admin", "me"})
+
 _CALLABLES = ("start_entries", "admin_entries", "nav_entries", "load_demo", "member_history",
-              "supervision_figures")
+              "supervision_figures", "member_status_changed")
 
 
 class PluginContractError(RuntimeError):
@@ -89,7 +103,36 @@ def admin_entries(user) -> list[dict]:
 
 
 def nav_entries(user) -> list[dict]:
-    return _collect("nav_entries", user)
+    """Every package's navigation entries, each marked with its package's name (`package`)."""
+    out, keys = [], set()
+    for pkg in packages():
+        fn = getattr(pkg, "nav_entries", None)
+        for entry in (fn(user) if fn else ()):
+            name = name_of(pkg)
+            missing = [k for k in ("key", "label", "url") if not entry.get(k)]
+            if missing or entry["key"] in keys | CORE_NAV_KEYS or len(entry.get("short") or "") > 4:
+                raise PluginContractError(
+                    f"{pkg.__name__}: nav entry {entry!r} needs a key of its own (not a core item's, not "
+                    "another entry's), a label and a url, and a short label of at most 4 characters "
+                    "(see dangjian/plugins.py)")
+            keys.add(entry["key"])
+            out.append({**entry, "package": name})
+    return out
+
+
+def package_of_blueprint(blueprint: str | None):
+    """The package (request type or module) that registered the blueprint named so, or None."""
+    if blueprint:
+        for pkg in packages():
+            if any(bp.name == blueprint for bp in getattr(pkg, "blueprints", ())):
+                return pkg
+    return None
+
+
+def module_of_blueprint(blueprint: str | None) -> str | None:
+    """The name of the module whose blueprint this is (NAME or NAME_…), or None."""
+    pkg = package_of_blueprint(blueprint)
+    return name_of(pkg) if pkg in MODULES else None
 
 
 def member_history(member, viewer) -> list[dict]:
@@ -99,6 +142,14 @@ def member_history(member, viewer) -> list[dict]:
 
 def supervision_figures(org, year: int, viewer) -> list[dict]:
     return _collect("supervision_figures", org, year, viewer)
+
+
+def member_status_changed(member, before, user) -> None:
+    """Tell every package that `member`'s 党籍状态 changed from `before` (inside the caller's transaction)."""
+    for pkg in packages():
+        fn = getattr(pkg, "member_status_changed", None)
+        if fn is not None:
+            fn(member, before, user)
 
 
 def periodic_tasks() -> list:

@@ -119,3 +119,18 @@ def confirm_dialog(page, answer="确定"):
     dialog.get_by_role("button", name=answer, exact=True).click()
     expect(dialog).to_be_hidden()
     return question
+
+
+def nav_link(page, name):
+    """The main navigation's link named `name`, as a user reaches it: in the bar, or — a module's
+    entry under 「党建工作」, a management item under 「更多」 on narrower screens — after opening the
+    menu that holds it (templates/base.html)."""
+    nav = page.get_by_role("navigation", name="主导航")
+    link = nav.get_by_role("link", name=name, exact=True)
+    if link.count() == 0:
+        for menu in nav.locator("[data-dj-menu]").all():
+            button = menu.locator(":scope > button")
+            if button.is_visible() and menu.get_by_role("link", name=name, exact=True, include_hidden=True).count():
+                button.click()
+                break
+    return link

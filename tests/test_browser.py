@@ -9,7 +9,7 @@ from datetime import date, timedelta
 
 from pypdf import PdfWriter
 
-from tests.browser_support import chromium, confirm_dialog, flask_worker, live_server
+from tests.browser_support import chromium, confirm_dialog, flask_worker, live_server, nav_link
 
 MARKER = "window.__djNoReload"
 
@@ -42,7 +42,7 @@ class Session:
         self.page.wait_for_url(re.compile(r"/login"))
 
     def nav(self, name):
-        self.page.get_by_role("navigation", name="主导航").get_by_role("link", name=name, exact=True).click()
+        nav_link(self.page, name).click()
 
     def mark(self):
         """A marker that only survives as long as the page is not reloaded."""

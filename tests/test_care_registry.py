@@ -70,6 +70,10 @@ TABLE = [
     (C, "school_user", "close", "只有党员所在党支部或二级党组织可以销号"),
     (X, "secondary", "review", "当前为「已销号」，不能复核"),
     (X, "secretary", "close", "当前为「已销号」，不能销号"),
+    # 自动销号 follows a 党籍状态 change (test_care_member_status.py); nobody takes it by hand.
+    (P, "secondary", "status_close", "由系统自动销号"),
+    (C, "secretary", "status_close", "由系统自动销号"),
+    (C, "org_dept_user", "status_close", "由系统自动销号"),
 ]
 
 

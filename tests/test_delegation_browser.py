@@ -27,7 +27,7 @@ def test_a_delegation_in_the_browser(app, org, tmp_path):
 
         # 1. 李书记 will be away: 委托代理 → 张堃, with a reason; the app asks before it delegates.
         s.login("secretary")
-        page.locator(".dj-user-menu > summary").click()  # 个人 → 委托代理, under the user's name
+        page.get_by_role("button", name="个人菜单：李书记").click()  # 个人 → 委托代理, under the user's name
         page.get_by_role("link", name="委托代理").click()
         page.get_by_label("代理人").select_option(label="张堃（会计学院教工第一党支部）")
         page.get_by_label("委托事由").fill("赴外地出差")

@@ -30,7 +30,7 @@ from sqlalchemy import MetaData, func, inspect, select
 
 from dangjian.extensions import db
 from dangjian.models import Member, Organization, OrgKind, Request, RequestState, Role, User
-from tests.browser_support import ROOT, chromium, confirm_dialog, live_server
+from tests.browser_support import ROOT, chromium, confirm_dialog, live_server, nav_link
 from tests.import_support import MEMBER_HEADER, ORG_HEADER, member_row, write_xlsx
 
 SCHOOL = "中共某某大学委员会"
@@ -163,7 +163,7 @@ class Browser:
         self.page.wait_for_url(re.compile(r"/login"))
 
     def nav(self, name):
-        self.page.get_by_role("navigation", name="主导航").get_by_role("link", name=name, exact=True).click()
+        nav_link(self.page, name).click()
 
     def pick_org(self, select, name):
         """Options are the tree, indented with ideographic spaces: pick the one named exactly."""

@@ -56,3 +56,26 @@ def test_two_packages_with_one_name_are_refused(monkeypatch, app):
     twin = _module("x.dues_waiver")
     monkeypatch.setattr(plugins, "MODULES", (twin,))
     assert "dangjian.x.dues_waiver: name 'dues_waiver' is used by two packages" in plugins.problems(app.template_folder)
+
+
+@pytest.mark.parametrize("entry", [
+    {"key": "lantern", "label": "灯笼"},  # no url
+    {"key": "todo", "label": "灯笼", "url": "/lantern"},  # a core item's key
+    {"key": "lantern", "label": "灯笼", "url": "/lantern", "short": "元宵灯笼会"},  # too long for the bottom bar
+])
+def test_a_malformed_navigation_entry_fails_loudly(monkeypatch, app, org, entry):
+    bad = _module("lantern", nav_entries=lambda user: [entry])
+    monkeypatch.setattr(plugins, "MODULES", (bad,))
+    with pytest.raises(plugins.PluginContractError, match="dangjian.lantern: nav entry"):
+        plugins.nav_entries(org.member)
+
+
+def test_navigation_entries_carry_their_package(monkeypatch, app, org):
+    good = _module("lantern", nav_entries=lambda user: [{"key": "lantern", "label": "灯笼", "url": "/lantern"}])
+    monkeypatch.setattr(plugins, "MODULES", (good, _module("kite", nav_entries=lambda user: [
+        {"key": "lantern", "label": "风筝", "url": "/kite"}])))
+    with pytest.raises(plugins.PluginContractError, match="dangjian.kite: nav entry"):  # the key is taken
+        plugins.nav_entries(org.member)
+    monkeypatch.setattr(plugins, "MODULES", (good,))
+    assert [e for e in plugins.nav_entries(org.member) if e["key"] == "lantern"] == [
+        {"key": "lantern", "label": "灯笼", "url": "/lantern", "package": "lantern"}]

@@ -8,10 +8,13 @@ from . import models  # noqa: F401  (register the tables for Alembic)
 from .demo import load_demo  # noqa: F401
 from .figures import supervision_figures  # noqa: F401
 from .history import member_history  # noqa: F401
+from .registry import close_for_status as member_status_changed  # noqa: F401
+from .reminders import remind_reviews
 from .views import bp
 from . import access
 
 blueprints = [bp]
+periodic_tasks = [remind_reviews]
 
 
 def nav_entries(user) -> list[dict]:

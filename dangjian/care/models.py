@@ -74,6 +74,8 @@ class RegistryEntry(db.Model):
     confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     confirmed_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     review_due_on: Mapped[date | None] = mapped_column(Date, nullable=True, index=True)  # 每年复核
+    # The review date an overdue reminder was sent for (reminders.py): once per entry and review period.
+    review_reminded_for: Mapped[date | None] = mapped_column(Date, nullable=True)
     closed_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     close_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
 

@@ -4,7 +4,9 @@ The life of an entry, as data (`TRANSITIONS`): the branch proposes (申报) → 
 (组织部 for a 直属党支部) confirms (确认, and the entry carries a yearly review date, 每年复核) or
 returns it with a reason (退回) → the branch resubmits (重新提交) or withdraws (撤回). A confirmed
 entry is reviewed once a year (复核: continue, the date moves a year on) and closed with a reason when
-the hardship ends (销号). Every move is a conditional UPDATE on `version` (two clicks cannot both
+the hardship ends (销号); when the member dies or leaves the party (去世, 出党: a 党籍状态 change on
+the member's page or by the Excel import), their open entry is closed by the system with that
+reason, in the transaction of the status change (自动销号, `close_for_status`). Every move is a conditional UPDATE on `version` (two clicks cannot both
 win: 「该记录已被他人处理」), a `RegistryEvent` (history, never overwritten) and an audit row, in one
 transaction. Views parse input and call these functions; nothing here touches `request` or `flash`.
 """
@@ -18,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from .. import audit, uploads
 from ..extensions import db
-from ..models import Member
+from ..models import Member, MemberStatus
 from ..models.base import utcnow
 from ..org.standing import beneficiary_refusal
 from ..text_input import text_problem
@@ -38,7 +40,7 @@ class RegistryRefused(Exception):
         self.message, self.field = message, field
 
 
-BRANCH, CONFIRMER, EITHER = "branch", "confirmer", "either"
+BRANCH, CONFIRMER, EITHER, SYSTEM = "branch", "confirmer", "either", "system"
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,9 @@ TRANSITIONS = {t.action: t for t in (
                "care.entry.reviewed"),
     Transition("close", "销号", (EntryState.CONFIRMED,), EntryState.CLOSED, EITHER, True,
                "care.entry.closed"),
+    # Nobody clicks this: a 党籍状态 change (去世, 出党) takes it, see close_for_status.
+    Transition("status_close", "自动销号", OPEN_STATES, EntryState.CLOSED, SYSTEM, True,
+               "care.entry.closed_by_status"),
 )}
 EVENT_LABELS = {"propose": "申报", "migrate": "由原困难标记迁入", **{a: t.label for a, t in TRANSITIONS.items()}}
 
@@ -81,6 +86,8 @@ def refusal(entry: RegistryEntry, user, action: str) -> str | None:
     t = TRANSITIONS.get(action)
     if t is None:
         return "不支持此操作"
+    if t.actor == SYSTEM:
+        return "党员去世或出党时由系统自动销号，不能手工办理"
     if entry.state not in t.sources:
         return f"该记录当前为「{entry.state.label}」，不能{t.label}"
     member = entry.member
@@ -235,6 +242,48 @@ def act(entry: RegistryEntry, user, action: str, *, version: int | None, note: s
         uploads.discard(written)
         raise
     db.session.expire(entry)
+    return entry
+
+
+# 党籍状态 that end a member's entry (plugins.member_status_changed → close_for_status).
+CLOSING_STATUSES = (MemberStatus.DECEASED, MemberStatus.EXPELLED)
+
+
+def _ymd(day: date | None) -> str:
+    return f"{day.year}年{day.month}月{day.day}日" if day else ""
+
+
+def close_for_status(member: Member, before: MemberStatus, user) -> RegistryEntry | None:
+    """自动销号: `member` has died or left the party (member.status, member.status_on), so their open
+    entry — proposed, returned or confirmed — is closed with that reason: a conditional UPDATE, a
+    history row and an audit row, inside the caller's transaction (the status change; never
+    committed here). Returns the entry closed, or None when the member had none open."""
+    if member.status not in CLOSING_STATUSES:
+        return None
+    t = TRANSITIONS["status_close"]
+    note = f"党员于{_ymd(member.status_on)}{member.status.label}，系统自动销号"
+    for _ in range(3):  # a branch or the unit may move the entry at the same moment: read it again
+        entry = open_entry_of(member.id)
+        if entry is None:
+            return None
+        from_state = entry.state
+        done = db.session.execute(
+            update(RegistryEntry).where(RegistryEntry.id == entry.id, RegistryEntry.state == from_state)
+            .values(state=t.target, version=RegistryEntry.version + 1, closed_on=member.status_on or local_today(),
+                    close_reason=note)
+            .execution_options(synchronize_session=False)).rowcount
+        if done == 1:
+            break
+        db.session.expire(entry)
+    else:
+        from ..org.operations import OrgError  # the status change's own refusal: its page shows it
+        raise OrgError("该党员的困难党员台账记录正被他人处理，请稍后重试")
+    db.session.add(RegistryEvent(entry_id=entry.id, action=t.action, actor_id=getattr(user, "id", None),
+                                 from_state=from_state.value, to_state=t.target.value, note=note))
+    db.session.expire(entry)
+    sync_member_flags(member)
+    audit.record(t.audit_code, entry, user=user, member_id=member.id, from_state=from_state.value,
+                 to_state=t.target.value, status=member.status.value, status_on=member.status_on)
     return entry
 
 

@@ -26,6 +26,7 @@ KIND_LABELS = {
     "talk_due": ("谈心谈话", "info", "您有谈心谈话尚未完成"),
     "assessment": ("党建考核", "primary", "您有一项党建考核事项"),
     "rectify_overdue": ("整改超期", "danger", "您有整改任务已超过整改期限"),
+    "care_review_due": ("台账复核", "warning", "困难党员台账有记录已超过每年复核日期"),
     "inspection_task": ("巡察整改", "warning", "您有一项巡察/监督检查整改任务需要办理"),
 }
 
@@ -43,6 +44,7 @@ ROBOT_SENTENCES = {
     "talk_due": "谈心谈话提醒",
     "assessment": "党建考核事项",
     "rectify_overdue": "整改任务超期",
+    "care_review_due": "困难党员台账复核提醒",
     "inspection_task": "巡察整改任务提醒",
 }
 

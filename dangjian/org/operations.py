@@ -369,7 +369,17 @@ def change_status(user, member: Member, status: MemberStatus, on: date, note: st
     member.status, member.status_on = status, on
     audit.record("member.status_changed", member, user=user, name=member.name, before=before.value,
                  status=status.value, status_on=on, note=note)
+    status_changed(member, before, user)
     _done(commit)
+
+
+def status_changed(member: Member, before: MemberStatus, user) -> None:
+    """What follows a 党籍状态 change in the same transaction: the modules settle what the member had
+    open (e.g. 困难党员台账: an open entry is closed on 去世 or 出党) through the plug-in contract."""
+    from .. import plugins  # the modules import org; org reaches them only through the contract
+
+    db.session.flush()
+    plugins.member_status_changed(member, before, user)
 
 
 def set_dues(user, member: Member, effective_from: date, amount: Decimal, note: str = "",

@@ -15,9 +15,9 @@ blueprints = [bp]
 
 
 def nav_entries(user) -> list[dict]:
-    """结对帮扶 in the main navigation only for a helper who has no other way in (a plain member);
-    secretaries reach it through 发起申请, the levels above through 管理 (the bar is full)."""
-    if not access.can_read(user) and access.is_helper(user):
+    """结对帮扶 under 党建工作 for those who keep or read pairings (secretaries, the levels above,
+    纪委) and for a helper (a plain member who was paired with someone)."""
+    if access.can_read(user) or access.is_helper(user):
         return [{"key": "pairing", "label": "结对帮扶", "short": "帮扶", "url": url_for("pairing.index")}]
     return []
 

@@ -109,6 +109,8 @@ GROUPS: list[tuple[str, str, tuple[str, ...], dict[str, str]]] = [
         "care.entry.withdrawn": "撤回困难党员申报",
         "care.entry.reviewed": "困难党员年度复核",
         "care.entry.closed": "困难党员台账销号",
+        "care.entry.closed_by_status": "党员去世或出党，困难党员台账自动销号",
+        "care.entry.review_reminded": "提醒困难党员年度复核",
         "care.registry.exported": "导出困难党员台账",
         "care.file.download": "下载台账或走访材料",
         "care.file.preview": "预览台账或走访材料",

@@ -153,7 +153,7 @@ KEY_LABELS = {
     "type": "类型", "failed_logins": "连续失败次数", "forced": "强制", "member_id": "党员序号",
     "method": "登录方式", "minutes": "分钟", "new_username": "新账号", "organization_id": "党组织序号",
     "peer": "来源地址", "role_label": "角色", "signed_in_at": "登录时间", "unlocked": "已解锁",
-    "expected_digest": "文件摘要",
+    "expected_digest": "文件摘要", "total": "总数",
     "on_behalf_of": "代为处理（被代理人）", "on_behalf_of_id": "被代理人账号序号", "deputy": "代理人",
     "deputy_id": "代理人账号序号", "was": "结束前状态", "assignee": "转办给", "assignee_id": "被转办人账号序号",
     "title": "文件名称", "version": "版本", "doc_number": "文号", "result": "结果", "size": "大小（字节）",

@@ -20,9 +20,9 @@ periodic_tasks = [remind_talks]
 
 
 def nav_entries(user) -> list[dict]:
-    """谈心谈话 in the main navigation for those who hold talks (secretaries, leaders); 组织部 and
-    纪委 reach the pages through 管理."""
-    if not access.capacities(user):
+    """谈心谈话 under 党建工作 for whoever may read talk records: those who hold talks (secretaries,
+    leaders), 组织部, 校党委 and 纪委."""
+    if not access.can_use(user):
         return []
     return [{"key": "talks", "label": "谈心谈话", "short": "谈心", "url": url_for("talks.index")}]
 

@@ -5,6 +5,11 @@
   Done when a talk held in the branch's name during the semester had the member in it.
 - Leaders, each calendar year (the year the semester starts in): the people their 联系点 name — a
   branch's secretaries, or one member. Done when the leader held a talk with them that year.
+- Occasions, each semester: a member of the branch who joined the party (`Member.joined_party_on`)
+  or became a full member (`full_member_on`) during the semester is due a talk of that kind (入党,
+  转正: "新党员入职…所在党组织负责人都要与其谈心一次"). Done when a talk of that kind had the member
+  in it, held from the semester's start on (a late talk still counts, dated). 退休 and 出国（境）
+  have no dates in the member record: they can be recorded but are not tracked here.
 - Anything not done is 待谈 while the period runs and 逾期 once it has ended.
 Voided talks count for nothing. This module reads dates and names only, never a talk's content.
 """
@@ -19,7 +24,7 @@ from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import Member, MemberStatus, Organization, OrgKind, Role, RoleAssignment, User
-from .models import Talk, TalkLink, TalkParticipant, TalkState
+from .models import Talk, TalkKind, TalkLink, TalkParticipant, TalkState
 from .periods import Period, year_period
 
 STATUS_LABELS = {"done": "已谈", "due": "待谈", "overdue": "逾期"}
@@ -54,11 +59,36 @@ class Counts:
 
 
 @dataclass
+class OccasionDue:
+    """A member due an occasion talk (入党 or 转正) this semester."""
+
+    member: Member
+    kind: TalkKind
+    event_on: date  # the day they joined or became a full member
+    done_on: date | None
+    status: str
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS[self.status]
+
+    @property
+    def event_label(self) -> str:
+        return "入党日期" if self.kind is TalkKind.JOINING else "转正日期"
+
+
+# The occasions the member record dates, and the date that makes each one due.
+TRACKED_OCCASIONS = {TalkKind.JOINING: "joined_party_on", TalkKind.FULL_MEMBER: "full_member_on"}
+
+
+@dataclass
 class BranchRow:
     branch: Organization
     secretaries: list[str]
     items: list[Due] = field(default_factory=list)
     counts: Counts = field(default_factory=Counts)
+    occasions: list[OccasionDue] = field(default_factory=list)
+    occasion_counts: Counts = field(default_factory=Counts)
 
 
 @dataclass
@@ -84,6 +114,14 @@ class Compliance:
     @property
     def leader_counts(self) -> Counts:
         return _sum(r.counts for r in self.leaders)
+
+    @property
+    def occasion_counts(self) -> Counts:
+        return _sum(r.occasion_counts for r in self.branches)
+
+    @property
+    def occasions(self) -> list[OccasionDue]:
+        return [o for r in self.branches for o in r.occasions]
 
 
 def _sum(rows) -> Counts:
@@ -139,15 +177,35 @@ def secretary_duties(unit: Organization, period: Period, today: date) -> list[Br
                Talk.held_on >= period.start, Talk.held_on <= period.end)
         .group_by(Talk.organization_id, TalkParticipant.member_id)))
     rows = {b.id: BranchRow(b, [u.display_name for u in holders.get(b.id, [])]) for b in branches}
+    members = [m for m in members if m.id not in excluded]
     for m in members:
-        if m.id in excluded:
-            continue
         row = rows[m.branch_id]
         on = done.get((m.branch_id, m.id))
         due = Due(m, on, _status(on, period, today))
         row.items.append(due)
         row.counts.add(due.status)
+    _add_occasions(rows, members, period, today)
     return list(rows.values())
+
+
+def _add_occasions(rows: dict[int, BranchRow], members: list[Member], period: Period, today: date) -> None:
+    """The 入党 and 转正 talks due this semester, into each branch's row."""
+    due = [(m, kind, getattr(m, attr)) for m in members for kind, attr in TRACKED_OCCASIONS.items()
+           if getattr(m, attr) is not None and period.contains(getattr(m, attr))]
+    if not due:
+        return
+    held = dict(((member_id, kind), held_on) for member_id, kind, held_on in db.session.execute(
+        select(TalkParticipant.member_id, Talk.kind, func.min(Talk.held_on))
+        .join(Talk, Talk.id == TalkParticipant.talk_id)
+        .where(TalkParticipant.member_id.in_({m.id for m, _, _ in due}), Talk.kind.in_(list(TRACKED_OCCASIONS)),
+               Talk.state == TalkState.RECORDED, Talk.held_on >= period.start)
+        .group_by(TalkParticipant.member_id, Talk.kind)))
+    for m, kind, event_on in sorted(due, key=lambda d: (d[2], d[0].staff_no)):
+        on = held.get((m.id, kind))
+        item = OccasionDue(m, kind, event_on, on, _status(on, period, today))
+        row = rows[m.branch_id]
+        row.occasions.append(item)
+        row.occasion_counts.add(item.status)
 
 
 def active_links(unit: Organization, year: Period, leader_id: int | None = None) -> list[TalkLink]:

@@ -15,11 +15,13 @@ from .periods import semesters_of_year, year_period
 
 def overdue_count(org, year: int, today) -> int:
     """People not talked with in the periods of `year` that have ended: both semesters that start
-    in the year (branch secretaries) and the year itself (leaders' 联系点)."""
+    in the year (branch secretaries: the routine talks and the 入党/转正 talks) and the year itself
+    (leaders' 联系点)."""
     total = 0
     for sem in semesters_of_year(year):
         if sem.ended_by(today):
-            total += sum(r.counts.overdue for r in compliance.secretary_duties(org, sem, today))
+            total += sum(r.counts.overdue + r.occasion_counts.overdue
+                         for r in compliance.secretary_duties(org, sem, today))
     yp = year_period(year)
     if yp.ended_by(today):
         total += sum(r.counts.overdue for r in compliance.leader_duties(org, yp, today))

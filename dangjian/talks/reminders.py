@@ -1,7 +1,8 @@
 """谈心谈话 reminders through the notifications (kind talk_due), sent by `flask ticker`.
 
 Within REMIND_DAYS of a period's end, every branch secretary whose branch still has members without
-a talk this semester, and every leader whose 联系点 still name people without a talk this year, is
+a talk this semester (or members who joined or became full members this semester without their 入党
+or 转正 talk), and every leader whose 联系点 still name people without a talk this year, is
 told once per period: a TalkReminder row under a unique key, written in the transaction of the
 message, so a second round or a second ticker sends nothing. The text gives counts and dates only
 (it may go out by e-mail); e-mail follows each person's 消息设置.
@@ -43,6 +44,16 @@ def _send(user, period_key: str, count: int, text: str, link: str) -> bool:
     return True
 
 
+def _secretary_dues(row) -> str:
+    """What a branch still owes this semester, as counts: the routine talks, then 入党/转正 talks."""
+    parts = []
+    if row.counts.due:
+        parts.append(f"还有{row.counts.due}名党员尚未谈心谈话")
+    if row.occasion_counts.due:
+        parts.append(f"{'另有' if parts else '还有'}{row.occasion_counts.due}名本学期入党或转正的党员尚未进行入党、转正谈话")
+    return "，".join(parts)
+
+
 def send_talk_reminders(today) -> list[str]:
     """One round: returns the period keys reminded (for the log)."""
     sent = []
@@ -54,14 +65,15 @@ def send_talk_reminders(today) -> list[str]:
     with current_app.test_request_context():
         if 0 <= sem.days_left(today) <= REMIND_DAYS:
             for row in compliance.secretary_duties(school, sem, today):
-                if not row.counts.due:
+                due = row.counts.due + row.occasion_counts.due
+                if not due:
                     continue
                 holders = compliance.secretaries_of([row.branch.id], today).get(row.branch.id, [])
                 link = url_for("talks.compliance", unit_id=row.branch.id, semester=sem.key)
-                text = (f"{sem.label}「{row.branch.name}」还有{row.counts.due}名党员尚未谈心谈话，"
-                        f"学期于{sem.end.month}月{sem.end.day}日结束，请及时谈心并在系统中记录。")
+                text = f"{sem.label}「{row.branch.name}」" + _secretary_dues(row) + (
+                    f"，学期于{sem.end.month}月{sem.end.day}日结束，请及时谈心并在系统中记录。")
                 for user in holders:
-                    if user.active and _send(user, f"secretary:{sem.key}:{row.branch.id}", row.counts.due, text, link):
+                    if user.active and _send(user, f"secretary:{sem.key}:{row.branch.id}", due, text, link):
                         sent.append(f"secretary:{sem.key}:{row.branch.id}:{user.id}")
         year = year_period(today.year)
         if 0 <= year.days_left(today) <= REMIND_DAYS:

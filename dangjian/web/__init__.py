@@ -78,20 +78,22 @@ def register_web(app) -> None:
     @app.context_processor
     def inject_badge():
         if current_user.is_authenticated:
-            from .. import plugins
             from ..inbox import todo_count
-            from ..accounts.permissions import is_sysadmin
-            from ..supervision.audit_views import can_read_audit_log
-            from ..org import access as org_access
             # The 待办 page without filters has just counted the same rows (g.todo_count).
             count = g.get("todo_count")
-            return {"todo_count": todo_count(current_user) if count is None else count,
-                    "extra_nav": plugins.nav_entries(current_user) + search.nav_entries(current_user),
-                    "can_manage": launch.can_manage(current_user),
-                    "nav_admin": is_sysadmin(current_user),
-                    "nav_org": org_access.can_read_members(current_user),
-                    "nav_audit": can_read_audit_log(current_user)}
+            return {"todo_count": todo_count(current_user) if count is None else count, "main_nav": _main_nav}
         return {}
+
+    def _main_nav() -> dict:  # called by base.html only: partials cost nothing
+        from ..accounts.permissions import is_sysadmin, only_sysadmin
+        from ..org import access as org_access
+        from ..supervision.audit_views import can_read_audit_log
+        from .nav import main_nav
+
+        user = current_user._get_current_object()
+        return main_nav(user, admin_only=only_sysadmin(user), can_manage=launch.can_manage(user),
+                        nav_org=org_access.can_read_members(user), nav_audit=can_read_audit_log(user),
+                        nav_admin=is_sysadmin(user), search_entries=search.nav_entries(user))
 
     @app.errorhandler(404)
     def not_found(e):

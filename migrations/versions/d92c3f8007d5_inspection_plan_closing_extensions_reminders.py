@@ -2,7 +2,7 @@
 reminders claimed once per key (issue 10 §9 gaps)
 
 Revision ID: d92c3f8007d5
-Revises: 544e6f9a8eb4
+Revises: 321e5db15081
 Create Date: 2026-11-30 05:45:50.968049
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'd92c3f8007d5'
-down_revision = '544e6f9a8eb4'
+down_revision = '321e5db15081'
 branch_labels = None
 depends_on = None
 

@@ -5,6 +5,11 @@ Errors found before anything is written: an unknown branch (neither in the syste
 file's 「组织」 sheet), the same 工号 twice in the file, a 身份证号 that is another member's, a bad
 身份证号 (GB 11643 check digit, birth date and gender), dates and dues that cannot be read, an
 unknown 人员类别 or 党员类别, and missing required cells of a new member.
+
+困难情况 (生活困难, 独居, 老弱病残, 困难情况说明) is not imported: the 困难党员台账 (dangjian/care) is
+its one source — a branch proposes, the level above confirms, it is reviewed every year. A roster's
+columns for it are recognised (so they are not listed as unknown) and skipped, and the preview says
+so, with how many rows marked a hardship, so that 组织部 can ask the branches to propose them.
 """
 from datetime import date
 from decimal import Decimal
@@ -15,6 +20,7 @@ from ...extensions import db
 from ...models import (Member, MemberCategory, MemberDuesRate, MemberStatus, MemberTransfer, PersonCategory)
 from ...personal_data import blind_index
 from .. import idcard, validation
+from ..operations import status_changed
 from . import cells
 from .cells import CellError
 from .headers import Column
@@ -37,7 +43,7 @@ MEMBER_CATEGORIES = {"正式党员": MemberCategory.FULL, "正式": MemberCatego
                      "预备党员": MemberCategory.PROBATIONARY, "预备": MemberCategory.PROBATIONARY}
 STATUSES = {"正常": MemberStatus.NORMAL, "出党": MemberStatus.EXPELLED, "停止党籍": MemberStatus.SUSPENDED,
             "去世": MemberStatus.DECEASED, "死亡": MemberStatus.DECEASED, "已去世": MemberStatus.DECEASED}
-FLAGS = ("is_model_worker", "living_difficulty", "lives_alone", "frail_sick_disabled")
+FLAGS = ("is_model_worker",)
 
 _DATE_NOTE = "如 2005-07-01、2005.07.01 或 2005年7月1日。"
 COLUMNS = (
@@ -66,27 +72,29 @@ COLUMNS = (
            note="不填为「正常」。出党、停止党籍、去世须填写党籍状态日期。"),
     Column("status_on", "党籍状态日期", ("状态日期", "状态变更日期", "去世日期"), kind="date"),
     Column("is_model_worker", "老模范", ("是否老模范",), kind="bool", choices=("是", "否"), width=8),
-    Column("living_difficulty", "生活困难", ("是否生活困难",), kind="bool", choices=("是", "否"), width=8),
-    Column("lives_alone", "独居", ("是否独居",), kind="bool", choices=("是", "否"), width=8),
-    Column("frail_sick_disabled", "老弱病残", ("是否老弱病残",), kind="bool", choices=("是", "否"), width=8),
-    Column("difficulty_reason", "困难情况说明", ("困难原因", "困难情况", "困难说明"), width=24,
-           note="设有困难标记时填写原因。"),
 )
+# Recognised in a roster, never imported (see the docstring): the 困难党员台账 is the one source.
+HARDSHIP_NOTE = "困难情况不通过名册导入，以「困难党员台账」为准：由党支部在「关怀帮扶」中申报，上级党组织确认，每年复核。"
+HARDSHIP_COLUMNS = (
+    Column("living_difficulty", "生活困难", ("是否生活困难",), note=HARDSHIP_NOTE),
+    Column("lives_alone", "独居", ("是否独居",), note=HARDSHIP_NOTE),
+    Column("frail_sick_disabled", "老弱病残", ("是否老弱病残",), note=HARDSHIP_NOTE),
+    Column("difficulty_reason", "困难情况说明", ("困难原因", "困难情况", "困难说明"), note=HARDSHIP_NOTE),
+)
+READ_COLUMNS = COLUMNS + HARDSHIP_COLUMNS  # what a 党员 sheet's header is matched against
 COLUMN_BY_KEY = {c.key: c for c in COLUMNS}
 EXAMPLE = {"staff_no": "000123", "name": "张三", "gender": "男", "id_number": idcard.make("610113", date(1980, 1, 1), 11),
            "birth_date": "1980-01-01", "branch": "KJ0101", "person_category": "教职工", "member_category": "正式党员",
            "joined_party_on": "2005-07-01", "full_member_on": "2006-07-01", "phone": "13800000000",
            "monthly_dues": "45.00", "ethnicity": "汉族", "education": "研究生", "post": "专业技术人员",
-           "status": "正常", "status_on": "", "is_model_worker": "否", "living_difficulty": "否", "lives_alone": "否",
-           "frail_sick_disabled": "否", "difficulty_reason": ""}
+           "status": "正常", "status_on": "", "is_model_worker": "否"}
 
 # The member's fields the import compares and writes, with their Chinese labels.
 FIELDS = {"name": "姓名", "gender": "性别", "id_number": "身份证号", "birth_date": "出生日期", "branch": "所在支部",
           "person_category": "人员类别", "member_category": "党员类别", "joined_party_on": "入党日期",
           "full_member_on": "转正日期", "phone": "联系电话", "monthly_dues": "月缴党费", "ethnicity": "民族",
           "education": "学历", "post": "工作岗位", "status": "党籍状态", "status_on": "党籍状态日期",
-          "is_model_worker": "老模范", "living_difficulty": "生活困难", "lives_alone": "独居",
-          "frail_sick_disabled": "老弱病残", "difficulty_reason": "困难情况说明"}
+          "is_model_worker": "老模范"}
 MAX_LEN = {"staff_no": 30, "phone": 30}  # the other lengths are validation.MAX_LENGTHS
 
 
@@ -116,7 +124,6 @@ def read_row(sheet, r, row: PlannedRow) -> dict:
         "ethnicity": cells.text(r.value("ethnicity")) or None,
         "education": cells.text(r.value("education")) or None,
         "post": cells.text(r.value("post")) or None,
-        "difficulty_reason": cells.text(r.value("difficulty_reason")) or None,
         "status": _cell(row, sheet, r, "status", lambda c: cells.parse_choice(c.value, STATUSES, "党籍状态",
                                                                               "正常、出党、停止党籍、去世")),
         "member_category": _cell(row, sheet, r, "member_category",
@@ -224,8 +231,7 @@ def plan(sheets, directory: Directory, today: date) -> list[PlannedRow]:
 _SHARED_RULES = set(validation.MEMBER_FIELDS) - {"staff_no", "id_number", "branch"}
 # What the cross-field rules read besides the field being set.
 _CONTEXT = {"joined_party_on": ("birth_date",), "birth_date": ("joined_party_on",),
-            "full_member_on": ("joined_party_on", "member_category"), "member_category": ("full_member_on",),
-            **{f: (*FLAGS[1:], "difficulty_reason") for f in (*FLAGS[1:], "difficulty_reason")}}
+            "full_member_on": ("joined_party_on", "member_category"), "member_category": ("full_member_on",)}
 
 
 def _check(row, sheet, v: dict, today: date, fields, id_given: bool):
@@ -328,7 +334,35 @@ def notes(rows: list[PlannedRow]) -> list[str]:
     return out
 
 
-def apply(rows: list[PlannedRow], user_id: int | None, today: date) -> dict:
+def _marks_hardship(r) -> bool:
+    if cells.text(r.value("difficulty_reason")):
+        return True
+    for column in HARDSHIP_COLUMNS[:3]:
+        try:
+            if cells.parse_bool(r.value(column.key)):
+                return True
+        except CellError:
+            return True  # something written there: a mark, even if not 是/否
+    return False
+
+
+def hardship_notes(sheets) -> list[str]:
+    """What the preview says about a roster's 困难情况 columns: skipped, and why, and how many rows
+    marked a hardship (a count only: the preview names nobody for it)."""
+    out = []
+    for sheet in sheets:
+        headers = [sheet.headers[c.key] for c in HARDSHIP_COLUMNS if c.key in sheet.headers]
+        if not headers:
+            continue
+        marked = sum(1 for r in sheet.rows if _marks_hardship(r))
+        text = f"「{sheet.title}」表的{'、'.join(f'「{h}」' for h in headers)}列未导入：{HARDSHIP_NOTE}"
+        if marked:
+            text += f"本表有{marked}行标有困难情况，请通知所在党支部申报。"
+        out.append(text)
+    return out
+
+
+def apply(rows: list[PlannedRow], user_id: int | None, today: date, user=None) -> dict:
     """Write the planned members inside the caller's transaction. New members go in with one bulk
     INSERT (their id_number_hash set here, as the ORM validator is bypassed) and get their first
     月缴党费 rate from this month; updates go through the ORM, with a 组织关系转接 row for a new branch
@@ -349,7 +383,7 @@ def apply(rows: list[PlannedRow], user_id: int | None, today: date) -> dict:
                 "education": v["education"] or "", "post": v["post"] or "",
                 "monthly_dues": v["monthly_dues"] if v["monthly_dues"] is not None else Decimal("0.00"),
                 "status": v["status"] or MemberStatus.NORMAL, "status_on": v["status_on"],
-                **{k: bool(v[k]) for k in FLAGS}, "difficulty_reason": v["difficulty_reason"] or "",
+                **{k: bool(v[k]) for k in FLAGS},
             })
         ids = {}
         for chunk in _chunks(values, 1000):
@@ -389,6 +423,9 @@ def apply(rows: list[PlannedRow], user_id: int | None, today: date) -> dict:
                     rate.amount = change.new
             else:
                 setattr(member, change.field, change.new)
+        status = next((c for c in r.changes if c.field == "status"), None)
+        if status is not None:
+            status_changed(member, status.old or MemberStatus.NORMAL, user)
         counts["updated"] += 1
     db.session.flush()
     return counts

@@ -49,7 +49,7 @@ class Prepared:
 # What each kind reads: (sheet role, columns, columns a header must name, the template's example rows)
 SHEETS = {
     "organizations": (organizations.COLUMNS, ("name", "type"), (organizations.EXAMPLE, organizations.EXAMPLE_BRANCH)),
-    "members": (members.COLUMNS, ("staff_no",), (members.EXAMPLE,)),
+    "members": (members.READ_COLUMNS, ("staff_no",), (members.EXAMPLE,)),
     "accounts": (accounts.COLUMNS, ("username",), (accounts.EXAMPLE,)),
 }
 READS = {"members": ("organizations", "members"), "organizations": ("organizations",), "accounts": ("accounts",)}
@@ -142,6 +142,7 @@ def prepare(kind: str, path: str, today: date | None = None) -> Prepared:
     if sheets.get("members"):
         prepared.member_rows = members.plan(sheets["members"], directory, today)
         plan.notes.extend(members.notes(prepared.member_rows))
+        plan.notes.extend(members.hardship_notes(sheets["members"]))
     if sheets.get("accounts"):
         prepared.account_rows = accounts.plan(sheets["accounts"], directory, today)
     plan.rows = [*prepared.org_rows, *prepared.member_rows, *prepared.account_rows]
@@ -201,7 +202,7 @@ def confirm(kind: str, path: str, *, user, sha256: str, filename: str = "", sour
         if prepared.org_rows:
             counts["organizations"] = organizations.apply(prepared.org_rows, prepared.directory)
         if prepared.member_rows:
-            counts["members"] = members.apply(prepared.member_rows, user_id, today)
+            counts["members"] = members.apply(prepared.member_rows, user_id, today, user=user)
         if prepared.account_rows:
             result = accounts.apply(prepared.account_rows, user_id, today)
             passwords = result.pop("passwords")
