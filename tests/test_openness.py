@@ -100,7 +100,8 @@ def test_publish_and_withdraw_leave_audit_rows_and_the_reason(app, org):
     assert item.status is ItemStatus.WITHDRAWN and item.withdrawal_reason == "活动时间调整，待确定后重新发布。"
     assert item.withdrawn_by_id == org.org_dept_user.id
     codes = db.session.scalars(select(AuditEvent.action).where(AuditEvent.object_type == "openness_items",
-                                                               AuditEvent.object_id == item.id)).all()
+                                                               AuditEvent.object_id == item.id)
+                                .order_by(AuditEvent.id)).all()
     assert codes == ["openness.create", "openness.publish", "openness.withdraw"]
 
 

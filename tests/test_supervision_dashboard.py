@@ -14,10 +14,12 @@ from dangjian.extensions import db
 from dangjian.inspection import operations, tasks
 from dangjian.inspection.models import InspectionTask
 from dangjian.models import AuditEvent, BudgetLineKind, Request, RequestState
+from dangjian.request_types.condolence.model import FundingSource
+from dangjian.workflow import Action, apply_action
 from dangjian.supervision import charts, dashboard
 from dangjian.timeutil import local_today
 from tests.factories import approve, new_waiver
-from tests.factories_condolence import new_condolence, set_budget, setup_settings
+from tests.factories_condolence import new_condolence, payment_payload, set_budget, setup_settings
 from tests.test_inspection_tasks import png
 
 YEAR = local_today().year
@@ -32,8 +34,8 @@ def _in_year(req, year):
 @pytest.fixture
 def world(org):
     """This year: 党费减免 — 王喆 approved (a1), 张堃 and 周珺玥 (b1) and 吴玥 (direct) waiting, 周珺玥's at her
-    branch for 20 days; 慰问金 — 张堃's paid 800 of 1,000 reserved, 周珺玥's 500 reserved. Last year:
-    周珺玥's 党费减免 and a 慰问金 that paid 300. A 巡察 of 会计学院党委 this year with one task overdue
+    branch for 20 days; 慰问金 — 张堃's approved from school funds (1,000 reserved) and paid 800 (办结),
+    周珺玥's 500 reserved. Last year: 周珺玥's 党费减免 and a 慰问金 with 300 on last year's budget. A 巡察 of 会计学院党委 this year with one task overdue
     and one signed off, and last year's with one task still open."""
     setup_settings(org)
     set_budget("10000.00", YEAR)
@@ -44,10 +46,12 @@ def world(org):
     new_waiver(org.member2)
     waiting_b = new_waiver(org.member_b)
     new_waiver(org.direct_member)
-    c_paid = new_condolence(org.member2, org.secretary)
+    c_paid = new_condolence(org.member2, org.secretary, funding=FundingSource.SCHOOL, amount="1000.00")
+    for user in (org.secondary, org.org_dept_user, org.school_user):
+        approve(c_paid, user)
+    apply_action(c_paid, org.secretary, Action.RECORD_PAYMENT, payload=payment_payload(c_paid, paid="800.00",
+                                                                                         visit=local_today()))
     c_reserved = new_condolence(org.member_b, org.secretary_b)
-    budget.reserve(YEAR, BudgetLineKind.CONDOLENCE, Decimal("1000.00"), c_paid.id, org.org_dept_user.id)
-    budget.spend(c_paid.id, org.org_dept_user.id, amount=Decimal("800.00"))
     budget.reserve(YEAR, BudgetLineKind.CONDOLENCE, Decimal("500.00"), c_reserved.id, org.org_dept_user.id)
     last_w = new_waiver(org.member_b, start_month=date(YEAR - 1, 1, 1), end_month=date(YEAR - 1, 6, 1))
     last_c = new_condolence(org.member_b, org.secretary_b)
@@ -88,16 +92,16 @@ def in_request(app):
         yield
 
 
-P, A = RequestState.PENDING, RequestState.APPROVED
-# (organization, year offset, requests by type and state, spent, reserved, inspection figures:
-#  findings, closed/total, overdue, earlier unfinished)
+P, A, C = RequestState.PENDING, RequestState.APPROVED, RequestState.COMPLETED
+# (organization, year offset, requests by type and state, paid (school funds), reserved, inspection
+#  figures: findings, closed/total, overdue, earlier unfinished)
 FIGURES = [
-    ("school", 0, {"dues_waiver": {P: 3, A: 1}, "condolence": {P: 2}}, "800.00", "500.00", (1, "1/2", 1, 1)),
-    ("sec_a", 0, {"dues_waiver": {A: 1, P: 1}, "condolence": {P: 1}}, "800.00", "0.00", (1, "1/2", 1, 0)),
-    ("branch_a1", 0, {"dues_waiver": {A: 1, P: 1}, "condolence": {P: 1}}, "800.00", "0.00", (0, "0/1", 1, 0)),
+    ("school", 0, {"dues_waiver": {P: 3, A: 1}, "condolence": {P: 1, C: 1}}, "800.00", "500.00", (1, "1/2", 1, 1)),
+    ("sec_a", 0, {"dues_waiver": {A: 1, P: 1}, "condolence": {C: 1}}, "800.00", "0.00", (1, "1/2", 1, 0)),
+    ("branch_a1", 0, {"dues_waiver": {A: 1, P: 1}, "condolence": {C: 1}}, "800.00", "0.00", (0, "0/1", 1, 0)),
     ("sec_b", 0, {"dues_waiver": {P: 1}, "condolence": {P: 1}}, "0.00", "500.00", (0, "0/0", 0, 1)),
     ("direct", 0, {"dues_waiver": {P: 1}}, "0.00", "0.00", (0, "0/0", 0, 0)),
-    ("school", -1, {"dues_waiver": {P: 1}, "condolence": {P: 1}}, "300.00", "0.00", (1, "0/1", 0, 0)),
+    ("school", -1, {"dues_waiver": {P: 1}, "condolence": {P: 1}}, "0.00", "0.00", (1, "0/1", 0, 0)),  # 300 spent, never paid
     ("sec_a", -1, {}, "0.00", "0.00", (0, "0/0", 0, 0)),
 ]
 
@@ -110,7 +114,7 @@ def test_the_figures_equal_the_world(app, world, in_request, where, offset, requ
     got = {t.key: t.counts for t in d.types if t.counts}
     assert got == requests
     assert d.total == sum(sum(c.values()) for c in requests.values())
-    assert (d.spent, d.reserved) == (Decimal(spent), Decimal(reserved))
+    assert (d.money.school, d.money.unit, d.reserved_total) == (Decimal(spent), 0, Decimal(reserved))
     figures = {f["key"]: f for f in d.figures}
     assert (figures["inspection.findings"]["value"], figures["inspection.tasks_closed"]["value"],
             figures["inspection.tasks_overdue"]["value"], figures["inspection.tasks_earlier"]["value"]) == inspection
@@ -121,12 +125,10 @@ def test_the_figures_equal_the_world(app, world, in_request, where, offset, requ
 def test_units_years_and_steps(app, world, in_request):
     org = world
     d = dashboard.build(org.school, YEAR, org.supervisor)
-    units = {u.label: (u.requests, u.spent) for u in d.units}
-    assert units == {"会计学院党委": (3, Decimal("800.00")), "经济学院党委": (2, Decimal("0.00")),
-                     "图书馆直属党支部": (1, Decimal("0.00"))}
-    assert [(y.year, y.total, y.spent) for y in d.years] == [
-        (YEAR - 4, 0, 0), (YEAR - 3, 0, 0), (YEAR - 2, 0, 0), (YEAR - 1, 2, Decimal("300.00")),
-        (YEAR, 6, Decimal("800.00"))]
+    units = {u.label: (u.requests, u.school, u.unit) for u in d.units}
+    assert units == {"会计学院党委": (3, Decimal("800.00"), 0), "经济学院党委": (2, 0, 0), "图书馆直属党支部": (1, 0, 0)}
+    assert [(y.year, y.total, y.school, y.unit) for y in d.years] == [
+        (YEAR - 4, 0, 0, 0), (YEAR - 3, 0, 0, 0), (YEAR - 2, 0, 0, 0), (YEAR - 1, 2, 0, 0), (YEAR, 6, Decimal("800.00"), 0)]
     assert [(line.kind, line.spent) for line in d.budget] == [(BudgetLineKind.CONDOLENCE, Decimal("800.00"))]
     # 周珺玥's waiver waits past its limit at 经济学院教工党支部: counted in the year it reached that step.
     entered = (datetime.utcnow() - timedelta(days=20)).year
@@ -190,7 +192,7 @@ def test_the_export_holds_the_same_numbers_and_is_audited(app, world, auth, clie
     requests = list(wb["申请情况"].iter_rows(values_only=True))
     assert requests[1][0] == "申请类型" and requests[-1][0] == "合计" and requests[-1][-1] == 6
     money = list(wb["经费支出"].iter_rows(values_only=True))
-    assert money[-1][:2] == ("合计", 800)
+    assert money[-1] == ("合计", 800, 0, 800, 500)
     units = {r[0]: r[1] for r in wb["各单位"].iter_rows(min_row=3, values_only=True)}
     assert units == {"会计学院党委": 3, "经济学院党委": 2, "图书馆直属党支部": 1}
     figures = {r[0]: (r[1], r[2]) for r in wb["其他监督指标"].iter_rows(min_row=3, values_only=True)}

@@ -18,6 +18,7 @@ from datetime import date
 from sqlalchemy import Date, DateTime, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..deadlines import days_past
 from ..extensions import db
 from ..models.base import EnumText, LabeledEnum, utcnow
 from ..timeutil import local_today
@@ -173,7 +174,8 @@ class RectificationTask(db.Model):
         return self.state is TaskState.OPEN and (today or local_today()) > self.deadline
 
     def days_overdue(self, today: date | None = None) -> int:
-        return max(((today or local_today()) - self.deadline).days, 0)
+        """Calendar days past the deadline (deadlines.RULE, the same as 巡察's 整改任务)."""
+        return days_past(self.deadline, today or local_today())
 
 
 class AssessmentFile(db.Model):

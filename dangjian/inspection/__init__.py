@@ -9,9 +9,11 @@ from . import access
 from . import models  # noqa: F401  (register the tables for Alembic)
 from .demo import load_demo  # noqa: F401
 from .figures import supervision_figures  # noqa: F401
+from .reminders import remind_inspection_tasks
 from .views import bp
 
 blueprints = [bp]
+periodic_tasks = [remind_inspection_tasks]
 
 
 def nav_entries(user) -> list[dict]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from sqlalchemy import and_, exists, false, literal, or_, select, true
 
 from ..extensions import db
-from ..models import Organization, OrgKind, Role
+from ..models import Organization, OrgKind, Role, RoleAssignment, User
 
 UNIT_ROLES = (Role.SECONDARY, Role.BRANCH_SECRETARY)
 RECUSAL = "按回避规定，您不能办理本人所在单位的事项，请由其他纪委工作人员办理"
@@ -136,3 +136,28 @@ def has_tasks(user) -> bool:
         return False
     return db.session.scalar(select(exists().where(and_(
         InspectionTask.owner_org_id == Organization.id, _in_paths(Organization.path, paths))))) or False
+
+
+def unit_people(orgs, day) -> list[User]:
+    """The active users who act for these organizations on `day` (书记/组织员 of a 二级党组织, 支部书记
+    of a branch): whom a reminder about their 整改任务 goes to."""
+    ids = [o.id for o in orgs]
+    return list(db.session.scalars(
+        select(User).join(RoleAssignment, RoleAssignment.user_id == User.id)
+        .where(RoleAssignment.role.in_(UNIT_ROLES), RoleAssignment.organization_id.in_(ids),
+               RoleAssignment.in_effect(day), User.active.is_(True)).distinct().order_by(User.id)))
+
+
+def inspectors_for(task, day) -> list[User]:
+    """Who should sign off `task`: the 纪委 holder who gave it, while they still hold the role and need
+    not step aside; otherwise every 纪委 holder who may."""
+    def fit(user):
+        return user.active and is_inspector(user) and not involved(user, task.finding.organization) \
+            and not involved(user, task.owner)
+    if task.created_by is not None and fit(task.created_by):
+        return [task.created_by]
+    holders = db.session.scalars(
+        select(User).join(RoleAssignment, RoleAssignment.user_id == User.id)
+        .where(RoleAssignment.role == Role.SUPERVISOR, RoleAssignment.in_effect(day), User.active.is_(True))
+        .distinct().order_by(User.id))
+    return [u for u in holders if fit(u)]

@@ -1,6 +1,7 @@
 """Demo data for 巡察/监督检查: this year's special check of two colleges, with findings and 整改任务
-in every state (one overdue, one waiting for 纪委's 验收, one signed off, one returned), and last
-year's 巡察 with a task still open, so the dashboard's figures and alerts have something to show."""
+in every state (one overdue, one waiting for 纪委's 验收, one signed off, one returned after its
+deadline was extended), last year's 巡察 with a task still open, and a check of two years ago closed
+(结束) once its task was signed off, so the dashboard's figures and alerts have something to show."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -77,10 +78,21 @@ def load_demo(ctx) -> None:
           TaskState.OPEN, erji)
     _task(ctx, f2, acc, "补齐缺失的签收单，建立慰问金发放台账，逐笔登记收款人签收。", today + timedelta(days=15),
           TaskState.SUBMITTED, erji)
-    _task(ctx, f3, eco, "各党支部专题学习实施意见，报送学习记录和参学名单。", today + timedelta(days=20),
-          TaskState.RETURNED, eco_user)
+    t3 = _task(ctx, f3, eco, "各党支部专题学习实施意见，报送学习记录和参学名单。", today + timedelta(days=20),
+               TaskState.RETURNED, eco_user)
+    t3.version += 1
+    db.session.add(TaskEvent(task_id=t3.id, action="extend", actor_id=ctx.users["jiwei"].id, from_state="returned",
+                             to_state="returned", note="正值期末考试周，各党支部集中学习顺延。",
+                             old_deadline=today + timedelta(days=5), new_deadline=today + timedelta(days=20),
+                             at=utcnow() - timedelta(days=2)))
     last = _plan(ctx, today.year - 1, PlanKind.INSPECTION, f"{today.year - 1}年第二轮校内巡察",
                  today.replace(month=1, day=1) - timedelta(days=90), 45, [eco])
     f4 = _finding(last, eco, "党支部书记补贴发放未经支委会研究，材料不全。", Severity.MAJOR, ctx.users["jiwei"])
     _task(ctx, f4, eco, "补充支委会研究记录，完善补贴发放审批材料。", today - timedelta(days=30), TaskState.OPEN, eco_user)
+    old = _plan(ctx, today.year - 2, PlanKind.CHECK, f"{today.year - 2}年度党费收缴使用监督检查",
+                today.replace(month=1, day=1) - timedelta(days=400), 20, [acc])
+    f5 = _finding(old, acc, "个别党支部党费收缴记录未按月登记。", Severity.MINOR, ctx.users["jiwei"])
+    _task(ctx, f5, acc, "按月登记党费收缴记录，补齐缺失月份。", today - timedelta(days=300), TaskState.CLOSED, erji)
+    old.closed_at, old.closed_by_id = utcnow() - timedelta(days=280), ctx.users["jiwei"].id
+    old.close_note = "整改任务已全部验收销号。"
     db.session.commit()

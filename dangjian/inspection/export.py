@@ -6,6 +6,7 @@ from datetime import date, datetime
 
 from openpyxl import Workbook
 
+from ..deadlines import RULE
 from ..timeutil import to_local
 from ..xlsx import streamed_sheet
 
@@ -29,7 +30,7 @@ def tasks_xlsx(tasks, filters: list[tuple[str, str]], viewer, exported_at: datet
     about.column_dimensions["B"].width = 70
     for key, value in [("导出人", f"{viewer.display_name}（{viewer.username}）"),
                        ("导出时间", to_local(exported_at).strftime("%Y-%m-%d %H:%M:%S")), *filters,
-                       ("逾期天数", "待整改或已退回且已过整改期限的自然日数。"), ("说明", "本次导出已记入审计日志。")]:
+                       ("逾期天数", "待整改或已退回且已过整改期限的天数。" + RULE), ("说明", "本次导出已记入审计日志。")]:
         about.append([key, value])
     out = tempfile.TemporaryFile(suffix=".xlsx")
     wb.save(out)

@@ -54,6 +54,20 @@ class ActionForm(ChineseForm):
     note = TextAreaField("意见")
 
 
+class ExtendForm(ChineseForm):
+    """延长整改期限 (纪委)."""
+    printed = False
+    version = HiddenField()
+    deadline = StringField("新的整改期限")
+    reason = TextAreaField("延期理由")
+
+
+class CloseForm(ChineseForm):
+    """结束检查 (纪委), once every task is signed off or withdrawn."""
+    printed = False
+    note = TextAreaField("结束说明（可不填）")
+
+
 def parse_date(text: str | None) -> date | None:
     try:
         return date.fromisoformat((text or "").strip())

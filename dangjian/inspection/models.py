@@ -7,6 +7,11 @@
   state only moves through `tasks.TRANSITIONS` (a conditional UPDATE on `version`), and every move
   adds a `TaskEvent`: the history is kept, nothing is overwritten.
 - `InspectionFile`: evidence of closure (整改佐证材料) uploaded with a submission.
+- `InspectionReminder`: one reminder sent about a task (reminders.py), under a unique key, so that
+  the ticker tells each thing once however often or in how many processes it runs.
+
+A plan is closed (结束) by 纪委 once every task is signed off or withdrawn (`closed_at`); a closed
+plan takes no more findings or tasks. Overdue follows deadlines.RULE (calendar days past a date).
 """
 from __future__ import annotations
 
@@ -15,6 +20,7 @@ from datetime import date
 from sqlalchemy import Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..deadlines import days_past
 from ..extensions import db
 from ..models.base import EnumText, LabeledEnum, utcnow
 
@@ -69,8 +75,12 @@ class InspectionPlan(db.Model):
     team: Mapped[str] = mapped_column(String(300))  # 组长、成员 (names)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at = mapped_column(DateTime, default=utcnow, nullable=False)
+    closed_at = mapped_column(DateTime, nullable=True)  # 结束检查: every task closed or withdrawn
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    close_note: Mapped[str] = mapped_column(Text, default="")
 
-    created_by = relationship("User")
+    created_by = relationship("User", foreign_keys=[created_by_id])
+    closed_by = relationship("User", foreign_keys=[closed_by_id])
     units = relationship("InspectionPlanUnit", back_populates="plan", cascade="all, delete-orphan",
                          order_by="InspectionPlanUnit.id")
     findings = relationship("InspectionFinding", back_populates="plan", order_by="InspectionFinding.id")
@@ -141,10 +151,11 @@ class InspectionTask(db.Model):
     files = relationship("InspectionFile", back_populates="task", order_by="InspectionFile.id")
 
     def overdue_days(self, today: date) -> int:
-        """Calendar days past the deadline while the unit still has to act (0: not overdue)."""
-        if self.state not in WITH_UNIT or self.deadline >= today:
+        """Calendar days past the deadline while the unit still has to act (0: not overdue;
+        deadlines.RULE, the same as 党建考核's 整改任务)."""
+        if self.state not in WITH_UNIT:
             return 0
-        return (today - self.deadline).days
+        return days_past(self.deadline, today)
 
 
 class TaskEvent(db.Model):
@@ -160,6 +171,9 @@ class TaskEvent(db.Model):
     from_state: Mapped[str | None] = mapped_column(String(32), nullable=True)
     to_state: Mapped[str] = mapped_column(String(32))
     note: Mapped[str] = mapped_column(Text, default="")
+    # 延长整改期限: the deadline before and after (None for every other step).
+    old_deadline: Mapped[date | None] = mapped_column(Date, nullable=True)
+    new_deadline: Mapped[date | None] = mapped_column(Date, nullable=True)
 
     task = relationship("InspectionTask", back_populates="events")
     actor = relationship("User")
@@ -189,3 +203,17 @@ class InspectionFile(db.Model):
     def previewable(self) -> bool:
         from ..uploads import INLINE_TYPES
         return self.content_type in INLINE_TYPES
+
+
+class InspectionReminder(db.Model):
+    """A reminder sent about a task: `key` names what was told (e.g. "overdue:2026-05-01:0" — the
+    deadline and the week since), unique per task, written in the transaction of the message."""
+
+    __tablename__ = "inspection_reminders"
+    __table_args__ = (UniqueConstraint("task_id", "key", name="uq_inspection_reminders_task_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("inspection_tasks.id"), index=True)
+    key: Mapped[str] = mapped_column(String(64))
+    recipients: Mapped[int] = mapped_column(Integer, default=0)
+    sent_at = mapped_column(DateTime, default=utcnow, nullable=False)

@@ -8,18 +8,19 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import exists, select, update
 
 from .. import audit
 from ..extensions import db
 from ..models import Organization, OrgKind
+from ..models.base import utcnow
 from ..text_input import text_problem
 from ..timeutil import local_today
 from . import access
-from .models import (InspectionFinding, InspectionPlan, InspectionPlanUnit, PlanKind, InspectionTask, Severity,
-                     TaskEvent, TaskState)
+from .models import (UNFINISHED, InspectionFinding, InspectionPlan, InspectionPlanUnit, PlanKind, InspectionTask,
+                     Severity, TaskEvent, TaskState)
 
-TITLE_MAX, TEAM_MAX, FINDING_MAX, REQUIREMENT_MAX = 100, 300, 1000, 500
+TITLE_MAX, TEAM_MAX, FINDING_MAX, REQUIREMENT_MAX, CLOSE_NOTE_MAX = 100, 300, 1000, 500, 500
 MAX_UNITS = 50
 
 
@@ -45,6 +46,11 @@ def clean_text(label: str, value: str | None, limit: int, field: str, *, require
 def _inspector(user) -> None:
     if not access.is_inspector(user):
         raise InspectionRefused("只有纪委可以办理巡察和监督检查事项")
+
+
+def _open_plan(plan: InspectionPlan) -> None:
+    if plan.closed_at is not None:
+        raise InspectionRefused("该检查计划已结束，不能再修改、记录问题或下达整改任务")
 
 
 def _plan_values(year, kind, title, starts_on, ends_on, team, unit_ids) -> dict:
@@ -94,6 +100,7 @@ def create_plan(user, *, year, kind, title, starts_on, ends_on, team, unit_ids) 
 def update_plan(plan: InspectionPlan, user, *, year, kind, title, starts_on, ends_on, team, unit_ids) -> InspectionPlan:
     """修改计划. A unit with findings stays covered (its findings would lose their plan)."""
     _inspector(user)
+    _open_plan(plan)
     v = _plan_values(year, kind, title, starts_on, ends_on, team, unit_ids)
     orgs = v.pop("orgs")
     keep = {o.id for o in orgs}
@@ -118,6 +125,7 @@ def _covered(plan: InspectionPlan, org: Organization) -> bool:
 def add_finding(plan: InspectionPlan, user, *, org_id, text, severity) -> InspectionFinding:
     """记录发现问题 about one covered unit (or a branch inside it)."""
     _inspector(user)
+    _open_plan(plan)
     org = db.session.get(Organization, org_id) if org_id else None
     if org is None or not _covered(plan, org):
         raise InspectionRefused("请选择本计划覆盖的单位", "org_id")
@@ -140,6 +148,7 @@ def add_finding(plan: InspectionPlan, user, *, org_id, text, severity) -> Inspec
 def add_task(finding: InspectionFinding, user, *, owner_org_id, requirement, deadline) -> InspectionTask:
     """下达整改任务: the unit of the finding (or one of its branches) rectifies by `deadline`."""
     _inspector(user)
+    _open_plan(finding.plan)
     owner = db.session.get(Organization, owner_org_id) if owner_org_id else None
     if owner is None or not owner.path.startswith(finding.organization.path) or owner.kind not in (
             OrgKind.SECONDARY, OrgKind.BRANCH):
@@ -161,3 +170,49 @@ def add_task(finding: InspectionFinding, user, *, owner_org_id, requirement, dea
                  deadline=deadline.isoformat())
     db.session.commit()
     return task
+
+
+def _unfinished_tasks(plan_id: int):
+    """A condition: the plan still has a task that is neither signed off nor withdrawn."""
+    return exists().where(InspectionTask.finding_id == InspectionFinding.id, InspectionFinding.plan_id == plan_id,
+                          InspectionTask.state.in_(UNFINISHED))
+
+
+def close_refusal(plan: InspectionPlan, user) -> str | None:
+    """Why `user` may not close `plan` now, or None."""
+    if not access.is_inspector(user):
+        return "只有纪委可以结束检查计划"
+    if plan.closed_at is not None:
+        return "该检查计划已结束"
+    left = db.session.scalar(select(db.func.count(InspectionTask.id)).join(
+        InspectionFinding, InspectionFinding.id == InspectionTask.finding_id).where(
+        InspectionFinding.plan_id == plan.id, InspectionTask.state.in_(UNFINISHED))) or 0
+    if left:
+        return f"还有{left}项整改任务未销号或撤销，全部办结后才能结束检查"
+    return None
+
+
+def close_plan(plan: InspectionPlan, user, *, note: str = "") -> InspectionPlan:
+    """结束检查: every task of the plan is signed off or withdrawn. One conditional UPDATE (still
+    open, and still no unfinished task: a task given meanwhile refuses it), and an audit row."""
+    reason = close_refusal(plan, user)
+    if reason:
+        raise InspectionRefused(reason)
+    note = clean_text("结束说明", note, CLOSE_NOTE_MAX, "note", required=False)
+    done = db.session.execute(
+        update(InspectionPlan).where(InspectionPlan.id == plan.id, InspectionPlan.closed_at.is_(None),
+                                     ~_unfinished_tasks(plan.id))
+        .values(closed_at=utcnow(), closed_by_id=user.id, close_note=note)
+        .execution_options(synchronize_session=False)).rowcount
+    if done != 1:
+        db.session.rollback()
+        raise InspectionRefused("该记录已被他人处理，请刷新页面后查看")
+    counts = dict(db.session.execute(select(InspectionTask.state, db.func.count(InspectionTask.id)).join(
+        InspectionFinding, InspectionFinding.id == InspectionTask.finding_id).where(
+        InspectionFinding.plan_id == plan.id).group_by(InspectionTask.state)).all())
+    audit.record("inspection.plan.closed", plan, user=user, title=plan.title, year=plan.year,
+                 findings=len(plan.findings), closed=counts.get(TaskState.CLOSED, 0),
+                 cancelled=counts.get(TaskState.CANCELLED, 0))
+    db.session.commit()
+    db.session.expire(plan)
+    return plan

@@ -5,10 +5,15 @@ did with evidence files (提交整改材料: 待验收) → 纪委 signs it off 
 insufficient (退回: 已退回, with the reason) → the unit submits again. 纪委 may withdraw a task given by
 mistake (撤销, with the reason). Every move is a conditional UPDATE on `version` and the state (two
 clicks cannot both win: 「该记录已被他人处理」), a `TaskEvent` and an audit row, in one transaction.
+
+Beside the moves, 纪委 may extend an unfinished task's deadline with a reason (延长整改期限,
+`extend_deadline`): the state stays, the history keeps the old and the new deadline, and whether the
+task is overdue follows the new one (deadlines.RULE).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy import update
 
@@ -17,7 +22,7 @@ from ..extensions import db
 from ..models.base import utcnow
 from ..timeutil import local_today
 from . import access
-from .models import InspectionFile, InspectionTask, TaskEvent, TaskState
+from .models import UNFINISHED, InspectionFile, InspectionTask, TaskEvent, TaskState
 from .operations import InspectionRefused, clean_text
 
 NOTE_MAX = 1000
@@ -49,7 +54,8 @@ TRANSITIONS = {t.action: t for t in (
     Transition("cancel", "撤销任务", (TaskState.OPEN, TaskState.SUBMITTED, TaskState.RETURNED), TaskState.CANCELLED,
                INSPECTOR, True, "撤销理由", "inspection.task.cancelled"),
 )}
-EVENT_LABELS = {"create": "下达整改任务", **{a: t.label for a, t in TRANSITIONS.items()}}
+EXTEND = "extend"
+EVENT_LABELS = {"create": "下达整改任务", **{a: t.label for a, t in TRANSITIONS.items()}, EXTEND: "延长整改期限"}
 
 
 def refusal(task: InspectionTask, user, action: str) -> str | None:
@@ -131,5 +137,48 @@ def act(task: InspectionTask, user, action: str, *, version: int | None, note: s
         db.session.rollback()
         uploads.discard(written)
         raise
+    db.session.expire(task)
+    return task
+
+
+def extend_refusal(task: InspectionTask, user) -> str | None:
+    """Why `user` may not extend `task`'s deadline now, or None."""
+    if task.state not in UNFINISHED:
+        return f"该整改任务当前为「{task.state.label}」，不能延长整改期限"
+    if not access.is_inspector(user):
+        return "只有纪委可以延长整改期限"
+    if access.involved(user, task.finding.organization) or access.involved(user, task.owner):
+        return access.RECUSAL
+    return None
+
+
+def extend_deadline(task: InspectionTask, user, *, version: int | None, deadline: date | None,
+                    reason: str) -> InspectionTask:
+    """延长整改期限 to `deadline` (later than the current one, not in the past), with the reason: a
+    conditional UPDATE on `version`, a TaskEvent with both deadlines, and an audit row."""
+    refused = extend_refusal(task, user)
+    if refused:
+        raise InspectionRefused(refused)
+    if not isinstance(deadline, date):
+        raise InspectionRefused("请填写新的整改期限（年-月-日）", "deadline")
+    if deadline <= task.deadline:
+        raise InspectionRefused(f"新的整改期限须晚于原期限（{task.deadline:%Y-%m-%d}）", "deadline")
+    if deadline < local_today():
+        raise InspectionRefused("新的整改期限不能早于今天", "deadline")
+    reason = clean_text("延期理由", reason, NOTE_MAX, "reason")
+    old = task.deadline
+    done = db.session.execute(
+        update(InspectionTask).where(InspectionTask.id == task.id, InspectionTask.version == (version or 0),
+                                     InspectionTask.state.in_(UNFINISHED))
+        .values(deadline=deadline, version=InspectionTask.version + 1)
+        .execution_options(synchronize_session=False)).rowcount
+    if done != 1:
+        db.session.rollback()
+        raise InspectionRefused("该记录已被他人处理，请刷新页面后查看")
+    db.session.add(TaskEvent(task_id=task.id, action=EXTEND, actor_id=user.id, from_state=task.state.value,
+                             to_state=task.state.value, note=reason, old_deadline=old, new_deadline=deadline))
+    audit.record("inspection.task.extended", task, user=user, owner=task.owner.name, old_deadline=old.isoformat(),
+                 new_deadline=deadline.isoformat(), reason=reason)
+    db.session.commit()
     db.session.expire(task)
     return task

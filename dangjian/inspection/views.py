@@ -17,7 +17,8 @@ from ..timeutil import local_today, to_local
 from ..uploads import stored_path
 from . import access, operations, queries, tasks
 from .export import tasks_xlsx
-from .forms import ActionForm, FindingForm, PlanForm, TaskForm, parse_date, parse_year, show_refusal
+from .forms import (ActionForm, CloseForm, ExtendForm, FindingForm, PlanForm, TaskForm, parse_date, parse_year,
+                    show_refusal)
 from .models import InspectionFile, InspectionFinding, InspectionPlan, PlanKind, InspectionTask
 from .operations import InspectionRefused
 from .tasks import EVENT_LABELS, TRANSITIONS
@@ -116,6 +117,9 @@ def plan_edit(plan_id: int):
 def _plan_form(plan: InspectionPlan | None):
     if not access.is_inspector(_user()):
         abort(404)
+    if plan is not None and plan.closed_at is not None:
+        flash("该检查计划已结束，不能再修改", "warning")
+        return redirect(url_for("inspection.plan", plan_id=plan.id))
     if request.method == "POST":
         form = PlanForm()
     elif plan is not None:
@@ -144,10 +148,10 @@ def plan(plan_id: int):
     return _plan_page(_plan_or_404(plan_id))
 
 
-def _plan_page(plan, finding_form=None, task_form=None, task_finding_id=None, error=None):
+def _plan_page(plan, finding_form=None, task_form=None, task_finding_id=None, error=None, close_form=None):
     user = _user()
     findings = _visible_findings(plan, user)
-    inspector = access.is_inspector(user)
+    inspector = access.is_inspector(user) and plan.closed_at is None  # a closed plan takes nothing more
     visible_tasks = {f.id: list(db.session.scalars(select(InspectionTask).where(
         InspectionTask.finding_id == f.id, access.task_scope(user)).order_by(InspectionTask.id)))
         for f in findings}
@@ -166,10 +170,34 @@ def _plan_page(plan, finding_form=None, task_form=None, task_finding_id=None, er
             for field in form:
                 field.id = f"{field.name}-{f.id}"  # one form per finding: each label finds its own box
             task_forms[f.id] = form
+    can_close = access.is_inspector(user) and plan.closed_at is None
     return render_template("inspection/plan.html", plan=plan, findings=findings, visible_tasks=visible_tasks,
                            inspector=inspector, finding_form=finding_form, task_forms=task_forms,
                            open_task_form=task_finding_id, error=error, today=local_today(),
-                           recused={f.id: access.involved(user, f.organization) for f in findings})
+                           recused={f.id: access.involved(user, f.organization) for f in findings},
+                           can_close=can_close, close_refusal=operations.close_refusal(plan, user) if can_close else None,
+                           close_form=close_form or (CloseForm(formdata=None) if can_close else None))
+
+
+@bp.route("/plans/<int:plan_id>/close", methods=["POST"])
+def plan_close(plan_id: int):
+    plan = _plan_or_404(plan_id)
+    if not access.is_inspector(_user()):
+        abort(404)
+    form = CloseForm()
+    if form.validate():
+        try:
+            operations.close_plan(plan, _user(), note=form.note.data)
+        except InspectionRefused as exc:
+            db.session.rollback()
+            db.session.refresh(plan)
+            if exc.field == "note":
+                show_refusal(form, exc)
+                return _plan_page(plan, close_form=form)
+            return _plan_page(plan, error=exc.message)
+        flash(f"已结束检查计划「{plan.title}」", "success")
+        return redirect(url_for("inspection.plan", plan_id=plan.id))
+    return _plan_page(plan, close_form=form)
 
 
 @bp.route("/plans/<int:plan_id>/findings", methods=["POST"])
@@ -259,9 +287,12 @@ def task(task_id: int):
     return _task_page(_task_or_404(task_id))
 
 
-def _task_page(task, form=None, failed_action=None, error=None):
+def _task_page(task, form=None, failed_action=None, error=None, extend_form=None):
     user = _user()
     actions = tasks.available_actions(task, user)
+    can_extend = tasks.extend_refusal(task, user) is None
+    if can_extend and extend_form is None:
+        extend_form = ExtendForm(formdata=None, version=task.version)
     forms = {}
     for a in actions:
         forms[a] = form if (form is not None and failed_action == a) else ActionForm(formdata=None, version=task.version)
@@ -270,7 +301,29 @@ def _task_page(task, form=None, failed_action=None, error=None):
         forms[a].note.id = f"note-{a}"
     return render_template("inspection/task.html", t=task, actions=actions, forms=forms, transitions=TRANSITIONS,
                            event_labels=EVENT_LABELS, today=local_today(), error=error,
-                           max_files=tasks.MAX_FILES, states={s.value: s.label for s in type(task.state)})
+                           max_files=tasks.MAX_FILES, states={s.value: s.label for s in type(task.state)},
+                           extend_form=extend_form if can_extend else None)
+
+
+@bp.route("/tasks/<int:task_id>/extend", methods=["POST"])
+def task_extend(task_id: int):
+    user = _user()
+    task = _task_or_404(task_id)
+    form = ExtendForm()
+    if not form.validate():
+        return _task_page(task, extend_form=form)
+    try:
+        tasks.extend_deadline(task, user, version=int(form.version.data or 0), deadline=parse_date(form.deadline.data),
+                              reason=form.reason.data)
+    except InspectionRefused as exc:
+        db.session.rollback()
+        db.session.refresh(task)
+        if exc.field in ("deadline", "reason"):
+            show_refusal(form, exc)
+            return _task_page(task, extend_form=form)
+        return _task_page(task, error=exc.message)
+    flash(f"已将整改期限延长至 {task.deadline:%Y-%m-%d}", "success")
+    return redirect(url_for("inspection.task", task_id=task.id))
 
 
 @bp.route("/tasks/<int:task_id>/<action>", methods=["POST"])

@@ -23,6 +23,8 @@ Notices about something other than a request go through `notify_people` (kinds i
 events.NOTICE_KINDS): talk_due — 谈心谈话 the recipient should hold this semester or year;
 assessment — a 党建考核 step for the recipient (to submit, to grade, returned, graded, a task set or
 handed in); rectify_overdue — a 整改任务 of the recipient's organization past its deadline;
+inspection_task — a 巡察/监督检查 整改任务 due soon or overdue (to its unit), or a submission waiting
+long for 验收 (to 纪委);
 care_review_due — entries of the 困难党员台账 past their yearly review (每年复核) that the
 recipient's branch or unit answers for.
 openness — a 党务公开 item published that the recipient passes on or oversees (openness/notices.py).

@@ -19,7 +19,7 @@ from .models import Message, NotificationEvent, OrgWebhook
 KINDS = ("todo", "returned", "approved", "rejected", "completed", "cc", "urge", "comment", "overdue")
 # Notices about something other than a request (record_notice): they carry a subject, a text and a
 # link of their own.
-NOTICE_KINDS = ("talk_due", "assessment", "rectify_overdue", "care_review_due", "openness")
+NOTICE_KINDS = ("talk_due", "assessment", "rectify_overdue", "care_review_due", "openness", "inspection_task")
 
 # Which organization's group robot hears of an event: the one whose people must act now, or the
 # one the request comes from. 抄送 and 评论 are for the people named, not for a group; a step passed

@@ -28,6 +28,7 @@ KIND_LABELS = {
     "rectify_overdue": ("整改超期", "danger", "您有整改任务已超过整改期限"),
     "care_review_due": ("台账复核", "warning", "困难党员台账有记录已超过每年复核日期"),
     "openness": ("党务公开", "info", "有一项党务公开事项已发布"),
+    "inspection_task": ("巡察整改", "warning", "您有一项巡察/监督检查整改任务需要办理"),
 }
 
 # The same sentences for a group robot, told to an organization rather than to one person.
@@ -46,6 +47,7 @@ ROBOT_SENTENCES = {
     "rectify_overdue": "整改任务超期",
     "care_review_due": "困难党员台账复核提醒",
     "openness": "党务公开事项发布",
+    "inspection_task": "巡察整改任务提醒",
 }
 
 

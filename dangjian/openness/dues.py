@@ -5,7 +5,9 @@ scope (the school, or one unit and its subtree), computed from the data:
   (Member.dues_on: the effective-dated history), up to the current month for the current year;
 * 减免: what approved 党费减免 waived in those months (dues_waiver.dues_owed);
 * 实缴 (应缴 − 减免);
-* 用于关怀帮扶: 慰问金 paid (by funding source), 兼职支部书记补贴 and 表彰奖励 paid (登记发放).
+* 用于关怀帮扶: 慰问金 paid (by funding source), 兼职支部书记补贴 and 表彰奖励 paid (登记发放), and
+  what the 二级党组织 paid from their own funds (their ledger) — spending.py, the same figures as
+  纪委's 监督统计.
 
 Totals and counts only: no member's name, hardship or amount is in them. A member is counted in
 the branch they belong to now (组织关系转接 moves their whole year).
@@ -16,13 +18,14 @@ import calendar
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import extract, func, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from .. import spending
 from ..extensions import db
-from ..models import Member, MemberStatus, Organization, Payment, Request, RequestState
+from ..models import Member, MemberStatus, Organization, RequestState
 from ..money import format_yuan
-from ..request_types.condolence.model import CondolencePayment, FundingSource
+from ..request_types.condolence.model import FundingSource
 from ..request_types.dues_waiver.model import DuesWaiver, dues_owed
 from ..timeutil import local_today
 
@@ -91,26 +94,31 @@ def figures(org: Organization, year: int, today: date | None = None) -> dict:
 
 
 def care_spending(org: Organization, year: int) -> list[dict]:
-    """What was paid in `year` for care and incentives in `org`'s subtree, by kind: label, count
-    (with its unit word), amount (Decimal), and the budget line it belongs to."""
-    in_scope = Request.organization_id.in_(_subtree(org))
-    rows = []
+    """What was paid in `year` for care and incentives in `org`'s subtree (spending.py: the same
+    figures 纪委's 监督统计 shows), as rows: label, count (with its unit word), amount (Decimal), the
+    line and the source (school or unit). The requests' rows always; a unit's own ledger, per line,
+    where it spent anything."""
+    rows = spending.paid_rows(org, [year])
+
+    def total(line, source, via):
+        picked = [r for r in rows if (r.line, r.source, r.via) == (line, source, via)]
+        return sum(r.count for r in picked), sum((r.amount for r in picked), ZERO)
+
+    out = []
     for source in FundingSource:
-        count, amount = db.session.execute(
-            select(func.count(CondolencePayment.id), func.sum(CondolencePayment.paid_amount))
-            .where(CondolencePayment.state == RequestState.COMPLETED, CondolencePayment.funding_source == source,
-                   extract("year", CondolencePayment.visit_date) == year,
-                   CondolencePayment.organization_id.in_(_subtree(org)))).one()
-        rows.append({"label": f"慰问金（{source.label}）", "count": count or 0, "unit": "人次", "line": "condolence",
-                     "source": source.value, "amount": amount if isinstance(amount, Decimal) else ZERO})
-    for type_name, label, unit, line in (("secretary_allowance", "兼职支部书记补贴", "批", "allowance"),
-                                         ("award_nomination", "表彰奖励", "项", "award")):
-        count, amount = db.session.execute(
-            select(func.count(Payment.id), func.sum(Payment.amount)).join(Request, Request.id == Payment.request_id)
-            .where(Request.type == type_name, extract("year", Payment.paid_on) == year, in_scope)).one()
-        rows.append({"label": label, "count": count or 0, "unit": unit, "line": line, "source": "school",
-                     "amount": amount if isinstance(amount, Decimal) else ZERO})
-    return rows
+        count, amount = total("condolence", source.value, spending.REQUEST)
+        out.append({"label": f"慰问金（{source.label}）", "count": count, "unit": "人次", "line": "condolence",
+                    "source": source.value, "amount": amount})
+    for line, label, unit in (("allowance", "兼职支部书记补贴", "批"), ("award", "表彰奖励", "项")):
+        count, amount = total(line, spending.SCHOOL, spending.REQUEST)
+        out.append({"label": label, "count": count, "unit": unit, "line": line, "source": spending.SCHOOL,
+                    "amount": amount})
+    for line, label in spending.LINES.items():
+        count, amount = total(line, spending.UNIT, spending.LEDGER)
+        if count:
+            out.append({"label": f"二级党组织自有经费：{label}", "count": count, "unit": "笔", "line": line,
+                        "source": spending.UNIT, "amount": amount})
+    return out
 
 
 def title(org: Organization, year: int) -> str:

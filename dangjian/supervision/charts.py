@@ -64,6 +64,36 @@ def bar_chart(chart_id: str, title: str, items: list[tuple[str, object]], fmt=st
     return Markup("".join(parts))
 
 
+def grouped_bar_chart(chart_id: str, title: str, items: list[tuple[str, list]], series: list[str], fmt=str) -> Markup:
+    """Horizontal bars, a group per (label, values): the label above, then one bar per series (its
+    colour from PALETTE, its name before the value after it), all on one scale."""
+    bar, gap, label_h, top = 12, 4, 17, 6
+    group = label_h + len(series) * (bar + gap) + 6
+    height = top + group * max(len(items), 1) + 4
+    desc = "；".join(f"{label}：" + "，".join(f"{name} {fmt(v)}" for name, v in zip(series, values))
+                    for label, values in items) or "没有数据"
+    biggest = max((_num(v) for _, values in items for v in values), default=0)
+    span = WIDTH - 150  # room for the series name and value after the longest bar
+    parts = [_head(chart_id, title, desc, height)]
+    for i, (label, values) in enumerate(items):
+        y = top + i * group
+        parts.append(f'<text x="0" y="{y + 12}" font-size="12" fill="#1f2329">{escape(label)}</text>')
+        for k, (name, value) in enumerate(zip(series, values)):
+            by = y + label_h + k * (bar + gap)
+            color = PALETTE[k % len(PALETTE)]
+            length = 0 if biggest <= 0 else span * _num(value) / biggest
+            parts.append(f'<rect x="0" y="{by}" width="{span}" height="{bar}" rx="2" fill="#f2f3f5"/>')
+            if length > 0:
+                parts.append(f'<rect x="0" y="{by}" width="{max(length, 2):.1f}" height="{bar}" rx="2" fill="{color}">'
+                             f'<title>{escape(label)} {escape(name)}：{escape(fmt(value))}</title></rect>')
+            parts.append(f'<text x="{span + 6}" y="{by + 10}" font-size="11" fill="#1f2329">'
+                         f'{escape(name)} {escape(fmt(value))}</text>')
+    if not items:
+        parts.append(f'<text x="0" y="{top + 16}" font-size="12" fill="#5f656e">没有数据</text>')
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
 def line_chart(chart_id: str, title: str, x_labels: list[str], series: list[tuple[str, list]], fmt=str,
                unit: str = "") -> Markup:
     """Lines over the x labels (years), one per (name, values), with a y axis from 0 to a round top.

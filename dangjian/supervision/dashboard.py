@@ -3,8 +3,10 @@
 - Requests by type and state: the requests submitted in the year (drafts never submitted: the day
   they were created), counted through the viewer's scope and `request_filters.apply`, the same
   conditions the 申请查询 drill-down uses, so a figure and its list always agree.
-- Money from the budget ledger (§四): what was paid (spend) and what is still reserved, on the
-  school's lines of that budget year, for requests of the subtree.
+- Money (§四), per line, the school's funds and the units' own funds side by side, and their total:
+  what was paid in the year (spending.py — the very figures of 党务公开's 党费收缴和使用情况, so the two
+  agree for the same scope and year); beside it what the school's budget still holds reserved for
+  requests of the subtree (the budget ledger, that budget year's lines).
 - Steps: the 超期统计 (overdue.build) for the steps reached in the year, held in the subtree.
 - Bars by unit (the organization's direct units) and a five-year line.
 - Whatever the modules add through `plugins.supervision_figures` (overdue reviews, 整改任务 …).
@@ -18,9 +20,9 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
-from .. import plugins
+from .. import plugins, spending
 from ..extensions import db
-from ..models import BudgetEntry, BudgetLine, Organization, OrgKind, Request, RequestState
+from ..models import BudgetEntry, BudgetLine, BudgetLineKind, Organization, OrgKind, Request, RequestState
 from ..request_filters import RequestFilters, apply, type_labels
 from ..scope import visible_requests
 from ..timeutil import local_today
@@ -48,8 +50,6 @@ class TypeRow:
     key: str
     label: str
     counts: dict = field(default_factory=dict)  # RequestState → count
-    spent: Decimal = ZERO
-    reserved: Decimal = ZERO
 
     @property
     def total(self) -> int:
@@ -61,19 +61,29 @@ class UnitRow:
     org: Organization
     label: str
     requests: int = 0
-    spent: Decimal = ZERO
+    school: Decimal = ZERO  # paid from the school's funds
+    unit: Decimal = ZERO  # paid from the units' own funds
     overdue: int = 0  # steps waiting past their limit now
+
+    @property
+    def spent(self) -> Decimal:
+        return self.school + self.unit
 
 
 @dataclass
 class YearRow:
     year: int
     counts: dict = field(default_factory=dict)  # type key → count
-    spent: Decimal = ZERO
+    school: Decimal = ZERO
+    unit: Decimal = ZERO
 
     @property
     def total(self) -> int:
         return sum(self.counts.values())
+
+    @property
+    def spent(self) -> Decimal:
+        return self.school + self.unit
 
 
 @dataclass
@@ -83,6 +93,8 @@ class Dashboard:
     today: date
     types: list[TypeRow]
     states: list[RequestState]  # the columns: states that occur
+    money: spending.Spending  # paid in the year, per line: school and unit funds
+    reserved: dict  # line key → still reserved on the school's budget for requests of the subtree
     budget: list  # BudgetLine of the year, for the whole school only
     steps: overdue.Report
     units: list[UnitRow]
@@ -98,12 +110,8 @@ class Dashboard:
         return sum(t.total for t in self.types)
 
     @property
-    def spent(self) -> Decimal:
-        return sum((t.spent for t in self.types), ZERO)
-
-    @property
-    def reserved(self) -> Decimal:
-        return sum((t.reserved for t in self.types), ZERO)
+    def reserved_total(self) -> Decimal:
+        return sum(self.reserved.values(), ZERO)
 
     @property
     def is_school(self) -> bool:
@@ -169,9 +177,10 @@ def build(org: Organization, year: int, viewer, today: date | None = None) -> Da
     types = {key: TypeRow(key, label) for key, label in labels.items()}
     for key, state, n in _counts(viewer, org, year, (Request.type, Request.state)):
         types.setdefault(key, TypeRow(key, labels.get(key, key))).counts[state] = n
-    for key, (spent, reserved) in _money(_ledger(viewer, org, [year], (Request.type,))).items():
-        row = types.setdefault(key, TypeRow(key, labels.get(key, key)))
-        row.spent, row.reserved = spent, reserved
+    reserved = {kind.value: ZERO for kind in BudgetLineKind}  # the school's lines (其他 is a unit's only)
+    reserved.update({kind.value: held for kind, (_, held) in _money(_ledger(viewer, org, [year], (BudgetLine.kind,))).items()})
+    first = year - YEARS_BACK + 1
+    paid = spending.paid_rows(org, range(first, year + 1))
     present = {s for t in types.values() for s in t.counts}
     states = [s for s in RequestState if s in present]
 
@@ -182,31 +191,38 @@ def build(org: Organization, year: int, viewer, today: date | None = None) -> Da
     rows = {u.id: UnitRow(u, u.name) for u in units}
     own = UnitRow(org, f"{org.name}（本级）")
     counts = _counts(viewer, org, year, (Request.organization_id,))
-    money = _money(_ledger(viewer, org, [year], (Request.organization_id,)))
+    this_year = [p for p in paid if p.year == year]
+    ids = {oid for oid, _ in counts} | {p.org_id for p in this_year}
     paths = dict(db.session.execute(select(Organization.id, Organization.path).where(
-        Organization.id.in_({oid for oid, _ in counts} | set(money)))).all()) if counts or money else {}
+        Organization.id.in_(ids))).all()) if ids else {}
     for oid, n in counts:
         rows.get(find(paths[oid]), own).requests += n
-    for oid, (spent, _) in money.items():
-        rows.get(find(paths[oid]), own).spent += spent
+    for p in this_year:
+        row = rows.get(find(paths[p.org_id]), own)
+        if p.source == spending.SCHOOL:
+            row.school += p.amount
+        else:
+            row.unit += p.amount
     for r in steps.rows:
         rows.get(find(r.org_path), own).overdue += r.overdue
     unit_rows = list(rows.values())
     if units and (own.requests or own.spent or own.overdue):
         unit_rows.append(own)
 
-    first = year - YEARS_BACK + 1
     years = {y: YearRow(y) for y in range(first, year + 1)}
     for y in years:
         for key, n in _counts(viewer, org, y, (Request.type,)):
             years[y].counts[key] = n
-    for y, (spent, _) in _money(_ledger(viewer, org, list(years), (BudgetLine.year,))).items():
-        years[y].spent = spent
+    for p in paid:
+        if p.source == spending.SCHOOL:
+            years[p.year].school += p.amount
+        else:
+            years[p.year].unit += p.amount
 
     budget = []
     if org.parent_id is None:
         budget = list(db.session.scalars(select(BudgetLine).where(BudgetLine.year == year).order_by(BudgetLine.id)))
     return Dashboard(org=org, year=year, today=today, types=[t for t in types.values()], states=states,
-                     budget=budget, steps=steps, units=unit_rows, years=list(years.values()),
+                     money=spending.summarize(this_year), reserved=reserved, budget=budget, steps=steps, units=unit_rows, years=list(years.values()),
                      figures=plugins.supervision_figures(org, year, viewer))
 

@@ -81,8 +81,9 @@ def index():
     from ..web.search import can_search  # drill-down into 申请查询 for those who may search
     count = str
     unit_bars = charts.bar_chart("chart-units", f"{year}年各单位申请数（件）", [(u.label, u.requests) for u in d.units], count)
-    money_bars = charts.bar_chart("chart-units-money", f"{year}年各单位校级经费已支出（元）",
-                                  [(u.label, u.spent) for u in d.units], format_yuan, color=charts.PALETTE[3])
+    money_bars = charts.grouped_bar_chart("chart-units-money", f"{year}年各单位经费支出（元）：校级经费与本单位经费",
+                                          [(u.label, [u.school, u.unit]) for u in d.units], ["校级", "本单位"],
+                                          format_yuan)
     kinds = [t for t in d.types if any(y.counts.get(t.key) for y in d.years)] or d.types
     line = charts.line_chart("chart-years", f"{d.years[0].year}—{year}年各类申请数（件）",
                              [f"{y.year}" for y in d.years], [(t.label, [y.counts.get(t.key, 0) for y in d.years])

@@ -53,7 +53,8 @@ def register_web(app) -> None:
     from ..workflow.history import action_label, actor_name, actor_role_label, meeting_type_label
     from ..workflow.routing import acting_label
     from ..budget import held_amount, payment_of
-    app.jinja_env.globals.update(today=local_today, timeline_action_label=action_label,
+    from ..deadlines import RULE as deadline_rule
+    app.jinja_env.globals.update(today=local_today, deadline_rule=deadline_rule, timeline_action_label=action_label,
                                  timeline_role_label=actor_role_label, meeting_type_label=meeting_type_label,
                                  private_withheld=cc.private_withheld, cc_picked=cc.picked_users,
                                  timeline_actor=actor_name, acting_label=acting_label,

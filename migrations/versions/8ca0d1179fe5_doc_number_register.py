@@ -2,7 +2,7 @@
 number issued, voided ones kept with the reason
 
 Revision ID: 8ca0d1179fe5
-Revises: 321e5db15081
+Revises: a7c3e91d4b20
 Create Date: 2026-11-30 04:29:30.695550
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '8ca0d1179fe5'
-down_revision = '321e5db15081'
+down_revision = 'a7c3e91d4b20'
 branch_labels = None
 depends_on = None
 
