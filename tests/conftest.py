@@ -186,6 +186,11 @@ def app(tmp_path, postgres_url, sqlite_template):
         for name in list(vars(g)):
             g.pop(name, None)
 
+    # The masthead's issuer names are cached per database URL for a few minutes; the tests replace
+    # the database behind one URL for every test (production never does).
+    from dangjian.web import masthead
+    masthead._cache.clear()
+
     with app.app_context():
         _fresh_schema()
         yield app

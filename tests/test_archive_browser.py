@@ -1,5 +1,6 @@
 """In headless Chromium: 组织部 finds 文档归档 under 管理, narrows the year to one unit, and downloads
-the ZIP, whose manifest lists the one file it holds."""
+the ZIP, whose manifest lists the files it holds: the 审批表 and the 批复 of that unit's one
+approved waiver."""
 import csv
 import io
 import os
@@ -37,7 +38,7 @@ def test_org_dept_browses_the_archive_and_exports_a_unit(app, org, redis_conn, t
 
         page.get_by_label("党组织（含下级）").select_option(str(org.sec_b.id))
         page.get_by_role("button", name="查询").click()
-        expect(page.locator("#archive-summary")).to_have_text("共 1 个文件。")
+        expect(page.locator("#archive-summary")).to_have_text("共 2 个文件。")
         expect(table).not_to_contain_text(first.number)
         with page.expect_download() as download:
             page.locator("#archive-export").click()
@@ -45,6 +46,7 @@ def test_org_dept_browses_the_archive_and_exports_a_unit(app, org, redis_conn, t
 
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
         rows = list(csv.DictReader(io.StringIO(zf.read("manifest.csv").decode("utf-8-sig"))))
-        assert [r["申请编号"] for r in rows] == [second.number]
-        assert zf.read(rows[0]["文件"]).startswith(b"%PDF-")
+        assert [r["申请编号"] for r in rows] == [second.number, second.number]
+        assert sorted(r["文号"] != "" for r in rows) == [False, True]  # the 批复 has its 文号, the form none
+        assert all(zf.read(r["文件"]).startswith(b"%PDF-") for r in rows)
     assert errors == []

@@ -146,8 +146,12 @@ def test_dues_waiver_from_application_to_downloaded_pdf(app, org, redis_conn, tm
         expect(documents).to_contain_text(re.compile("排队|正在生成"))
         s.mark()
         with flask_worker(app, tmp_path / "worker.log"):
-            download_link = documents.get_by_role("link", name="下载 PDF")
+            # An approved waiver has its 审批表 and the 批复 to the branch; the member downloads the form.
+            form = documents.locator(".dj-doc", has_text="党费减免审批表")
+            download_link = form.get_by_role("link", name="下载 PDF")
             expect(download_link).to_be_visible(timeout=30_000)
+            expect(documents.locator(".dj-doc", has_text="批复").get_by_role("link", name="下载 PDF")).to_be_visible(
+                timeout=30_000)
             s.assert_not_reloaded()
             with page.expect_download() as info:
                 download_link.click()
