@@ -31,7 +31,7 @@ def admin(org, auth):
 
 
 def _events(action):
-    return db.session.scalars(select(AuditEvent).where(AuditEvent.action == action)).all()
+    return db.session.scalars(select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)).all()
 
 
 def _assignments() -> int:

@@ -38,7 +38,7 @@ def archived(app, org, redis_conn, monkeypatch):
 
 
 def audit_rows(action):
-    return [json.loads(e.detail or "{}") for e in db.session.scalars(select(AuditEvent).where(AuditEvent.action == action))]
+    return [json.loads(e.detail or "{}") for e in db.session.scalars(select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id))]
 
 
 @pytest.mark.parametrize("who", ["org_dept_user", "supervisor"])

@@ -86,7 +86,7 @@ def test_publish_puts_every_decided_nomination_on_the_list(app, aorg):
     # Publishing again (e.g. a second click) changes nothing and makes no second notice.
     assert publish_cycle(cycle.id, aorg.org_dept_user) == 0
     assert db.session.scalars(select(Document).where(Document.award_cycle_id == cycle.id)).all() == [notice]
-    assert db.session.scalars(select(AuditEvent.action).where(AuditEvent.action == "award_cycle.publish")).all() \
+    assert db.session.scalars(select(AuditEvent.action).where(AuditEvent.action == "award_cycle.publish").order_by(AuditEvent.id)).all() \
         == ["award_cycle.publish"]
 
 

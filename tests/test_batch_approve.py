@@ -36,7 +36,7 @@ def state(req_id):
 
 
 def audit_rows(action):
-    return db.session.scalars(select(AuditEvent).where(AuditEvent.action == action)).all()
+    return db.session.scalars(select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)).all()
 
 
 def test_one_meeting_and_one_opinion_serve_every_request_each_approved_on_its_own(app, org):

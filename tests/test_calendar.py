@@ -133,7 +133,8 @@ def test_the_org_dept_adds_a_holiday_range_and_a_makeup_day(app, org, auth, clie
     assert 'data-day="2026-10-10"' in page and "星期六" in page
     days = {d.day: d.kind for d in db.session.scalars(select(CalendarDay))}
     assert len(days) == 9 and days[date(2026, 10, 10)] is DayKind.WORKDAY
-    events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "calendar.days_set")).all()
+    events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "calendar.days_set")
+                                .order_by(AuditEvent.id)).all()
     assert len(events) == 2 and all(e.user_id == org.org_dept_user.id for e in events)
     assert '"holidays": 8' in events[0].detail
 

@@ -145,7 +145,7 @@ def test_the_export_has_the_situation_only_for_those_who_may_read_it(w, auth, cl
     rows = _rows(client.get("/care/registry/export.xlsx?category=alone"))
     assert "困难情况" not in rows[0] and [r[0] for r in rows[1:]] == ["周珺玥"]
     assert all("独居，行动不便" not in str(c) for r in rows for c in r)
-    events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "care.registry.exported")).all()
+    events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "care.registry.exported").order_by(AuditEvent.id)).all()
     assert [e.user_id for e in events] == [w.secondary.id, w.school_user.id]
 
 

@@ -108,7 +108,7 @@ def test_confirming_sets_the_yearly_review_and_the_member_flags(org):
     assert (fresh.confirmed_on, fresh.review_due_on, fresh.confirmed_by_id) == (today, add_year(today), org.secondary.id)
     m = db.session.get(Member, m.id)
     assert (m.living_difficulty, m.lives_alone, m.frail_sick_disabled, m.difficulty_reason) == (True, False, True, SITUATION)
-    actions = [a.action for a in db.session.scalars(select(AuditEvent).where(AuditEvent.object_type == "care_registry_entries"))]
+    actions = [a.action for a in db.session.scalars(select(AuditEvent).where(AuditEvent.object_type == "care_registry_entries").order_by(AuditEvent.id))]
     assert actions == ["care.entry.proposed", "care.entry.confirmed"]
 
 

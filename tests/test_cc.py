@@ -56,7 +56,7 @@ def test_dues_decisions_copy_the_branch_and_the_secondary_unit(app, org, told):
     assert req.state is RequestState.APPROVED
     assert copied(req) == ids(org.secretary, org.committee, org.secondary)
     assert told == [(req.id, ids(org.secretary, org.committee, org.secondary), None)]  # told as the rule's copy
-    audit = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "request.cc")).all()
+    audit = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "request.cc").order_by(AuditEvent.id)).all()
     assert len(audit) == 2 and all(a.object_id == req.id and '"source": "rule"' in a.detail for a in audit)
 
     rejected = new_waiver(org.member2)

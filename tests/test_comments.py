@@ -35,7 +35,7 @@ def test_anyone_who_can_see_the_request_comments_without_changing_it(app, org, u
     assert (entry.action, entry.opinion, entry.actor_role, entry.step) == ("comment", "请注意核对减免月份。", role, "branch")
     assert (req.state, req.current_step, req.version) == before
     audited = db.session.scalars(select(AuditEvent).where(AuditEvent.object_id == req.id,
-                                                          AuditEvent.action == "request.comment")).all()
+                                                          AuditEvent.action == "request.comment").order_by(AuditEvent.id)).all()
     assert len(audited) == 1 and audited[0].user_id == getattr(org, user_key).id
 
 

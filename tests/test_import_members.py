@@ -101,7 +101,7 @@ def test_confirm_writes_everything_then_reimport_is_all_unchanged(app, org, tmp_
     # The raw column holds a Fernet token, not the number.
     raw = db.session.execute(text("SELECT id_number FROM members WHERE id = :i"), {"i": m.id}).scalar()
     assert raw != m.id_number and m.id_number not in raw
-    audit = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "import.members")).all()
+    audit = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "import.members").order_by(AuditEvent.id)).all()
     assert len(audit) == 1 and audit[0].user_id == org.org_dept_user.id and '"file_sha256": "test"' in audit[0].detail
 
     again = plan_of(path)

@@ -115,7 +115,7 @@ def test_a_preview_writes_its_own_audit_row(app, org, auth, client):
     att = attach(req, org.member, PDF, "困难证明.pdf", "application/pdf")
     auth.login(org.secretary)
     assert client.get(f"/attachments/{att.id}/preview").status_code == 200
-    rows = db.session.scalars(select(AuditEvent).where(AuditEvent.action.like("attachment.%"))).all()
+    rows = db.session.scalars(select(AuditEvent).where(AuditEvent.action.like("attachment.%")).order_by(AuditEvent.id)).all()
     assert [(r.action, r.user_id, r.object_type, r.object_id) for r in rows] == [
         ("attachment.preview", org.secretary.id, "attachments", att.id)]
     assert json.loads(rows[0].detail)["filename"] == "困难证明.pdf"
@@ -126,6 +126,6 @@ def test_a_document_preview_is_audited_with_its_checksum(app, org, auth, client,
     doc = finish_document(req)
     auth.login(org.supervisor)
     assert client.get(f"/documents/{doc.id}/preview").status_code == 200
-    (row,) = db.session.scalars(select(AuditEvent).where(AuditEvent.action.like("document.%"))).all()
+    (row,) = db.session.scalars(select(AuditEvent).where(AuditEvent.action.like("document.%")).order_by(AuditEvent.id)).all()
     assert (row.action, row.user_id, row.object_id) == ("document.preview", org.supervisor.id, doc.id)
     assert json.loads(row.detail) == {"number": req.number, "sha256": doc.sha256}

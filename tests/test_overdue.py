@@ -134,7 +134,7 @@ def test_holders_are_reminded_once_a_day_on_working_days(app, org):
     remind_overdue(at(date(2026, 6, 15), 9))
     assert len(reminded()) == 2
     assert reminder_rows() == [(wednesday, 2, 2), (date(2026, 6, 15), 5, 2)]
-    events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "request.overdue_reminded")).all()
+    events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "request.overdue_reminded").order_by(AuditEvent.id)).all()
     assert len(events) == 2 and events[0].object_id == req.id and events[0].user_id is None
 
 
@@ -230,7 +230,7 @@ def test_the_report_page_filters_exports_and_is_audited(app, org, auth, client):
     assert all(org.member.member.name not in str(c) for row in items for c in row)  # numbers, not names
     about = dict(wb["说明"].iter_rows(values_only=True))
     assert about["申请类型"] == "党费减免申请" and "审计日志" in about["说明"]
-    actions = db.session.scalars(select(AuditEvent.action).where(AuditEvent.action.like("overdue_report.%"))).all()
+    actions = db.session.scalars(select(AuditEvent.action).where(AuditEvent.action.like("overdue_report.%")).order_by(AuditEvent.id)).all()
     assert actions.count("overdue_report.viewed") == 3 and actions.count("overdue_report.exported") == 1
 
 

@@ -119,5 +119,5 @@ def test_a_handled_objection_stays_handled(app, aorg):
     assert exc.value.message == "该异议当前为「异议不成立」，不能改为「异议成立」"
     db.session.rollback()
     assert db.session.get(Objection, objection.id).status is O.DISMISSED
-    assert db.session.scalars(select(AuditEvent.action).where(AuditEvent.object_type == "award_objections")).all() \
+    assert db.session.scalars(select(AuditEvent.action).where(AuditEvent.object_type == "award_objections").order_by(AuditEvent.id)).all() \
         == ["award_objection.file", "award_objection.dismissed"]

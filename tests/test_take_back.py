@@ -32,7 +32,7 @@ def test_take_back_returns_the_request_to_the_deciders_step_and_shows_it(app, or
     assert [o.entry for o in step_outcomes(req)] == [None, None, None]
     assert opinion_boxes(req)[0]["opinion"] == ""
     audited = db.session.scalars(select(AuditEvent).where(AuditEvent.object_id == req.id,
-                                                          AuditEvent.action == "request.take_back")).all()
+                                                          AuditEvent.action == "request.take_back").order_by(AuditEvent.id)).all()
     assert len(audited) == 1 and '"to_state": "pending"' in audited[0].detail
     # The step decides again, possibly otherwise; the secondary unit no longer has it in 待办.
     assert Action.APPROVE not in available_actions(req, org.secondary)
