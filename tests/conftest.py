@@ -115,6 +115,9 @@ def pytest_collection_modifyitems(config, items):
                 seen[fn] = False
         if seen[fn]:
             item.add_marker(pytest.mark.browser)
+    # The long tests (the browser journeys) first: pytest-xdist hands tests out in this order, so the
+    # last minute of a pass is many short tests that keep both workers busy, not one journey alone.
+    items.sort(key=lambda item: item.get_closest_marker("browser") is None)
 
 
 @pytest.fixture(scope="session")

@@ -54,6 +54,7 @@ def test_no_reply_for_a_rejected_or_unfinished_waiver(app, org, redis_conn):
     assert db.session.scalar(select(DocNumber.id)) is None
 
 
+@pytest.mark.once  # the layout of the printed document: one database pass (conftest)
 @pytest.mark.parametrize("mode", [WaiverMode.PARTIAL, WaiverMode.FULL])
 def test_the_reply_follows_gbt9704_and_says_what_a_reply_must_say(app, org, redis_conn, mode):
     org.school.name = XIAN_CAI

@@ -135,6 +135,7 @@ def test_each_document_row_and_each_new_version_gets_its_own_code(waiver):
 
 # --- what the PDF prints ----------------------------------------------------------------------
 
+@pytest.mark.once  # the layout of the printed document: one database pass (conftest)
 def test_the_form_prints_its_code_and_a_qr_code_of_its_verify_address(waiver):
     _, doc = waiver
     pdf = archived_bytes(doc)
@@ -143,6 +144,7 @@ def test_the_form_prints_its_code_and_a_qr_code_of_its_verify_address(waiver):
     assert qr_codes(pdf, 1) == [f"{BASE}/verify/{doc.verification_code}"]
 
 
+@pytest.mark.once  # the layout of the printed document: one database pass (conftest)
 def test_the_red_header_notice_prints_its_code_and_qr_code_above_the_banji(public, org, redis_conn):
     allowance_world(org)
     batch = new_batch(org.sec_b, org.secondary_b)
@@ -361,6 +363,7 @@ def test_纪委_reads_the_lookups_in_the_audit_log(waiver, client, auth, org):
     assert f"验证码：{unknown}" in text
 
 
+@pytest.mark.once  # the layout of the printed document: one database pass (conftest)
 @pytest.mark.parametrize("length", [20, 138, 162, 400])
 def test_the_verification_block_never_adds_a_page_to_a_form(public, length):
     """It sits in the bottom margin of the last page: a form ends on the page it ended on without it,
