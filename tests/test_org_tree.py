@@ -17,7 +17,7 @@ from tests.org_support import field_errors, member_form
 
 
 def _audit(action):
-    return [json.loads(e.detail) for e in db.session.scalars(select(AuditEvent).where(AuditEvent.action == action))]
+    return [json.loads(e.detail) for e in db.session.scalars(select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id))]
 
 
 def test_the_tree_shows_kinds_codes_counts_and_dates(app, org, auth, client):
