@@ -1,7 +1,7 @@
 """The web layer: blueprints, filters, error pages and response headers."""
 from datetime import datetime
 
-from flask import g, make_response, render_template, request
+from flask import g, make_response, render_template, request, session
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
@@ -68,7 +68,7 @@ def register_web(app) -> None:
     login_manager.user_loader(load_user)
     signin.init_app(app)  # sessions' guard, login rate limit, proxy addresses, 429 page
     from . import page_cache
-    page_cache.init_app(app)  # after the guard: a session that has ended never gets a cached page
+    page_cache.init_app(app)  # after the guard: its lookup runs first, or right after the guard (SSO)
 
     @app.context_processor
     def inject_masthead():
@@ -126,6 +126,8 @@ def register_web(app) -> None:
                                 "form-action 'self'; base-uri 'self'")
         resp.headers.setdefault("X-Content-Type-Options", "nosniff")
         resp.headers.setdefault("Referrer-Policy", "same-origin")
-        if request.endpoint != "static" and current_user and getattr(current_user, "is_authenticated", False):
+        # A signed-in session's pages are never kept by the browser. Read from the session, not from
+        # current_user: that would load the user, which a page from the cache never needs.
+        if request.endpoint != "static" and "_user_id" in session:
             resp.headers.setdefault("Cache-Control", "no-store")
         return resp

@@ -18,9 +18,20 @@ The version is read before the page is built and the page stored under that vers
 commits meanwhile has already moved the version on, so the page can never be served.
 
 Safety:
-- The sign-in guard (timeouts, revoked sessions, the forced password change) runs first, on every
-  request: a session that has ended gets no page. A blueprint with its own before_request checks is
-  never served from here (those checks would be skipped).
+- The lookup runs before anything else, the sign-in guard included, and a hit never loads the
+  signed-in user: that is most of what a hit would cost. It need not. The guard's checks that
+  depend on the clock (idle and absolute timeouts, the session's stamps) are made here first, on
+  the cookie: a session past them goes on to the guard, which ends it. Its checks that depend on
+  the database (the session's version still current, the account active, no forced password
+  change) held when the page was stored (otherwise no 200 page would have been built), and nothing
+  was written to the database since, or the data version would have moved on: so they still hold.
+  Under single sign-on the guard may switch the user from a proxy header: then the lookup runs
+  after the guard, with the user loaded.
+  A blueprint with its own before_request checks is never served from here (those checks would be
+  skipped).
+- What the data version's own limit means here (dangjian/data_version.py): a write whose increment
+  Redis did not take in one process leaves the other processes serving their stored pages for what
+  is left of the minute, a revoked session's own inbox included.
 - Only GET, only a signed-in session, no pending flash message. A page is stored only when it
   answered 200 HTML, flashed nothing, set no cookie and left the session as it found it (the first
   page after sign-in creates the session's CSRF secret: it is not stored).
@@ -45,6 +56,7 @@ from flask_login import current_user
 from redis.exceptions import RedisError
 
 from .. import data_version
+from ..accounts import sessions, sso
 
 # Session keys left out of the key: the last-seen stamp is rewritten every half minute (and the
 # refreshed cookie is still sent on a hit); flash messages never reach a cached page.
@@ -111,15 +123,18 @@ def _key(app: Flask, session_digest: str) -> str:
     return f"{app.config['CACHE_NAMESPACE']}:page:{digest}"
 
 
-def _eligible(app: Flask) -> bool:
-    if request.method != "GET" or not app.config["PAGE_CACHE"]:
+def _eligible(app: Flask, before_guard: bool) -> bool:
+    if request.method != "GET" or not app.config["PAGE_CACHE"] or "_flashes" in session:
         return False
     view = app.view_functions.get(request.endpoint)
     if view is None or not getattr(view, "page_cache", False):
         return False
     if any(app.before_request_funcs.get(name) for name in request.blueprints):
         return False
-    return current_user.is_authenticated and "_flashes" not in session
+    if before_guard:
+        # A signed-in cookie within its timeouts (the guard ends any other); the user is not loaded.
+        return "_user_id" in session and sessions.expired() is None
+    return current_user.is_authenticated
 
 
 def _lookup_script(app: Flask, client):
@@ -129,10 +144,23 @@ def _lookup_script(app: Flask, client):
     return known[1]
 
 
-def lookup():
-    """before_request, after the sign-in guard: the cached page, or None (then remember the key)."""
+def lookup_before_guard():
+    """before_request, first of all: the cached page, or None (then remember the key)."""
+    if sso.enabled():
+        return None  # lookup_after_guard
+    return _lookup(before_guard=True)
+
+
+def lookup_after_guard():
+    """before_request, after the sign-in guard, under single sign-on only."""
+    if not sso.enabled():
+        return None
+    return _lookup(before_guard=False)
+
+
+def _lookup(before_guard: bool):
     app = current_app._get_current_object()
-    if not _eligible(app):
+    if not _eligible(app, before_guard):
         return None
     versions = data_version.of(app)
     if not versions.settle():
@@ -181,9 +209,11 @@ def store(resp):
 
 
 def init_app(app: Flask) -> None:
-    """Call after the sign-in guard is registered: the lookup must run after it. The store runs
-    after every other after_request hook (compression included), so it keeps the final page."""
+    """Call after the sign-in guard is registered. The lookup runs before every other before_request
+    hook (or after the guard, under single sign-on); the store after every other after_request hook
+    (compression included), so it keeps the final page."""
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     app.extensions["page_cache_release"] = _release(root, app.template_folder)
-    app.before_request(lookup)
+    app.before_request_funcs.setdefault(None, []).insert(0, lookup_before_guard)
+    app.before_request(lookup_after_guard)
     app.after_request_funcs.setdefault(None, []).insert(0, store)
