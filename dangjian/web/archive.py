@@ -51,12 +51,14 @@ def index():
                        error_out=False)
     audit.record("document.archive_viewed", user=viewer, filters=filters.as_detail(), page=page.page,
                  total=page.total)
-    db.session.commit()
-    return render_template("archive/index.html", page=page, filters=filters, errors=errors,
+    # Drawn before the commit: a commit expires the page's documents, and each would be read again.
+    html = render_template("archive/index.html", page=page, filters=filters, errors=errors,
                            args=filters.query_args(), kind_labels=archive.kind_labels(),
                            years=archive.years_with_documents(), org_options=organization_options,
                            states=validities(page.items), can_void=is_org_dept(viewer),
                            back={**filters.query_args(), **({"page": page.page} if page.page > 1 else {})})
+    db.session.commit()
+    return html
 
 
 def _back_args(args) -> dict:
