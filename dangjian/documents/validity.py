@@ -2,7 +2,7 @@
 
 The rule, in this order:
 
-1. voided (``Document.voided_at``, set by :func:`void_document`): 已作废;
+1. voided (``Document.voided_at``, set by :func:`void`): 已作废;
 2. a newer version of the same document (same request or award cycle, kind and part) was
    generated (DONE): 已被新版本替代;
 3. otherwise: 有效.
