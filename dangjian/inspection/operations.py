@@ -30,6 +30,9 @@ class InspectionRefused(Exception):
         self.message, self.field = message, field
 
 
+HANDLED = "该记录已被他人处理，请刷新页面后查看"
+
+
 def clean_text(label: str, value: str | None, limit: int, field: str, *, required: bool = True,
                multiline: bool = True) -> str:
     value = (value or "").strip()
@@ -206,7 +209,7 @@ def close_plan(plan: InspectionPlan, user, *, note: str = "") -> InspectionPlan:
         .execution_options(synchronize_session=False)).rowcount
     if done != 1:
         db.session.rollback()
-        raise InspectionRefused("该记录已被他人处理，请刷新页面后查看")
+        raise InspectionRefused(HANDLED)
     counts = dict(db.session.execute(select(InspectionTask.state, db.func.count(InspectionTask.id)).join(
         InspectionFinding, InspectionFinding.id == InspectionTask.finding_id).where(
         InspectionFinding.plan_id == plan.id).group_by(InspectionTask.state)).all())
