@@ -2,7 +2,6 @@
 outside); every change is one call to `operations`."""
 from __future__ import annotations
 
-import os
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
@@ -15,8 +14,7 @@ from ..models import Organization, OrgKind
 from ..org.queries import display_order
 from ..models.base import utcnow
 from ..timeutil import local_today, to_local
-from ..uploads import stored_path
-from ..web.documents import _send as send_bytes
+from ..web.documents import send_upload
 from ..workflow.errors import WorkflowError
 from . import access, lifecycle, operations, queries
 from .export import XLSX, describe_filters, export_grades
@@ -391,14 +389,7 @@ def _file(file_id: int, preview: bool):
                           .where(AssessmentFile.id == file_id, access.visible_condition(user)))
     if f is None:
         abort(404)
-    path = stored_path(f)
-    if not os.path.isfile(path):
-        abort(404)
-    with open(path, "rb") as fh:
-        data = fh.read()
-    audit.record("assessment.file.preview" if preview else "assessment.file.download", f, filename=f.filename)
-    db.session.commit()
-    return send_bytes(data, f.content_type, f.filename, preview)
+    return send_upload(f, "assessment.file", preview, user=user)
 
 
 @bp.route("/files/<int:file_id>")

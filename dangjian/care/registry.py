@@ -25,7 +25,7 @@ from ..extensions import db
 from ..models import Member, MemberStatus
 from ..models.base import utcnow
 from ..org.standing import beneficiary_refusal
-from ..text_input import text_problem
+from ..text_input import cleaned
 from ..timeutil import local_today
 from ..workflow.statuses import StatusMachine
 from . import access
@@ -131,25 +131,16 @@ def _clean_categories(codes) -> str:
 
 
 def _clean_text(label: str, value: str | None, limit: int, field: str, required: bool = True) -> str:
-    value = (value or "").strip()
-    if required and not value:
-        raise RegistryRefused(f"请填写{label}", field)
-    if len(value) > limit:
-        raise RegistryRefused(f"{label}不能超过{limit}字（现为{len(value)}字）", field)
-    problem = text_problem(label, value, multiline=True, printed=False)
+    value, problem = cleaned(label, value, limit, required=required)
     if problem:
         raise RegistryRefused(problem, field)
     return value
 
 
 def check_files(files) -> list:
-    files = [f for f in (files or ()) if f and f.filename]
-    if len(files) > MAX_FILES:
-        raise RegistryRefused(f"一次最多上传{MAX_FILES}个文件", "files")
-    for f in files:
-        problem = uploads.check(f)
-        if problem:
-            raise RegistryRefused(problem, "files")
+    files, problem = uploads.check_batch(files, MAX_FILES)
+    if problem:
+        raise RegistryRefused(problem, "files")
     return files
 
 

@@ -3,7 +3,6 @@
 access.py's scope (anything outside it is 404)."""
 from __future__ import annotations
 
-import os
 from urllib.parse import quote
 
 from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
@@ -16,7 +15,6 @@ from ..extensions import db
 from ..htmx import is_htmx
 from ..models import Member, MemberStatus, Organization
 from ..timeutil import local_today
-from ..uploads import stored_path
 from . import access, queries, registry, visits
 from .export import registry_xlsx
 from .forms import ActionForm, EntryForm, VisitForm, parse_date, show_refusal
@@ -204,7 +202,7 @@ def resubmit(entry_id: int):
 # --- files -------------------------------------------------------------------------------------------
 
 def _file(file_id: int, preview: bool):
-    from ..web.documents import _send  # one way to send a stored file: inline only when safe
+    from ..web.documents import send_upload  # one way to send a stored file: inline only when safe
     user = _user()
     cf = db.session.get(CareFile, file_id)
     if cf is None:
@@ -212,17 +210,7 @@ def _file(file_id: int, preview: bool):
     member = cf.entry.member if cf.entry_id else cf.visit.member
     if not access.may_see_private(user, member):
         abort(404)
-    path = stored_path(cf)
-    if not os.path.isfile(path):
-        abort(404)
-    with open(path, "rb") as fh:
-        data = fh.read()
-    if preview:
-        audit.record("care.file.preview", cf, user=user, filename=cf.filename)
-    else:
-        audit.record("care.file.download", cf, user=user, filename=cf.filename)
-    db.session.commit()
-    return _send(data, cf.content_type, cf.filename, preview)
+    return send_upload(cf, "care.file", preview, user=user)
 
 
 @bp.route("/files/<int:file_id>")

@@ -87,13 +87,9 @@ def available_actions(task: InspectionTask, user) -> list[str]:
 
 
 def check_files(files) -> list:
-    files = [f for f in (files or ()) if f and f.filename]
-    if len(files) > MAX_FILES:
-        raise InspectionRefused(f"一次最多上传{MAX_FILES}个文件", "files")
-    for f in files:
-        problem = uploads.check(f)
-        if problem:
-            raise InspectionRefused(problem, "files")
+    files, problem = uploads.check_batch(files, MAX_FILES)
+    if problem:
+        raise InspectionRefused(problem, "files")
     return files
 
 

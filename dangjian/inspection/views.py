@@ -3,7 +3,6 @@ page with its submission and sign-off, the task list with 导出Excel. Each view
 one operation and renders; everything is loaded through access.py's scope (outside it: 404)."""
 from __future__ import annotations
 
-import os
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
@@ -14,7 +13,6 @@ from ..extensions import db
 from ..models import Organization
 from ..models.base import utcnow
 from ..timeutil import local_today, to_local
-from ..uploads import stored_path
 from . import access, operations, queries, tasks
 from .export import tasks_xlsx
 from .forms import (ActionForm, CloseForm, ExtendForm, FindingForm, PlanForm, TaskForm, parse_date, parse_year,
@@ -356,21 +354,13 @@ def task_action(task_id: int, action: str):
 # --- files -------------------------------------------------------------------------------------------
 
 def _file(file_id: int, preview: bool):
-    from ..web.documents import _send  # one way to send a stored file: inline only when safe
+    from ..web.documents import send_upload  # one way to send a stored file: inline only when safe
     user = _user()
     f = db.session.scalar(select(InspectionFile).join(InspectionTask, InspectionTask.id == InspectionFile.task_id)
                           .where(InspectionFile.id == file_id, access.task_scope(user)))
     if f is None:
         abort(404)
-    path = stored_path(f)
-    if not os.path.isfile(path):
-        abort(404)
-    with open(path, "rb") as fh:
-        data = fh.read()
-    audit.record("inspection.file.preview" if preview else "inspection.file.download", f, user=user,
-                 filename=f.filename)
-    db.session.commit()
-    return _send(data, f.content_type, f.filename, preview)
+    return send_upload(f, "inspection.file", preview, user=user)
 
 
 @bp.route("/files/<int:file_id>")
