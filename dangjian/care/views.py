@@ -15,9 +15,10 @@ from ..extensions import db
 from ..htmx import is_htmx
 from ..models import Member, MemberStatus, Organization
 from ..timeutil import local_today
+from ..web.forms import parse_date
 from . import access, queries, registry, visits
 from .export import registry_xlsx
-from .forms import ActionForm, EntryForm, VisitForm, parse_date, show_refusal
+from .forms import ActionForm, EntryForm, VisitForm
 from .models import CareFile, EntryState, HardshipCategory, RegistryEntry, Visit, VisitOccasion, VisitReason
 from .registry import EVENT_LABELS, TRANSITIONS, RegistryRefused
 
@@ -115,7 +116,7 @@ def propose():
             entry = registry.propose(user, member, categories=form.categories.data, situation=form.situation.data,
                                      files=request.files.getlist("files"))
         except RegistryRefused as exc:
-            if not show_refusal(form, exc):
+            if not form.put_refusal(exc):
                 error = exc.message
         else:
             flash(f"已申报{member.name}列入困难党员台账，待{access.confirming_level(member)}确认", "success")
@@ -161,7 +162,7 @@ def entry_action(entry_id: int, action: str):
     except RegistryRefused as exc:
         db.session.refresh(e)
         if exc.field == "note":
-            show_refusal(form, exc)
+            form.put_refusal(exc)
             return _entry_page(e, user, form, action)
         return _entry_page(e, user, error=exc.message)
     done = {"confirm": "已确认列入困难党员台账，下次复核日期为 {d}", "return": "已退回党支部",
@@ -190,7 +191,7 @@ def resubmit(entry_id: int):
                          note=request.form.get("note", ""), categories=form.categories.data,
                          situation=form.situation.data, files=request.files.getlist("files"))
         except RegistryRefused as exc:
-            if not show_refusal(form, exc):
+            if not form.put_refusal(exc):
                 error = exc.message
         else:
             flash("已重新提交，待确认", "success")
@@ -294,7 +295,7 @@ def visit_new():
         except RegistryRefused as exc:
             if exc.field == "member":
                 exc.field = "member_id"
-            if not show_refusal(form, exc):
+            if not form.put_refusal(exc):
                 error = exc.message
         else:
             flash(f"已登记对{chosen.name}的走访", "success")
