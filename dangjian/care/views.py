@@ -14,6 +14,7 @@ from .. import audit, plugins
 from ..extensions import db
 from ..htmx import is_htmx
 from ..models import Member, MemberStatus, Organization
+from ..money import format_yuan
 from ..timeutil import local_today
 from ..web.forms import parse_date
 from . import access, queries, registry, visits
@@ -272,7 +273,7 @@ def visit_new():
         (f"{o.value}:{y}", f"{y}年{o.label}") for o, y in visits.occasion_choices(today)]
     conds = visits.condolence_choices(user, chosen) if chosen else []
     form.condolence_id.choices = [(0, "无（未发放慰问金）")] + [
-        (r.id, f"{r.number} {r.category.label} {r.amount:,.2f}元（{r.state.label}）") for r in conds]
+        (r.id, f"{r.number} {r.category.label} {format_yuan(r.amount)}（{r.state.label}）") for r in conds]
     if request.method == "GET":
         form.member_id.data = member_id or 0
         form.visited_on.data = today.isoformat()
