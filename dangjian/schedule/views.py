@@ -15,6 +15,7 @@ from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
 from .. import workdays
+from ..dates import cn_day
 from ..accounts.permissions import is_org_dept, is_supervisor, is_sysadmin
 from ..extensions import db
 from ..models import CalendarDay, DayKind, StepTimeLimit
@@ -154,7 +155,7 @@ def delete(day_id: int):
     if row is None:
         flash("该日期已被删除", "warning")
         return redirect(url_for(".calendar", year=_year()))
-    flash(f"已删除 {row.day.year}年{row.day.month}月{row.day.day}日（{row.kind.label}），该日恢复为"
+    flash(f"已删除 {cn_day(row.day)}（{row.kind.label}），该日恢复为"
           f"{'工作日' if row.day.weekday() < 5 else '休息日'}", "success")
     return redirect(url_for(".calendar", year=row.day.year))
 

@@ -1,0 +1,46 @@
+"""How dates and times are written, everywhere: pages, messages, exports and documents.
+
+The rule (one place; the Jinja filters in web/__init__.py are these functions):
+- **Lists, tables, cards, field values and timestamps** — anything a reader scans or compares in a
+  column — use numerals with hyphens: `day()` 2026-08-16, `stamp()` 2026-08-16 14:05. Excel exports
+  write the same, their 导出时间 with seconds.
+- **Prose and documents** — a sentence in a page, a message or an e-mail, an error, a confirmation
+  question, and every PDF — use Chinese: `cn_day()` 2026年8月16日, `cn_month()` 2026年8月. Arabic
+  numerals without leading zeros, as GB/T 9704 writes the 成文日期.
+- **Months** are periods (党费 months, 起止年月), not points in time: always `cn_month()` 2026年8月.
+
+Datetimes are stored in naive UTC and written in the university's time zone; dates are calendar
+dates and are written as they are.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from .timeutil import to_local
+
+
+def _local(value):
+    return to_local(value) if isinstance(value, datetime) else value
+
+
+def day(value: date | datetime | None) -> str:
+    """2026-08-16 (a datetime: its local date)."""
+    value = _local(value)
+    return f"{value.year:04d}-{value.month:02d}-{value.day:02d}" if value else ""
+
+
+def stamp(value: datetime | None) -> str:
+    """2026-08-16 14:05, local time."""
+    return to_local(value).strftime("%Y-%m-%d %H:%M") if value else ""
+
+
+def cn_day(value: date | datetime | None) -> str:
+    """2026年8月16日 (a datetime: its local date)."""
+    value = _local(value)
+    return f"{value.year}年{value.month}月{value.day}日" if value else ""
+
+
+def cn_month(value: date | datetime | None) -> str:
+    """2026年8月."""
+    value = _local(value)
+    return f"{value.year}年{value.month}月" if value else ""
