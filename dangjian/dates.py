@@ -6,7 +6,8 @@ The rule (one place; the Jinja filters in web/__init__.py are these functions):
   write the same, their 导出时间 with seconds.
 - **Prose and documents** — a sentence in a page, a message or an e-mail, an error, a confirmation
   question, and every PDF — use Chinese: `cn_day()` 2026年8月16日, `cn_month()` 2026年8月. Arabic
-  numerals without leading zeros, as GB/T 9704 writes the 成文日期.
+  numerals without leading zeros, as GB/T 9704 writes the 成文日期. A page that shows a document's
+  date for a reader to compare with the paper (/verify, a 表彰决定's 成文日期) writes it as printed.
 - **Months** are periods (党费 months, 起止年月), not points in time: always `cn_month()` 2026年8月.
 
 Datetimes are stored in naive UTC and written in the university's time zone; dates are calendar

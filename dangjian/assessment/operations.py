@@ -330,7 +330,7 @@ def remind_overdue_tasks(today: date | None = None) -> int:
         audit.record("assessment.task.reminded", task, user=None, organization=a.organization.name,
                      deadline=task.deadline, days_overdue=task.days_overdue(today))
         _tell("overdue", a, access.unit_people(a.organization), None,
-              f"{a.organization.name}的整改任务已超过整改期限（{task.deadline:%Y-%m-%d}）"
+              f"{a.organization.name}的整改任务已超过整改期限（{cn_day(task.deadline)}）"
               f"{task.days_overdue(today)}天，请尽快完成整改并提交整改情况")
         count += 1
     db.session.commit()

@@ -10,6 +10,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
 from .. import audit
+from ..dates import cn_day
 from ..extensions import db
 from ..models import Organization, OrgKind
 from ..org.queries import display_order
@@ -312,7 +313,7 @@ def interview(assessment_id: int):
         operations.record_interview(user, a, values)
     except WorkflowError as exc:
         return _refused(a, user, exc, form, "interview_form")
-    return _done(a, f"已记录约谈（{values['held_on']:%Y-%m-%d}，{values['interviewees']}）")
+    return _done(a, f"已记录约谈（{cn_day(values['held_on'])}，{values['interviewees']}）")
 
 
 @bp.route("/view/<int:assessment_id>/tasks", methods=["POST"])
@@ -328,7 +329,7 @@ def add_task(assessment_id: int):
         operations.add_task(user, a, values["problem"], values["requirement"], values["deadline"])
     except WorkflowError as exc:
         return _refused(a, user, exc, form, "task_form")
-    return _done(a, f"已下达整改任务，整改期限 {values['deadline']:%Y-%m-%d}")
+    return _done(a, f"已下达整改任务，整改期限{cn_day(values['deadline'])}")
 
 
 # --- 整改任务 ------------------------------------------------------------------------------------
