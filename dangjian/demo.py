@@ -82,7 +82,6 @@ def _member(rng, name, gender, branch, category: PersonCategory, staff_no, **ove
         joined_party_on=min(joined, today - timedelta(days=30)), birth_date=birth,
         phone=f"1{rng.choice('3589')}{rng.randint(0, 9)}{rng.randint(10000000, 99999999)}",
         monthly_dues=dues, is_model_worker=False,
-        living_difficulty=False, lives_alone=False, frail_sick_disabled=False,
     )
     for k, v in overrides.items():
         setattr(m, k, v)
@@ -133,8 +132,7 @@ def load_demo() -> bool:
     # The people behind the demo accounts.
     acc1 = branches["会计学院教工第一党支部"]
     named = {
-        "dangyuan": _member(rng, "王喆", "男", acc1, PersonCategory.STAFF, "20080123", monthly_dues=Decimal("45.00"),
-                            living_difficulty=True),
+        "dangyuan": _member(rng, "王喆", "男", acc1, PersonCategory.STAFF, "20080123", monthly_dues=Decimal("45.00")),
         "zhibu": _member(rng, "李明华", "男", acc1, PersonCategory.STAFF, "20010045"),
         "zhiwei": _member(rng, "赵雅琴", "女", acc1, PersonCategory.STAFF, "20030311"),
         "erji": _member(rng, "陈建国", "男", branches["会计学院教工第二党支部"], PersonCategory.STAFF, "19980102"),
@@ -144,7 +142,8 @@ def load_demo() -> bool:
         "zhishu": _member(rng, "周珺", "女", direct, PersonCategory.STAFF, "20040909"),
         "zhishu_dy": _member(rng, "吴玥", "女", direct, PersonCategory.STAFF, "20120315", monthly_dues=Decimal("62.50")),
     }
-    # Everyone else, spread over the branches, with a few old members and members in difficulty.
+    # Everyone else, spread over the branches, with a few old members. Who is in difficulty is the
+    # 困难党员台账's to say (dangjian/care/demo.py): its entries set the members' hardship flags.
     used = {m.name for m in named.values()}
     for bname, branch in branches.items():
         cat = category_of[branch.branch_type]
@@ -159,10 +158,7 @@ def load_demo() -> bool:
             if cat is PersonCategory.RETIRED:
                 extra = {"joined_party_on": date(1968 + rng.randint(0, 8), rng.randint(1, 12), 1),
                          "birth_date": date(1940 + rng.randint(0, 8), rng.randint(1, 12), 1),
-                         "lives_alone": rng.random() < 0.3, "frail_sick_disabled": rng.random() < 0.4,
                          "is_model_worker": rng.random() < 0.2}
-            elif rng.random() < 0.1:
-                extra = {"living_difficulty": True}
             _member(rng, name, gender, branch, cat, staff_no(cat), **extra)
     db.session.flush()
 

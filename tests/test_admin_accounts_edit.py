@@ -5,7 +5,7 @@ administrator checks first (created, last sign-in, password changed, must-change
 account list pages through 45 accounts keeping its search and filters."""
 import json
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -14,7 +14,7 @@ from sqlalchemy import select
 from dangjian.accounts import operations, sessions
 from dangjian.accounts.operations import AdminError
 from dangjian.extensions import db
-from dangjian.models import AuditEvent, User
+from dangjian.models import AuditEvent, MemberStatus, User
 from dangjian.timeutil import local_today, to_local
 from tests.conftest import Auth
 from tests.factories import make_member, make_user, new_waiver
@@ -378,3 +378,26 @@ def test_edit_an_account_and_page_a_filtered_list_in_a_browser(app, org, many, t
             page.goto(base + url)
             page.screenshot(path=f"{shots}/{name}-phone.png", full_page=True)
     assert errors == [], errors
+
+
+@pytest.mark.parametrize("status", [MemberStatus.DECEASED, MemberStatus.EXPELLED])
+def test_no_account_is_created_for_or_linked_to_a_member_who_died_or_left(app, org, admin, client, status):
+    gone = make_member(org.branch_a1, "郑故", status=status, status_on=date(2025, 3, 1))
+    db.session.commit()
+    message = f"党员郑故（{gone.staff_no}）已于2025年3月1日{status.label}，不能为其建立或关联账号"
+    found = client.get("/admin/members/search", query_string={"member_q": gone.staff_no}).get_data(as_text=True)
+    assert re.search(rf'value="{gone.id}"[^>]*disabled', found) and f'<span class="dj-tag">{status.label}</span>' in found
+    html = client.post("/admin/accounts/new", data={"username": "zhenggu", "member_id": gone.id}).get_data(as_text=True)
+    assert message in html
+    assert db.session.scalar(select(User).where(User.username == "zhenggu")) is None
+    before = _snapshot(org.member2)
+    html = _edit(client, org.member2, display_name="张堃", email="", member_id=gone.id).get_data(as_text=True)
+    assert message in html and _snapshot(org.member2) == before and _events() == []
+
+
+def test_a_suspended_member_may_still_be_linked(app, org, admin, client):
+    """停止党籍 can be restored: the person keeps access to their own records."""
+    paused = make_member(org.branch_a1, "郑停", status=MemberStatus.SUSPENDED, status_on=date(2025, 3, 1))
+    db.session.commit()
+    resp = client.post("/admin/accounts/new", data={"username": "zhengting", "member_id": paused.id})
+    assert "账号已创建" in resp.get_data(as_text=True)

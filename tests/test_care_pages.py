@@ -11,6 +11,7 @@ from sqlalchemy import select
 from dangjian.care import registry
 from dangjian.care.models import CareFile, EntryState, RegistryEntry
 from dangjian.extensions import db
+from dangjian.money import format_yuan
 from dangjian.models import AuditEvent
 from dangjian.timeutil import local_today
 from tests.factories import approve, new_waiver
@@ -179,6 +180,11 @@ def test_the_members_help_history_collects_everything_within_scope(w, auth, clie
                  "列入困难党员台账（生活困难）"):
         assert text in html, text
     assert "住院第三天" not in html and "爱人长期患病" not in html  # no private text in the history
+    # Money as everywhere else in the app: ¥1,234.00.
+    assert f"每月{format_yuan(waiver.monthly_amount)}，" in html and f"{format_yuan(cond.amount)}（" in html
+    assert "元（" not in html
+    visit_form = client.get(f"/care/visits/new?member_id={w.member.member.id}").get_data(as_text=True)
+    assert f"{cond.number} {cond.category.label} {format_yuan(cond.amount)}（" in visit_form
     auth.login(w.org_dept_user)  # reached from 组织部's member page
     assert f"/care/members/{w.member.member.id}/history" in client.get(f"/org/members/{w.member.member.id}").get_data(as_text=True)
     auth.login(w.secondary_b)

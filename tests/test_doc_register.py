@@ -2,6 +2,7 @@
 action's transaction; kept on a re-render; voided numbers kept with the reason; 组织部's page and
 export. The register under concurrency: tests/test_doc_register_race.py."""
 import io
+import json
 from datetime import date
 
 import pytest
@@ -9,11 +10,11 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from dangjian.documents import jobs, numbers
-from dangjian.documents.validity import Validity, validity
+from dangjian.documents.validity import AlreadyVoided, Validity, documents_of, validity
 from dangjian.extensions import db
 from dangjian.models import AuditEvent, DocKind, DocNumber, Document, OrgKind
 from dangjian.request_types.dues_waiver.model import DuesWaiver
-from dangjian.workflow import ActionRefused, AlreadyHandled, WorkflowError
+from dangjian.workflow import ActionRefused, WorkflowError
 from tests.factories import approve, new_waiver
 
 SCHOOL_REPLY = (OrgKind.SCHOOL, DocKind.REPLY)
@@ -98,10 +99,13 @@ def test_every_approved_waiver_takes_the_next_number_and_a_re_render_keeps_it(ap
     entry = db.session.scalars(select(DocNumber).where(DocNumber.number == v2.doc_number)).one()
     numbers.void(entry.id, "文件内容有误，重新印发", org.org_dept_user)
     # Every version carrying the number is void: /verify says 已作废, with the register's reason.
-    carrying = numbers.documents_of(entry)
+    carrying = documents_of(entry)
     assert [(d.version, validity(d), d.void_reason) for d in carrying] == [
         (1, Validity.VOIDED, "文件内容有误，重新印发"), (2, Validity.VOIDED, "文件内容有误，重新印发")]
-    assert len(_audits("document.void")) == 2
+    # One operation, audited once: the number's row names both versions.
+    assert _audits("document.void") == []
+    [row] = _audits("doc_number.void")
+    assert json.loads(row.detail)["documents"] == [d.id for d in carrying]
     [v3] = jobs.create_documents(first, [spec])
     db.session.commit()
     assert (v3.version, v3.doc_number) == (3, f"西财党复〔{THIS_YEAR}〕3号")
@@ -122,7 +126,7 @@ def test_voiding_keeps_the_number_with_who_when_and_why(app, org):
     with pytest.raises(WorkflowError, match="控制字符"):
         numbers.void(entry.id, "误取\x00号", org.org_dept_user)
     numbers.void(entry.id, "误取号", org.org_dept_user)
-    with pytest.raises(AlreadyHandled):
+    with pytest.raises(AlreadyVoided, match="已经作废"):
         numbers.void(entry.id, "再作废一次", org.org_dept_user)
     db.session.expire_all()
     entry = db.session.get(DocNumber, entry.id)

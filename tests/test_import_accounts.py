@@ -121,3 +121,14 @@ def test_separation_of_duties_and_usernames_without_regard_to_case(app, org, tmp
     assert e[5] == []  # the conflict is reported on the 系统管理员 row
     assert e[6] == [] and plan.rows[4].outcome is Outcome.UPDATE and plan.rows[4].key == "member"
     assert e[7] == [("角色", "与第6行重复：同一账号在同一组织的同一角色只写一行")]
+
+
+def test_no_account_for_a_member_who_died(app, org, tmp_path):
+    from dangjian.models import MemberStatus
+    gone = make_member(org.branch_b1, "吴故", status=MemberStatus.DECEASED, status_on=date(2025, 3, 1))
+    db.session.commit()
+    plan = plan_of(sheet(tmp_path, [["wugu", "吴故", gone.staff_no, "", "", "", "", ""]]))
+    [row] = plan.rows
+    assert [(e.column, e.message) for e in row.errors] == [
+        ("工号", f"党员吴故（{gone.staff_no}）已于2025年3月1日去世，不能为其建立或关联账号")]
+    assert not plan.ok

@@ -152,6 +152,9 @@ def test_a_secondary_unit_sees_its_own_subtree(app, world, auth, client):
         assert client.get(f"/supervision/export.xlsx?org={other.id}").status_code == 404
     options = page.split('id="org"')[1].split("</select>")[0]
     assert "经济学院" not in options and "会计学院教工第一党支部" in options
+    # 超期统计 is school-wide (纪委, 组织部): no link to a page that would be 404 for the unit.
+    assert "/supervision/overdue" not in page and "审批环节当前超期" in page
+    assert client.get("/supervision/overdue/").status_code == 404
 
 
 @pytest.mark.parametrize("who", ["secondary", "supervisor", "org_dept_user"])
@@ -190,6 +193,7 @@ def test_the_page_shows_the_figures_charts_and_links(app, world, auth, client):
     assert "整改任务逾期未完成" in page and "dj-figure dj-figure-alert" in page
     assert f"/requests/search?org={org.school.id}" in page  # 纪委 drills down into 申请查询
     assert "/inspection/tasks?" in page
+    assert f"/supervision/overdue/?org={org.school.id}" in page
     # A year of nothing still renders, with empty states.
     empty = client.get(f"/supervision/?year={YEAR - 3}").get_data(as_text=True)
     assert f"{YEAR - 3}年没有提交的申请" in empty

@@ -28,7 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from .. import audit
 from ..dates import cn_day
 from ..extensions import db
-from ..models import Member, Organization, Role, RoleAssignment, User
+from ..models import Member, MemberStatus, Organization, Role, RoleAssignment, User
 from ..models.base import utcnow
 from ..models.people import check_role_organization
 from ..timeutil import local_today
@@ -56,6 +56,16 @@ def is_locked(user: User) -> bool:
 
 # --- accounts -------------------------------------------------------------------------------------
 
+def member_link_refusal(member: Member) -> str | None:
+    """Why an account may not be newly linked to `member`, or None: a member who has died or left
+    the party (去世, 出党) gets no account (停止党籍 may be restored, so it does). The admin pages and
+    the accounts import both ask here."""
+    if member.status not in (MemberStatus.DECEASED, MemberStatus.EXPELLED):
+        return None
+    when = f"已于{member.status_on.year}年{member.status_on.month}月{member.status_on.day}日" if member.status_on else "已"
+    return f"党员{member.name}（{member.staff_no}）{when}{member.status.label}，不能为其建立或关联账号"
+
+
 def create_account(actor: User, *, username: str, display_name: str = "", email: str = "",
                    member_id: int | None = None) -> tuple[User, str]:
     """新建账号, linked to a member record or not. Returns the account and its one-time temporary
@@ -79,6 +89,9 @@ def create_account(actor: User, *, username: str, display_name: str = "", email:
         if member.user is not None:
             raise AdminError(f"党员{member.name}（{member.staff_no}）已有账号「{member.user.username}」，"
                              "一名党员只能有一个账号", "member_id")
+        refusal = member_link_refusal(member)
+        if refusal:
+            raise AdminError(refusal, "member_id")
         display_name = display_name or member.name
     if not display_name:
         raise AdminError("请填写姓名（或关联一名党员）", "display_name")
@@ -146,6 +159,9 @@ def update_account(actor: User, user: User, *, display_name: str = "", email: st
         if is_sysadmin_account(user):
             raise AdminError("按三员分立要求，系统管理员账号不能关联党员信息（关联党员的账号能看到本人的申请）。"
                              "请为该党员另建账号", "member_id")
+        refusal = member_link_refusal(member)
+        if refusal:
+            raise AdminError(refusal, "member_id")
     before = {"display_name": user.display_name, "email": user.email or "", "member": _member_text(previous)}
     after = {"display_name": display_name, "email": email, "member": _member_text(member)}
     changed = [key for key in ("display_name", "email") if before[key] != after[key]]

@@ -1,4 +1,5 @@
-"""Demo data for the care module: the members the organization demo marked in difficulty become
+"""Demo data for the care module: the members in difficulty (chosen here: the organization demo sets
+no hardship flag, the registry's confirmed entries set them through sync_member_flags) become
 confirmed registry entries (some past their yearly review), plus a proposal waiting for the
 secondary unit (`erji`), one returned to the branch, one closed; and 走访 records, so the 走访名单
 shows a unit half done and one visit points to the 慰问金 that paid."""
@@ -6,10 +7,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Member, RequestState, Role
+from ..models import Member, PersonCategory, RequestState, Role
 from ..models.base import utcnow
 from ..timeutil import local_today
 from .models import EntryState, RegistryEntry, RegistryEvent, Visit, VisitOccasion, VisitReason
@@ -66,19 +67,33 @@ def _entry(users, member, codes, situation, state, days_ago, rng, note=""):
     return e
 
 
+def _in_difficulty(ctx) -> list[tuple[Member, list[str]]]:
+    """Whom the branches have registered: 王喆 (the demo member, 生活困难); among the retired, about a
+    third living alone and two in five 老弱病残; one in ten of the others in 生活困难. Members with an
+    account (the demo's secretaries) are left out, so every entry has a secretary to propose it."""
+    rng, wang = ctx.rng, ctx.named["dangyuan"]
+    with_account = {u.member_id for u in ctx.users.values() if u.member_id}
+    chosen = [(wang, ["living"])]
+    for m in db.session.scalars(select(Member).where(Member.id.not_in(with_account)).order_by(Member.id)):
+        if m.person_category is PersonCategory.RETIRED:
+            codes = [c for c, share in (("alone", 0.3), ("frail", 0.4)) if rng.random() < share]
+        else:
+            codes = ["living"] if rng.random() < 0.1 else []
+        if codes:
+            chosen.append((m, codes))
+    return sorted(chosen, key=lambda mc: mc[0].id)
+
+
 def load_demo(ctx) -> None:
     users, rng, today = ctx.users, ctx.rng, local_today()
-    flagged = db.session.scalars(select(Member).where(or_(
-        Member.living_difficulty.is_(True), Member.lives_alone.is_(True), Member.frail_sick_disabled.is_(True)))
-        .order_by(Member.id)).all()
-    for i, m in enumerate(flagged):
-        codes = [c for c, on in (("living", m.living_difficulty), ("alone", m.lives_alone),
-                                 ("frail", m.frail_sick_disabled)) if on]
-        situation = m.difficulty_reason or "".join(SITUATIONS[c] for c in codes)
+    chosen = _in_difficulty(ctx)
+    for i, (m, codes) in enumerate(chosen):
+        situation = "".join(SITUATIONS[c] for c in codes)
         # Every fourth was confirmed more than a year ago and is past its 每年复核.
         _entry(users, m, ",".join(codes), situation, EntryState.CONFIRMED, 380 + i if i % 4 == 0 else 30 + 11 * i, rng)
-        sync_member_flags(m)
+        sync_member_flags(m)  # the registry is the one source of the member's hardship flags
     db.session.flush()
+    flagged = [m for m, _ in chosen]
     acc1 = ctx.named["dangyuan"].branch
     free = [m for m in db.session.scalars(select(Member).where(Member.branch_id == acc1.id, ~Member.user.has())
                                           .order_by(Member.id)) if m not in flagged]

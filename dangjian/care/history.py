@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import RequestState
+from ..money import format_yuan
 from ..scope import visible_requests
 from . import access
 from .models import EntryState, RegistryEntry, Visit
@@ -34,7 +35,7 @@ def waivers(member, viewer) -> list[dict]:
     for r in _requests(DuesWaiver, member, viewer):
         span = f"{r.start_month.year}年{r.start_month.month}月至{r.end_month.year}年{r.end_month.month}月"
         out.append({"on": _day(r.start_month), "kind": "党费减免",
-                    "summary": f"{r.number} {r.mode.label}，每月{r.monthly_amount:,.2f}元，{span}（{r.state.label}）",
+                    "summary": f"{r.number} {r.mode.label}，每月{format_yuan(r.monthly_amount)}，{span}（{r.state.label}）",
                     "url": url_for("requests.view", request_id=r.id)})
     return out
 
@@ -45,7 +46,7 @@ def condolences(member, viewer) -> list[dict]:
     for r in _requests(CondolencePayment, member, viewer):
         paid = r.paid_amount if r.paid_amount is not None else r.amount
         out.append({"on": _day(r.visit_date or r.event_date), "kind": "慰问金",
-                    "summary": f"{r.number} {r.category.label}，{paid:,.2f}元（{r.state.label}）",
+                    "summary": f"{r.number} {r.category.label}，{format_yuan(paid)}（{r.state.label}）",
                     "url": url_for("requests.view", request_id=r.id)})
     return out
 

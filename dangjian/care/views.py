@@ -15,6 +15,7 @@ from .. import audit, plugins
 from ..extensions import db
 from ..htmx import is_htmx
 from ..models import Member, MemberStatus, Organization
+from ..money import format_yuan
 from ..timeutil import local_today
 from ..uploads import stored_path
 from . import access, queries, registry, visits
@@ -283,7 +284,7 @@ def visit_new():
         (f"{o.value}:{y}", f"{y}年{o.label}") for o, y in visits.occasion_choices(today)]
     conds = visits.condolence_choices(user, chosen) if chosen else []
     form.condolence_id.choices = [(0, "无（未发放慰问金）")] + [
-        (r.id, f"{r.number} {r.category.label} {r.amount:,.2f}元（{r.state.label}）") for r in conds]
+        (r.id, f"{r.number} {r.category.label} {format_yuan(r.amount)}（{r.state.label}）") for r in conds]
     if request.method == "GET":
         form.member_id.data = member_id or 0
         form.visited_on.data = today.isoformat()

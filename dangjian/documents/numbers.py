@@ -9,7 +9,8 @@ commit together or not at all.
 * :func:`number_document` gives a document its 文号: a new version of a document keeps the number of
   the version it replaces, unless that number was voided.
 * :func:`void` keeps the number with the reason, who and when, and voids every version of the
-  document that carries it (documents.validity: /verify then says 已作废).
+  document that carries it, through documents.validity.void, the one operation that the archive's
+  作废 of a document uses too (/verify then says 已作废).
 * :func:`set_prefix`: the series' 发文机关代字, a setting 组织部 edits (default: the school's
   abbreviation, ``DOC_NUMBER_ABBR``, and the series' own suffix).
 """
@@ -27,9 +28,10 @@ from ..models import DocKind, DocNumber, DocNumberSeries, Document, OrgKind, Rol
 from ..models.base import utcnow
 from ..text_input import text_problem
 from ..timeutil import local_today
-from ..workflow.errors import ActionRefused, AlreadyHandled, WorkflowError
+from ..workflow.errors import ActionRefused, WorkflowError
 from .official import format_doc_number
-from .validity import REASON_MAX, VoidRefused, void_document
+from .validity import same_document
+from .validity import void as void_documents
 
 #: The school's abbreviation in the default prefixes, as in the policy's own 西财党发〔2018〕16号.
 DEFAULT_ABBR = "西财"
@@ -41,7 +43,6 @@ SERIES: dict[tuple[OrgKind, DocKind], str] = {
     (OrgKind.ORG_DEPT, DocKind.PUBLICITY): "党组字",  # 拟表彰对象公示
 }
 MAX_PREFIX = 16
-MAX_REASON = REASON_MAX  # the reason is also the documents' 作废原因
 _NOT_IN_PREFIX = set("〔〕[]【】()（）{}<>《》号") | set("0123456789０１２３４５６７８９")
 
 
@@ -117,34 +118,18 @@ def issue(issuer: OrgKind, kind: DocKind, title: str, *, year: int | None = None
     return entry
 
 
-def _same_document(doc: Document):
-    """The conditions that select every version of `doc` (same owner, kind and part)."""
-    owner = (Document.request_id == doc.request_id if doc.request_id is not None
-             else Document.award_cycle_id == doc.award_cycle_id)
-    return (owner, Document.kind == doc.kind, Document.part == doc.part)
-
-
 def number_document(doc: Document, series: tuple[OrgKind, DocKind], *, year: int | None = None,
                     user=None) -> str:
     """Give `doc` (flushed, in the caller's transaction) its 文号 and return it: the number of an
     earlier version of the same document when it has one that is not voided, else a new one."""
     kept = db.session.scalar(
         select(DocNumber.number).join(Document, Document.id == DocNumber.document_id)
-        .where(*_same_document(doc), Document.id != doc.id, DocNumber.voided_at.is_(None))
+        .where(*same_document(doc), Document.id != doc.id, DocNumber.voided_at.is_(None))
         .order_by(DocNumber.id.desc()).limit(1))
     if kept is None:
         kept = issue(*series, doc.title, year=year, document=doc, user=user).number
     doc.doc_number = kept
     return kept
-
-
-def documents_of(entry: DocNumber) -> list[Document]:
-    """Every version of the document that took the number and carries it."""
-    if entry.document is None:
-        return []
-    return list(db.session.scalars(select(Document).where(*_same_document(entry.document),
-                                                          Document.doc_number == entry.number)
-                                   .order_by(Document.version)))
 
 
 def can_manage(user) -> bool:
@@ -153,40 +138,20 @@ def can_manage(user) -> bool:
 
 
 def void(entry_id: int, reason: str, user) -> DocNumber:
-    """作废: the number stays in the register, marked with the reason, who and when; it is never
-    issued again. Every version of its document that carries it is voided in the same transaction
-    (a version voided already keeps its own reason). Raises WorkflowError (field "reason") or
-    AlreadyHandled."""
+    """作废 from the register, and commit: the number stays, marked with the reason, who and when, and
+    is never issued again; every version of its document that carries it is voided with it (the one
+    operation :func:`documents.validity.void`, which the archive's 作废 uses too). Raises
+    ActionRefused (not 组织部), VoidRefused (field "reason") or AlreadyVoided."""
     if not can_manage(user):
         raise ActionRefused("只有党委组织部可以作废文号")
-    reason = (reason or "").replace("\r\n", "\n").strip()
-    if not reason:
-        raise WorkflowError("请填写作废原因", field="reason")
-    if len(reason) > MAX_REASON:
-        raise WorkflowError(f"作废原因不能超过{MAX_REASON}字（当前{len(reason)}字）", field="reason")
-    problem = text_problem("作废原因", reason, multiline=True, printed=False)
-    if problem:
-        raise WorkflowError(problem, field="reason")
-    now = utcnow()
-    changed = db.session.execute(
-        update(DocNumber).where(DocNumber.id == entry_id, DocNumber.voided_at.is_(None))
-        .values(voided_at=now, voided_by_id=user.id, void_reason=reason)
-        .execution_options(synchronize_session=False)).rowcount
-    if changed != 1:
-        db.session.rollback()
-        raise AlreadyHandled("该文号已经作废，请刷新后查看")
     entry = db.session.get(DocNumber, entry_id)
-    db.session.refresh(entry)
-    documents = documents_of(entry)
-    for doc in documents:
-        if doc.voided_at is None:
-            try:
-                void_document(doc, reason, user)
-            except VoidRefused as exc:  # voided by someone else at this very moment
-                db.session.rollback()
-                raise WorkflowError(str(exc), field="reason") from None
-    audit.record("doc_number.void", entry, user=user, number=entry.number, title=entry.title, reason=reason,
-                 documents=[d.id for d in documents])
+    if entry is None:
+        raise LookupError(f"没有编号为 {entry_id} 的文号")
+    try:
+        void_documents(reason, user, number=entry)
+    except WorkflowError:
+        db.session.rollback()
+        raise
     db.session.commit()
     return entry
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
-from wtforms import TextAreaField
 
 from .. import audit
 from ..accounts.permissions import is_org_dept, is_supervisor, is_sysadmin
@@ -17,9 +16,9 @@ from ..extensions import db
 from ..models import DocNumber
 from ..models.base import utcnow
 from ..timeutil import to_local
-from ..web.forms import ChineseForm
+from ..web.forms import VoidForm
 from ..workflow.errors import WorkflowError
-from . import numbers, register
+from . import numbers, register, validity
 
 bp = Blueprint("doc_register", __name__, url_prefix="/documents/numbers")
 
@@ -40,11 +39,6 @@ def can_manage(user) -> bool:
 def _readers_only():
     if not can_read(current_user):
         abort(404)
-
-
-class VoidForm(ChineseForm):
-    printed = False  # the reason stays in the register; it is never printed
-    reason = TextAreaField("作废原因")
 
 
 def _page_context(prefix_errors=None, prefix_values=None) -> dict:
@@ -104,7 +98,7 @@ def void(entry_id: int):
             flash(f"已作废文号 {entry.number}。该文号保留在登记簿中，不再使用。", "success")
             return redirect(url_for("doc_register.index", q=entry.number))
     return render_template("doc_register/void.html", entry=entry, form=form,
-                           documents=numbers.documents_of(entry))
+                           documents=validity.documents_of(entry))
 
 
 @bp.route("/export.xlsx")

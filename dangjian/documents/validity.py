@@ -2,14 +2,15 @@
 
 The rule, in this order:
 
-1. voided (``Document.voided_at``, set by :func:`void_document`): 已作废;
+1. voided (``Document.voided_at``, set by :func:`void`): 已作废;
 2. a newer version of the same document (same request or award cycle, kind and part) was
    generated (DONE): 已被新版本替代;
 3. otherwise: 有效.
 
 A voided or replaced file stays in the archive as it was: the /verify page still recognises it,
-and says that it no longer stands. The 文号 register (issue 9 §2) voids the document of a number it
-voids through :func:`void_document`.
+and says that it no longer stands. :func:`void` is the one way to void: from the archive (a
+document) and from the 文号 register (issue 9 §2, a number) alike, so a number and the documents
+that carry it are void together.
 """
 from __future__ import annotations
 
@@ -17,9 +18,10 @@ from sqlalchemy import func, or_, select, update
 
 from .. import audit
 from ..extensions import db
-from ..models import Document, DocumentStatus
+from ..models import DocNumber, Document, DocumentStatus
 from ..models.base import LabeledEnum, utcnow
 from ..text_input import text_problem
+from ..workflow.errors import WorkflowError
 
 #: Longest 作废原因 (Document.void_reason).
 REASON_MAX = 200
@@ -31,11 +33,22 @@ class Validity(LabeledEnum):
     SUPERSEDED = "superseded", "已被新版本替代"
 
 
-class VoidRefused(ValueError):
-    """A document cannot be voided as asked; the message is Chinese, for the page."""
+class VoidRefused(WorkflowError):
+    """A document or a 文号 cannot be voided as asked; the message is Chinese, for the page (the field
+    is the 作废原因's)."""
+
+    def __init__(self, message: str, field: str | None = "reason"):
+        super().__init__(message, field)
 
 
-def _same_document(doc: Document):
+class AlreadyVoided(VoidRefused):
+    """Voided already (by someone else, or a moment ago): nothing changed."""
+
+    def __init__(self, message: str):
+        super().__init__(message, field=None)
+
+
+def same_document(doc: Document):
     """The versions of `doc`: the same owner (request or award cycle), kind and part."""
     owner = (Document.request_id == doc.request_id if doc.request_id is not None
              else Document.award_cycle_id == doc.award_cycle_id)
@@ -45,7 +58,7 @@ def _same_document(doc: Document):
 def newer_version(doc: Document) -> Document | None:
     """The newest generated version after `doc`, or None."""
     return db.session.scalar(select(Document).where(
-        *_same_document(doc), Document.version > doc.version, Document.status == DocumentStatus.DONE)
+        *same_document(doc), Document.version > doc.version, Document.status == DocumentStatus.DONE)
         .order_by(Document.version.desc()).limit(1))
 
 
@@ -92,29 +105,94 @@ def validities(docs) -> dict[int, Validity]:
     return out
 
 
-def void_document(doc: Document, reason: str, user) -> None:
-    """作废: mark `doc` void with the reason, and write the audit row, in the caller's transaction
-    (the caller commits, together with whatever made the document void).
-
-    Refused (:class:`VoidRefused`) without a reason, with a reason too long or holding control
-    characters, and when the document is already void: a conditional UPDATE, so two people voiding
-    at once cannot both succeed or overwrite each other's reason.
-    """
-    reason = (reason or "").strip()
+def reason_problem(reason: str) -> str | None:
+    """Why `reason` (stripped) cannot be a 作废原因, or None."""
     if not reason:
-        raise VoidRefused("请填写作废原因")
+        return "请填写作废原因"
     if len(reason) > REASON_MAX:
-        raise VoidRefused(f"作废原因不能超过{REASON_MAX}字")
-    problem = text_problem("作废原因", reason, multiline=True, printed=False)
+        return f"作废原因不能超过{REASON_MAX}字（当前{len(reason)}字）"
+    return text_problem("作废原因", reason, multiline=True, printed=False)
+
+
+def number_of(doc: Document) -> DocNumber | None:
+    """The register's entry of the 文号 that `doc` carries (taken by it or an earlier version)."""
+    if not doc.doc_number:
+        return None
+    return db.session.scalar(
+        select(DocNumber).where(DocNumber.number == doc.doc_number, DocNumber.document_id.in_(
+            select(Document.id).where(*same_document(doc)))).order_by(DocNumber.id.desc()).limit(1))
+
+
+def documents_of(entry: DocNumber) -> list[Document]:
+    """Every version of the document that took the number and carries it."""
+    if entry.document is None:
+        return []
+    return list(db.session.scalars(select(Document).where(*same_document(entry.document),
+                                                          Document.doc_number == entry.number)
+                                   .order_by(Document.version)))
+
+
+def void(reason: str, user, *, document: Document | None = None, number: DocNumber | None = None) -> list[Document]:
+    """作废, from the archive (`document`) or from the 文号 register (`number`): the one operation, so
+    that a 文号 and the documents that carry it always agree.
+
+    * A document without a 文号 (a 审批表) is voided alone.
+    * A 文号 and every version of the document that carries it are voided together, whichever of
+      the two was asked for: the number stays in the register with the reason, who and when, and is
+      never issued again; /verify says 已作废 for each version (a version voided before keeps its own
+      reason); the document's next version takes a new number.
+
+    In the caller's transaction (the caller commits), with ONE audit row for what the user did:
+    ``document.void`` from the archive, ``doc_number.void`` from the register, each naming the number
+    and the documents voided. Conditional UPDATEs: two people voiding at once cannot both succeed or
+    overwrite each other's reason (:class:`AlreadyVoided`). Refused (:class:`VoidRefused`) without a
+    reason, with one too long or holding control characters. Returns the documents voided now.
+    """
+    if (document is None) == (number is None):
+        raise TypeError("void() takes a document or a number")
+    reason = (reason or "").replace("\r\n", "\n").strip()
+    problem = reason_problem(reason)
     if problem:
         raise VoidRefused(problem)
     now = utcnow()
-    voided = db.session.execute(
-        update(Document).where(Document.id == doc.id, Document.voided_at.is_(None))
-        .values(voided_at=now, void_reason=reason)
-        .execution_options(synchronize_session=False)).rowcount
-    if not voided:
-        raise VoidRefused(f"《{doc.title}》（第{doc.version}版）已作废，不能重复作废")
-    db.session.expire(doc, ["voided_at", "void_reason"])
-    audit.record("document.void", doc, user=user, title=doc.title, version=doc.version,
-                 doc_number=doc.doc_number, reason=reason)
+    entry = number if number is not None else number_of(document)
+    if entry is not None:
+        changed = db.session.execute(
+            update(DocNumber).where(DocNumber.id == entry.id, DocNumber.voided_at.is_(None))
+            .values(voided_at=now, voided_by_id=user.id, void_reason=reason)
+            .execution_options(synchronize_session=False)).rowcount
+        if not changed and document is None:
+            raise AlreadyVoided(f"文号 {entry.number} 已经作废，请刷新后查看")
+        db.session.expire(entry, ["voided_at", "voided_by_id", "void_reason"])
+    if document is not None:
+        # The document asked for first: when someone voided it a moment ago, nothing changes.
+        if not _void_rows([document.id], now, reason):
+            raise AlreadyVoided(f"《{document.title}》（第{document.version}版）已作废，不能重复作废")
+    carrying = documents_of(entry) if entry is not None else [document]
+    others = [d.id for d in carrying if document is None or d.id != document.id]
+    voided_ids = sorted(([document.id] if document is not None else []) + _void_rows(others, now, reason))
+    for d in carrying:
+        db.session.expire(d, ["voided_at", "void_reason"])
+    voided = [d for d in carrying if d.id in voided_ids]
+    if document is not None:
+        audit.record("document.void", document, user=user, title=document.title, version=document.version,
+                     doc_number=document.doc_number, reason=reason, documents=voided_ids)
+    else:
+        audit.record("doc_number.void", entry, user=user, number=entry.number, title=entry.title, reason=reason,
+                     documents=voided_ids)
+    return voided
+
+
+def _void_rows(ids: list[int], now, reason: str) -> list[int]:
+    """Void the documents of `ids` that are not void yet (a conditional UPDATE); the ids voided now."""
+    if not ids:
+        return []
+    return list(db.session.scalars(
+        update(Document).where(Document.id.in_(ids), Document.voided_at.is_(None))
+        .values(voided_at=now, void_reason=reason).returning(Document.id)
+        .execution_options(synchronize_session=False)))
+
+
+def void_document(doc: Document, reason: str, user) -> list[Document]:
+    """作废 a document from the archive (its 文号 with it, if it carries one): :func:`void`."""
+    return void(reason, user, document=doc)

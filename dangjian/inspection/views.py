@@ -81,14 +81,23 @@ def plans():
     year = request.args.get("year", type=int)
     page = db.paginate(queries.plan_query(user, year), page=request.args.get("page", 1, type=int),
                        per_page=PER_PAGE, error_out=False)
-    visible = {p.id: _visible_findings(p, user) for p in page.items}
+    visible = _visible_findings_of([p.id for p in page.items], user)
     return render_template("inspection/plans.html", page=page, year=year, years=_years(), visible=visible,
                            can_create=access.is_inspector(user), today=local_today())
 
 
 def _visible_findings(plan, user) -> list[InspectionFinding]:
-    return list(db.session.scalars(select(InspectionFinding).where(
-        InspectionFinding.plan_id == plan.id, access.finding_scope(user)).order_by(InspectionFinding.id)))
+    return _visible_findings_of([plan.id], user)[plan.id]
+
+
+def _visible_findings_of(plan_ids: list[int], user) -> dict[int, list[InspectionFinding]]:
+    """{plan id: the findings `user` may see}, for a page of plans in one query."""
+    out: dict[int, list[InspectionFinding]] = {pid: [] for pid in plan_ids}
+    if plan_ids:
+        for f in db.session.scalars(select(InspectionFinding).where(
+                InspectionFinding.plan_id.in_(plan_ids), access.finding_scope(user)).order_by(InspectionFinding.id)):
+            out[f.plan_id].append(f)
+    return out
 
 
 def _plan_form_choices(form: PlanForm) -> None:

@@ -42,7 +42,7 @@ class Document(db.Model):
     # made with the row, so it is known before the render (dangjian.documents.codes, 65 bits).
     verification_code: Mapped[str | None] = mapped_column(String(32), nullable=True, unique=True,
                                                           default=new_code)
-    # 作废 (dangjian.documents.validity.void_document): the file stays in the archive, and /verify
+    # 作废 (dangjian.documents.validity.void): the file stays in the archive, and /verify
     # says 已作废. The reason is for the audit trail and 组织部, never shown on /verify.
     voided_at = mapped_column(DateTime, nullable=True)
     void_reason: Mapped[str | None] = mapped_column(String(200), nullable=True)

@@ -14,6 +14,7 @@ from ..extensions import db
 from ..htmx import is_htmx
 from ..models import (AuditEvent, Member, MemberCategory, MemberStatus, MemberTransfer, PersonCategory, Request,
                       RequestState)
+from ..money import format_yuan
 from ..scope import visible_requests
 from ..timeutil import local_today
 from . import access, operations, queries
@@ -282,7 +283,7 @@ def member_dues(member_id: int):
                 db.session.rollback()
                 _refused(form, exc, {})
             else:
-                flash(f"已登记：自{month.year}年{month.month}月起月缴党费 ¥{amount:,.2f}", "success")
+                flash(f"已登记：自{month.year}年{month.month}月起月缴党费 {format_yuan(amount)}", "success")
                 return redirect(url_for("org.member", member_id=member.id, _anchor="dues"))
     return render_template("org/member_dues.html", form=form, member=member, rates=list(reversed(member.dues_rates)),
                            dues_now=member.dues_on(today))

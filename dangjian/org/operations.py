@@ -340,23 +340,32 @@ STATUS_CHANGE_LABELS = {MemberStatus.NORMAL: "恢复党籍", MemberStatus.SUSPEN
                         MemberStatus.EXPELLED: "出党", MemberStatus.DECEASED: "去世"}
 
 
-def change_status(user, member: Member, status: MemberStatus, on: date, note: str = "",
-                  commit: bool = True) -> None:
-    """出党, 停止党籍, 去世 (and 恢复 from 停止党籍), with the date it took effect. The history is in
-    the audit rows (member.status_changed), shown on the member page."""
-    current = member.status or MemberStatus.NORMAL
+def check_status_change(current: MemberStatus | None, since: date | None, joined_party_on: date | None,
+                        status: MemberStatus, on: date | None, date_label: str = "生效日期") -> None:
+    """Whether a member whose 党籍状态 is `current` (since `since`) may change to `status` on `on`:
+    raises OrgError (field "status" or "status_on") if not. The one rule for the member page and the
+    Excel import (`date_label` names the date as the caller's form or column does)."""
+    current = current or MemberStatus.NORMAL
     if status not in STATUS_CHANGES[current]:
         if current is MemberStatus.DECEASED:
             raise OrgError("该党员已去世，党籍状态不能再变更", field="status")
         raise OrgError(f"党籍状态为「{current.label}」的党员不能变更为「{status.label}」", field="status")
     if on is None:
-        raise OrgError("请填写生效日期", field="status_on")
+        raise OrgError(f"请填写{date_label}", field="status_on")
     if on > local_today():
-        raise OrgError("生效日期不能晚于今天", field="status_on")
-    if member.status_on is not None and on < member.status_on:
-        raise OrgError(f"生效日期不能早于上一次状态变更（{_ymd(member.status_on)}）", field="status_on")
-    if on < member.joined_party_on and status is not MemberStatus.DECEASED:
-        raise OrgError("生效日期不能早于入党日期", field="status_on")
+        raise OrgError(f"{date_label}不能晚于今天", field="status_on")
+    if since is not None and on < since:
+        raise OrgError(f"{date_label}不能早于上一次状态变更（{_ymd(since)}）", field="status_on")
+    if joined_party_on is not None and on < joined_party_on and status is not MemberStatus.DECEASED:
+        raise OrgError(f"{date_label}不能早于入党日期", field="status_on")
+
+
+def change_status(user, member: Member, status: MemberStatus, on: date, note: str = "",
+                  commit: bool = True) -> None:
+    """出党, 停止党籍, 去世 (and 恢复 from 停止党籍), with the date it took effect. The history is in
+    the audit rows (member.status_changed), shown on the member page."""
+    current = member.status or MemberStatus.NORMAL
+    check_status_change(current, member.status_on, member.joined_party_on, status, on)
     note = (note or "").strip()
     if status in (MemberStatus.EXPELLED, MemberStatus.SUSPENDED) and len(note) < 2:
         raise OrgError(f"{STATUS_CHANGE_LABELS[status]}须填写依据（如党组织决定的文号）", field="note")

@@ -79,7 +79,7 @@ def index():
     org, year = _pick(user)
     d = dashboard.build(org, year, user)
     from ..web.search import can_search  # drill-down into 申请查询 for those who may search
-    from .overdue_views import can_read as can_read_overdue  # and into 超期统计 (纪委, 组织部 only)
+    from .overdue_views import can_read as can_read_overdue  # 超期统计: school-wide readers only
     count = str
     unit_bars = charts.bar_chart("chart-units", f"{year}年各单位申请数（件）", [(u.label, u.requests) for u in d.units], count)
     money_bars = charts.grouped_bar_chart("chart-units-money", f"{year}年各单位经费支出（元）：校级经费与本单位经费",
@@ -93,7 +93,7 @@ def index():
                            indent=_indent, years=list(range(local_today().year + 1, local_today().year - 9, -1)),
                            unit_bars=unit_bars, money_bars=money_bars, line=line,
                            legend=charts.legend([t.label for t in kinds]), can_search=can_search(user),
-                           can_overdue=can_read_overdue(user),
+                           can_read_overdue=can_read_overdue(user),
                            args={"org": org.id, "year": year})
     audit.record("supervision.dashboard.viewed", org, user=user, org=org.name, year=year)
     db.session.commit()

@@ -5,7 +5,8 @@ Both read: the page lists each document with its validity (有效 / 已作废 / 
 (预览, through documents.preview) and downloads (through documents.download, each with its own audit
 row); the export streams a ZIP with a manifest.
 Viewing and exporting are audited with their filters. 组织部 (not 纪委) may void a document with a
-reason (documents.validity.void_document, audited); /verify then reports it 已作废.
+reason (documents.validity.void, the operation the 文号 register uses too: a document's 文号 is
+voided with it, and every version carrying that number); /verify then reports it 已作废.
 """
 from __future__ import annotations
 
@@ -18,7 +19,10 @@ from flask_login import current_user, login_required
 from .. import audit
 from ..accounts.permissions import is_org_dept, is_supervisor, is_sysadmin
 from ..documents import archive
-from ..documents.validity import REASON_MAX, VoidRefused, validities, void_document
+from ..documents import validity
+from ..documents.validity import REASON_MAX, VoidRefused, validities
+from ..timeutil import to_local
+from .forms import VoidForm
 from ..extensions import db
 from ..request_filters import organization_options
 
@@ -47,32 +51,57 @@ def index():
                        error_out=False)
     audit.record("document.archive_viewed", user=viewer, filters=filters.as_detail(), page=page.page,
                  total=page.total)
-    db.session.commit()
-    return render_template("archive/index.html", page=page, filters=filters, errors=errors,
+    # Drawn before the commit: a commit expires the page's documents, and each would be read again.
+    html = render_template("archive/index.html", page=page, filters=filters, errors=errors,
                            args=filters.query_args(), kind_labels=archive.kind_labels(),
                            years=archive.years_with_documents(), org_options=organization_options,
                            states=validities(page.items), can_void=is_org_dept(viewer),
-                           reason_max=REASON_MAX)
+                           back={**filters.query_args(), **({"page": page.page} if page.page > 1 else {})})
+    db.session.commit()
+    return html
 
 
-@bp.route("/<int:document_id>/void", methods=["POST"])
+def _back_args(args) -> dict:
+    """The list's filters and page, carried through the 作废 page and back."""
+    back, _ = archive.ArchiveFilters.from_args(args)
+    page = args.get("page", type=int)
+    return {**back.query_args(), **({"page": page} if page and page > 1 else {})}
+
+
+@bp.route("/<int:document_id>/void", methods=["GET", "POST"])
 def void(document_id: int):
-    """作废 (组织部 only; 纪委 reads): the file stays in the archive, /verify reports it 已作废."""
+    """作废 (组织部 only; 纪委 reads): a page that says what will be voided (the document; with a
+    文号, the number and every version carrying it), asks for the reason and confirms. The file stays
+    in the archive, /verify reports it 已作废."""
     viewer = current_user._get_current_object()
     if not is_org_dept(viewer):
         abort(404)
     doc = archive.archived_document(viewer, document_id) or abort(404)
-    back, _ = archive.ArchiveFilters.from_args(request.form)
-    try:
-        void_document(doc, request.form.get("reason", ""), viewer)
-    except VoidRefused as exc:
-        db.session.rollback()
-        flash(f"未作废《{doc.title}》（第{doc.version}版）：{exc}", "danger")
-    else:
-        db.session.commit()
-        flash(f"已作废《{doc.title}》（第{doc.version}版），文件核验页将显示「已作废」", "success")
-    page = request.form.get("page", type=int)
-    return redirect(url_for("archive.index", **back.query_args(), **({"page": page} if page and page > 1 else {})))
+    back = _back_args(request.values)
+    if doc.voided_at is not None:
+        flash(f"《{doc.title}》（第{doc.version}版）已于{to_local(doc.voided_at):%Y年%-m月%-d日}作废，不能重复作废", "info")
+        return redirect(url_for("archive.index", **back))
+    form = VoidForm()
+    if request.method == "POST" and form.validate():
+        try:
+            voided = validity.void(form.reason.data, viewer, document=doc)
+        except VoidRefused as exc:
+            db.session.rollback()
+            form.show_refusal(exc)
+        else:
+            db.session.commit()
+            also = ""
+            if doc.doc_number:
+                others = [f"第{d.version}版" for d in voided if d.id != doc.id]
+                also = f"；文号 {doc.doc_number} 已在文号登记簿中一并作废" + (
+                    f"，使用该文号的{'、'.join(others)}同时作废" if others else "")
+            flash(f"已作废《{doc.title}》（第{doc.version}版）{also}。文件核验页将显示「已作废」。", "success")
+            return redirect(url_for("archive.index", **back))
+    entry = validity.number_of(doc)
+    carrying = validity.documents_of(entry) if entry is not None else []
+    return render_template("archive/void.html", doc=doc, form=form, back=back, entry=entry,
+                           carrying=[d for d in carrying if d.voided_at is None], state=validity.validity(doc),
+                           reason_max=REASON_MAX)
 
 
 @bp.route("/export.zip")

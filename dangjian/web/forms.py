@@ -123,3 +123,11 @@ class CommentForm(ChineseForm):
 
     text = TextAreaField("评论", validators=[DataRequired(message="请填写评论内容"),
                                              Length(max=500, message="评论不能超过500字")])
+
+
+class VoidForm(ChineseForm):
+    """作废 with a reason: a document in the archive, a 文号 in the register (documents.validity.void
+    checks the reason: required, its length, no control characters)."""
+
+    printed = False  # the reason stays in the register and the audit trail; it is never printed
+    reason = TextAreaField("作废原因")

@@ -11,7 +11,7 @@ from datetime import date
 from sqlalchemy import func, select
 from werkzeug.security import generate_password_hash
 
-from ...accounts.operations import USERNAME_PATTERN
+from ...accounts.operations import USERNAME_PATTERN, member_link_refusal
 from ...accounts.passwords import generate_temporary_password
 from ...extensions import db
 from ...models import Member, OrgKind, Role, RoleAssignment, User
@@ -131,6 +131,9 @@ def plan(sheets, directory: Directory, today: date) -> list[PlannedRow]:
                 holder = linked.get(member.id)
                 if holder and holder != v["username"]:
                     row.error(f"工号「{v['staff_no']}」的党员已关联账号「{holder}」", sheet, "staff_no")
+                refusal = None if holder == v["username"] else member_link_refusal(member)
+                if refusal:
+                    row.error(refusal, sheet, "staff_no")
                 owner = staff_owner.setdefault(v["staff_no"], v["username"])
                 if owner != v["username"]:
                     row.error(f"工号「{v['staff_no']}」在本表中已关联账号「{owner}」", sheet, "staff_no")

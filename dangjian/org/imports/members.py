@@ -16,11 +16,12 @@ from decimal import Decimal
 
 from sqlalchemy import insert, select
 
+from ... import audit
 from ...extensions import db
 from ...models import (Member, MemberCategory, MemberDuesRate, MemberStatus, MemberTransfer, PersonCategory)
 from ...personal_data import blind_index
 from .. import idcard, validation
-from ..operations import status_changed
+from ..operations import OrgError, check_status_change, status_changed
 from . import cells
 from .cells import CellError
 from .headers import Column
@@ -252,8 +253,23 @@ def _check(row, sheet, v: dict, today: date, fields, id_given: bool):
                 row.error(message, sheet, field)
     if v.get("status_on") and v["status_on"] > today:
         row.error("党籍状态日期不能晚于今天", sheet, "status_on")
-    if v["status"] not in (None, MemberStatus.NORMAL) and not v["status_on"]:
-        row.error(f"党籍状态为「{v['status'].label}」时请填写党籍状态日期", sheet, "status_on")
+
+
+def _check_status(row, sheet, member: Member | None, v: dict, joined_party_on) -> None:
+    """A 党籍状态 the row changes obeys the member page's rule (org.operations.check_status_change):
+    去世 and 出党 are final, 恢复 only from 停止党籍, a date no earlier than the last change. A new
+    member starts from 正常. `v` holds the file's own values (its date, not the stored one)."""
+    current = member.status if member is not None else MemberStatus.NORMAL
+    status = v["status"]
+    if status is None or status is (current or MemberStatus.NORMAL):
+        return
+    if row.has_error_on("status_on"):
+        return  # the date is already refused (unreadable or in the future)
+    try:
+        check_status_change(current, member.status_on if member is not None else None, joined_party_on,
+                            status, v["status_on"], date_label="党籍状态日期")
+    except OrgError as e:
+        row.error(e.message, sheet, e.field, column=COLUMN_BY_KEY[e.field].label)
 
 
 def _derive_from_id(v: dict) -> None:
@@ -283,6 +299,7 @@ def _plan_new(row, sheet, v, branch, today):
     v["status"] = v["status"] or MemberStatus.NORMAL
     # 月缴党费 may be missing from a national roster: the new member starts at 0 (the preview says so).
     _check(row, sheet, v, today, [f for f in FIELDS if f != "monthly_dues" or v[f] is not None], id_given=True)
+    _check_status(row, sheet, None, v, v["joined_party_on"])
     row.new = True
     row.values.update(v, branch_target=branch)
     if branch is not None:
@@ -299,6 +316,7 @@ def _plan_update(row, sheet, v, branch, member: Member, directory, today):
     # The rules apply to what the member will be: the file's values over the stored ones.
     merged = {k: (v[k] if v.get(k) is not None else getattr(member, k)) for k in FIELDS if k != "branch"}
     _check(row, sheet, merged, today, [k for k in FIELDS if v.get(k) is not None], id_given=bool(v["id_number"]))
+    _check_status(row, sheet, member, v, merged["joined_party_on"])
     if row.errors:
         return
     for key, label in FIELDS.items():
@@ -425,7 +443,11 @@ def apply(rows: list[PlannedRow], user_id: int | None, today: date, user=None) -
                 setattr(member, change.field, change.new)
         status = next((c for c in r.changes if c.field == "status"), None)
         if status is not None:
-            status_changed(member, status.old or MemberStatus.NORMAL, user)
+            before = status.old or MemberStatus.NORMAL
+            # The member page's 党籍状态 history reads these rows, as for a change made there.
+            audit.record("member.status_changed", member, user=user, name=member.name, before=before.value,
+                         status=member.status.value, status_on=member.status_on, note="Excel导入")
+            status_changed(member, before, user)
         counts["updated"] += 1
     db.session.flush()
     return counts
