@@ -3,7 +3,8 @@
 The rule (one place; the Jinja filters in web/__init__.py are these functions):
 - **Lists, tables, cards, field values and timestamps** — anything a reader scans or compares in a
   column — use numerals with hyphens: `day()` 2026-08-16, `stamp()` 2026-08-16 14:05. Excel exports
-  write the same, their 导出时间 with seconds.
+  write the same, their 导出时间 with seconds. Where a column is too narrow for the year (the step
+  bar) `short_stamp()` 11-30 15:27; a moment minutes away, `clock()` 15:27.
 - **Prose and documents** — a sentence in a page, a message or an e-mail, an error, a confirmation
   question, and every PDF — use Chinese: `cn_day()` 2026年8月16日, `cn_month()` 2026年8月. Arabic
   numerals without leading zeros, as GB/T 9704 writes the 成文日期. A page that shows a document's
@@ -33,6 +34,16 @@ def day(value: date | datetime | None) -> str:
 def stamp(value: datetime | None) -> str:
     """2026-08-16 14:05, local time."""
     return to_local(value).strftime("%Y-%m-%d %H:%M") if value else ""
+
+
+def short_stamp(value: datetime | None) -> str:
+    """11-30 15:27: the step bar's narrow columns only (the timeline below gives the full stamp)."""
+    return to_local(value).strftime("%m-%d %H:%M") if value else ""
+
+
+def clock(value: datetime | None) -> str:
+    """15:27, local time: a moment within the next minutes (an account locked until …)."""
+    return to_local(value).strftime("%H:%M") if value else ""
 
 
 def cn_day(value: date | datetime | None) -> str:

@@ -2,6 +2,7 @@
 2026-08-16 / 2026-08-16 14:05; prose, messages and documents read 2026年8月16日; months 2026年8月.
 The filters, then one page of each kind a user meets: a request's page, 委托代理, a member's record
 and the school calendar."""
+import re
 from datetime import date, datetime
 
 from flask import render_template_string
@@ -23,10 +24,11 @@ def test_the_filters_write_each_kind_of_date_one_way(app):
         assert _render("{{ d|date }}", d=date(2026, 8, 6)) == "2026-08-06"
         assert _render("{{ d|date }}", d=late) == "2026-08-16"
         assert _render("{{ d|dt }}", d=late) == "2026-08-16 01:30"
+        assert _render("{{ d|dt_short }} {{ d|hm }}", d=late) == "08-16 01:30 01:30"
         assert _render("{{ d|ymd }}", d=date(2026, 8, 6)) == "2026年8月6日"
         assert _render("{{ d|ymd }}", d=late) == "2026年8月16日"
         assert _render("{{ d|ym }}", d=date(2026, 1, 1)) == "2026年1月"
-        assert _render("[{{ d|date }}{{ d|dt }}{{ d|ymd }}{{ d|ym }}]", d=None) == "[]"
+        assert _render("[{{ d|date }}{{ d|dt }}{{ d|dt_short }}{{ d|hm }}{{ d|ymd }}{{ d|ym }}]", d=None) == "[]"
 
 
 def test_a_request_page_writes_the_meeting_date_as_a_list_and_the_months_as_periods(app, org, auth, client):
@@ -37,6 +39,8 @@ def test_a_request_page_writes_the_meeting_date_as_a_list_and_the_months_as_peri
     assert "支委会 · 2026-01-05 · 同意 5 票" in page
     assert "2026年1月5日" not in page
     assert "2026年1月 至 2026年6月" in page  # 起止年月: months stay in words
+    # The step bar's narrow columns drop the year; the timeline gives the full stamp.
+    assert len(re.findall(r'class="dj-step-time">\d{2}-\d{2} \d{2}:\d{2}</span>', page)) == 2
 
 
 def test_the_delegations_table_writes_numeric_dates(app, org, auth, client):

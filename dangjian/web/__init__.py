@@ -4,7 +4,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
 from ..extensions import login_manager
-from ..dates import cn_day, cn_month, day, stamp
+from ..dates import clock, cn_day, cn_month, day, short_stamp, stamp
 from ..money import format_yuan, yuan_capital
 from ..timeutil import local_today
 
@@ -31,7 +31,8 @@ def register_web(app) -> None:
 
     # Dates (dangjian/dates.py says the rule): `date` and `dt` in lists, tables, field values and
     # timestamps (2026-08-16, 2026-08-16 14:05); `ymd` and `ym` in prose and documents (2026年8月16日).
-    app.jinja_env.filters.update(yuan=format_yuan, yuan_capital=yuan_capital, date=day, dt=stamp, ymd=cn_day, ym=cn_month)
+    app.jinja_env.filters.update(yuan=format_yuan, yuan_capital=yuan_capital, date=day, dt=stamp, dt_short=short_stamp,
+                                 hm=clock, ymd=cn_day, ym=cn_month)
     from ..workflow.history import action_label, actor_name, actor_role_label, meeting_type_label
     from ..workflow.routing import acting_label
     from ..budget import held_amount, payment_of
