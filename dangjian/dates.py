@@ -1,6 +1,7 @@
 """How dates and times are written, everywhere: pages, messages, exports and documents.
 
-The rule (one place; the Jinja filters in web/__init__.py are these functions):
+The rule (one place; the Jinja filters of web/__init__.py are these functions: `date` = day, `dt` =
+stamp, `dt_short` = short_stamp, `hm` = clock, `ymd` = cn_day, `ym` = cn_month):
 - **Lists, tables, cards, field values and timestamps** — anything a reader scans or compares in a
   column — use numerals with hyphens: `day()` 2026-08-16, `stamp()` 2026-08-16 14:05. Excel exports
   write the same, their 导出时间 with seconds. Where a column is too narrow for the year (the step
