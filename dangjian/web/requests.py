@@ -53,12 +53,13 @@ def panel_context(req, form=None, context="page", message=None, transfer_form=No
         "can_withdraw": Action.WITHDRAW in actions,
         "can_resubmit": Action.SUBMIT in actions,
         "can_take_back": Action.TAKE_BACK in actions,
+        "can_abandon": Action.ABANDON in actions,  # 撤销申请 (returned or withdrawn): requests/_abandon.html
         # 登记发放 (§四): one form for every type that pays school money (web/payments.py).
         "paid_form": payments.paid_form(req, paid_form) if Action.RECORD_PAID in actions else None,
         # Type-specific actions (核定调整, 登记发放 …): their forms live in <type>/_panel_extra.html.
         "extra_actions": [a for a in actions if a not in STEP_ACTIONS
                           and a not in (Action.WITHDRAW, Action.SUBMIT, Action.TAKE_BACK, Action.TRANSFER,
-                                        Action.RECORD_PAID)],
+                                        Action.RECORD_PAID, Action.ABANDON)],
         "workflow": wf,
     }
 
