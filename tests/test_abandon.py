@@ -4,6 +4,8 @@ timeline and the audit log), gives back what the request still held in its type 
 waiver, a member's 七一/春节 visit, a unit's batch for the year, a quota slot), makes no document,
 tells the people who took part, and copies nobody by rule. Who may and who may not, from which
 states: the workflow tables (tests/test_*_workflow.py)."""
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import func, select
 
@@ -16,6 +18,7 @@ from dangjian.request_types.award_nomination.model import AwardQuota
 from dangjian.request_types.condolence.model import CondolenceCategory, FundingSource
 from dangjian.request_types.secretary_allowance.compute import standing_batch
 from dangjian.request_types.secretary_allowance.model import AllowanceClaim
+from dangjian.timeutil import local_today
 from dangjian.workflow import Action, ActionRefused, AlreadyHandled, apply_action
 from dangjian.workflow.comments import add_comment
 from tests.factories import approve, new_waiver
@@ -229,3 +232,20 @@ def test_nobody_else_gets_the_form_or_gets_through(app, org, client):
     assert resp.status_code == 404
     db.session.expire_all()
     assert db.session.get(Request, req.id).state is RequestState.RETURNED
+
+
+def test_a_nomination_returned_after_the_deadline_says_why_and_offers_only_abandoning(app, org, client):
+    """It can no longer be resubmitted (the cycle closed): without 撤销申请 it would stay open for ever."""
+    cycle = make_cycle(org)
+    req = nominate(cycle, org.secretary, MEMBER, member_user=org.member)
+    apply_action(req, org.secondary, Action.RETURN, opinion="事迹材料不全。")
+    cycle.deadline = local_today() - timedelta(days=1)
+    db.session.commit()
+    login(client, org.secretary)
+    page = client.get(f"/requests/{req.id}").get_data(as_text=True)
+    assert "截止，不能再推荐或报送。本申请已不能重新提交，可撤销申请以结束办理。" in page
+    assert "修改并重新提交" not in page and "dj-btn-abandon" in page
+    html = _act(client, req, page, opinion="已过推荐截止时间，撤销。")
+    assert f"已撤销申请：{req.number}" in html
+    db.session.expire_all()
+    assert db.session.get(Request, req.id).state is RequestState.ABANDONED
