@@ -26,7 +26,9 @@ from .models import Organization, Payment, Request, RequestState, UnitFundEntry,
 
 ZERO = Decimal("0.00")
 SCHOOL, UNIT = "school", "unit"
-SOURCES = {SCHOOL: "校级经费", UNIT: "本单位经费"}
+# How a reader names the two sources. 「本单位经费」 (the 慰问金 form's word) means the school itself to a
+# reader of the whole school: the figures say whose funds they are.
+SOURCES = {SCHOOL: "校级经费", UNIT: "二级党组织自有经费"}
 REQUEST, LEDGER = "request", "ledger"  # paid through a request, or entered in a unit's ledger
 # The lines, in the budget's order, and 其他 for a unit's other expenses.
 LINES = {"condolence": "慰问金", "allowance": "兼职支部书记补贴", "award": "表彰奖励", "other": "其他"}

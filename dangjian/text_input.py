@@ -46,3 +46,16 @@ def text_problem(label: str, text: str | None, *, multiline: bool = False, print
             more = f"等{len(missing)}个字符" if len(missing) > 3 else ""
             return f"{label}中的 {chars}{more} 无法打印，请删除或改用文字描述"
     return None
+
+
+def cleaned(label: str, value: str | None, limit: int, *, required: bool = True, multiline: bool = True,
+            printed: bool = False) -> tuple[str, str | None]:
+    """A text field as an operation checks it (outside a form): stripped, required unless said
+    otherwise, at most `limit` characters, and `text_problem`. Returns the value and the message
+    (None when it is fine)."""
+    value = (value or "").strip()
+    if required and not value:
+        return value, f"请填写{label}"
+    if len(value) > limit:
+        return value, f"{label}不能超过{limit}字（现为{len(value)}字）"
+    return value, text_problem(label, value, multiline=multiline, printed=printed)

@@ -45,6 +45,15 @@ def check(storage) -> str | None:
     return None
 
 
+def check_batch(files, max_files: int) -> tuple[list, str | None]:
+    """The files a form really sent (an empty file input sends one with no name), and a Chinese
+    message for the first problem (too many, or one `check` refuses), or None."""
+    files = [f for f in (files or ()) if f and f.filename]
+    if len(files) > max_files:
+        return files, f"一次最多上传{max_files}个文件"
+    return files, next((problem for problem in map(check, files) if problem), None)
+
+
 def store(storage, written: list[str]) -> dict:
     """Write a checked file under UPLOAD_DIR by a random name; return what a file row records
     (filename, storage_path, sha256, size, content_type). `written` collects paths so the caller

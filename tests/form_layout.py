@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass, field
 
 import pdfplumber
@@ -180,6 +181,27 @@ def box_has_signature_and_seal(page: Page, row: Row) -> list[str]:
         date = [w for w in row.words if w.text.startswith("日期")]
         if sign and date and not (seal.x0 > max(sign[0].x0, date[0].x0)):
             problems.append("盖章位置不在签字、日期的右侧")
+    return problems
+
+
+#: The end of a line that cuts a date: 「1998年12月24」 (its 「日」 on the next line), 「1998年12」 or 「1998年」
+#: followed by the rest of it. A date in a cell is read at a glance; it never wraps.
+_CUT_DATE = re.compile(r"\d{4}年(\d{1,2}(月\d{1,2})?)?$")
+_DATE_REST = re.compile(r"^(\d{0,2}月|\d{0,2}日|日)")
+
+
+def split_dates(pages: list[Page]) -> list[str]:
+    """Dates broken over two lines (the 入党时间 cell of a narrow column, say)."""
+    problems = []
+    for page in pages:
+        for w in page.words:
+            if not _CUT_DATE.search(w.text):
+                continue
+            # The rest of it: a word starting on the next line, below and to the left of this one.
+            below = [v for v in page.words if 2 < v.top - w.top < 9 and v.x0 < w.x1 and v.x1 > w.x0 - 40]
+            rest = [v for v in below if _DATE_REST.match(v.text)]
+            if rest:
+                problems.append(f"第{page.number}页日期折行：{w.text[-12:]}／{rest[0].text[:4]}")
     return problems
 
 

@@ -27,7 +27,8 @@ from dangjian.extensions import db
 from dangjian.models import Request
 from dangjian.models.base import utcnow
 from dangjian.request_types.award_nomination.model import MAX_DEEDS
-from tests.form_layout import BINDING_MM, TOL, level_boxes, box_has_signature_and_seal, orphan_pages, read
+from tests.form_layout import (BINDING_MM, TOL, box_has_signature_and_seal, level_boxes, orphan_pages, read,
+                               split_dates)
 
 # The layout of a rendered document does not depend on the database: one pass (conftest `once`).
 pytestmark = pytest.mark.once
@@ -55,13 +56,14 @@ def doc(title):
 
 
 def box(label, opinion, signer="钱赟堃（二级党组织书记/组织员）", meeting=False):
-    return {"key": label, "label": label, "opinion": opinion, "signer": signer, "date": date(2026, 6, 10),
+    return {"key": label, "label": label, "opinion": opinion, "signer": signer, "date": date(2026, 12, 10),
             "action_label": "同意", "detail": "",
             "meeting": {"type_label": "党委会", "date": date(2026, 6, 9), "votes_for": 21, "votes_against": 0,
                         "votes_abstain": 1} if meeting else None}
 
 
-MEMBER = {"gender": "男", "person_category": "教职工", "member_category": "正式党员", "joined_party_on": date(2008, 6, 1),
+# Dates at their widest (two-digit months and days): a date never wraps in its cell.
+MEMBER = {"gender": "男", "person_category": "教职工", "member_category": "正式党员", "joined_party_on": date(1998, 12, 28),
           "branch_name": "会计学院教工第一党支部", "secondary_name": "会计学院党委", "phone_masked": "138****5678",
           "number": "XX-2026-0001", "state_label": "已通过", "submitted_at": datetime(2026, 6, 1, 9, 0),
           "final_outcome": "同意", "attachments": [{"filename": "证明.pdf", "sha256": "ab" * 32, "kind_label": "证明材料"}]}
@@ -81,10 +83,10 @@ def dues_waiver(size):
 def condolence(size):
     req = dict(MEMBER, member_name="周珺玥", staff_no="20080123", id_number_masked="610***********1234",
                flags="老党员", initiator_name="李书记", initiator_level="党支部", category_label="住院慰问",
-               event_description=text(size["event"]), event_date=date(2026, 5, 20), amount=Decimal("2500.00"),
+               event_description=text(size["event"]), event_date=date(2026, 11, 20), amount=Decimal("2500.00"),
                standard_amount=Decimal("2000.00"), over_standard=True, over_standard_reason=text(size["reason"]),
                funding_label="校级专项经费", to_school=True, planned_visitors="李书记、赵支委",
-               planned_date=date(2026, 6, 20), payee_name="周珺玥", payee_relation=None)
+               planned_date=date(2026, 12, 20), payee_name="周珺玥", payee_relation=None)
     steps = [box("党支部申报意见", text(size["opinion"]), "李书记（支部书记/支委）"),
              box("二级党组织意见", text(size["opinion"])), box("组织部审核意见", text(size["opinion"]), "刘组织部（组织部）"),
              box("校党委审批意见", text(size["opinion"]), "张校领导（校党委）", meeting=True)]
@@ -96,8 +98,8 @@ def award_nomination(size):
            "category_label": "优秀共产党员", "branch_name": "会计学院教工第一党支部", "secondary_name": "会计学院党委",
            "initiator_name": "李书记", "deeds": text(size["deeds"]), "rank": 1, "quota": 2,
            "quota_org_name": "会计学院党委", "attachments": [{"filename": "事迹材料.pdf", "sha256": "ab" * 32}]}
-    nominee = {"kind": "member", "name": "钱赟堃", "gender": "男", "birth_date": date(1985, 3, 1),
-               "joined_party_on": date(2008, 6, 1), "person_category": "教职工", "member_category": "正式党员",
+    nominee = {"kind": "member", "name": "钱赟堃", "gender": "男", "birth_date": date(1985, 12, 1),
+               "joined_party_on": date(1998, 12, 28), "person_category": "教职工", "member_category": "正式党员",
                "staff_no": "20080123", "branch_name": "会计学院教工第一党支部"}
     steps = [box("党支部推荐意见", text(size["opinion"]), "李书记（支部书记/支委）"),
              box("二级党组织审核排序意见", text(size["opinion"])),
@@ -159,6 +161,7 @@ def conventions_broken(pdf: bytes, template: str, steps: list[dict]) -> list[str
         page, row = boxes[label]
         problems += [f"“{label}”栏（第{page.number}页）：{p}" for p in box_has_signature_and_seal(page, row)]
     problems += orphan_pages(pages, labels)
+    problems += split_dates(pages)
     return problems
 
 

@@ -1,6 +1,7 @@
 """The 巡察/监督检查 pages as their users meet them: 纪委 records a plan, a finding and a task; the unit
 submits evidence; 纪委 signs it off. Scope: every page, file and export answers 404 outside it."""
 import io
+import re
 from datetime import timedelta
 
 import pytest
@@ -163,3 +164,18 @@ def test_a_plan_page_shows_a_unit_only_its_own_findings(app, org, auth, client):
     page = client.get(f"/inspection/plans/{plan.id}").get_data(as_text=True)
     assert "经济学院的问题。" in page and "会计学院的问题。" not in page
     assert "记录发现的问题" not in page
+
+
+def test_a_long_task_list_pages_like_every_list_and_keeps_its_filter(app, org, auth, client, monkeypatch):
+    from dangjian.inspection import views
+    monkeypatch.setattr(views, "PER_PAGE", 2)
+    plan = new_plan(org)
+    for _ in range(5):
+        new_task(org, plan=plan)
+    auth.login(org.supervisor)
+    first = client.get(f"/inspection/tasks?unit_id={org.sec_a.id}").get_data(as_text=True)
+    nav = first.split('aria-label="分页"')[1].split("</nav>")[0]
+    assert 'class="page-item active" aria-current="page"' in nav and "上一页" in nav and "下一页" in nav
+    assert f'href="/inspection/tasks?page=2&amp;unit_id={org.sec_a.id}&amp;state=unfinished">下一页' in nav  # filters kept
+    last = client.get(f"/inspection/tasks?page=3&unit_id={org.sec_a.id}").get_data(as_text=True)
+    assert len(set(re.findall(r'href="/inspection/tasks/(\d+)"', last))) == 1  # 5 tasks, 2 a page: one on the last

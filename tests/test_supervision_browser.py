@@ -43,7 +43,7 @@ def test_jiwei_sees_the_figures_of_the_world_on_the_dashboard(app, world, tmp_pa
         expect(page.locator("#units-table tr", has_text="会计学院党委")).to_contain_text("¥800.00")
         _shot(page, "supervision-dashboard.png")
 
-        page.get_by_label("组织").select_option(str(org.sec_a.id))
+        page.get_by_label("组织", exact=True).select_option(str(org.sec_a.id))
         page.get_by_role("button", name="查询").click()
         expect(page.locator("#fig-requests")).to_have_text("3")
         expect(page.get_by_role("heading", name=f"会计学院党委 · {local_today().year}年")).to_be_visible()

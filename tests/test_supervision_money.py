@@ -123,7 +123,7 @@ def test_the_page_and_the_export_show_both_sources(world, auth, client):
     assert "其他" in table and "¥1,500.00" in table and "¥860.00" in table
     page = client.get(f"/supervision/?org={org.school.id}&year={YEAR}").get_data(as_text=True)
     bars = page.split('id="chart-units-money"')[1].split("</svg>")[0]
-    assert f"会计学院党委：校级 {format_yuan(school)}，本单位 ¥2,960.00；经济学院党委：校级 ¥0.00，本单位 ¥500.00" in bars
+    assert f"会计学院党委：校级 {format_yuan(school)}，自有 ¥2,960.00；经济学院党委：校级 ¥0.00，自有 ¥500.00" in bars
 
     wb = load_workbook(io.BytesIO(client.get(f"/supervision/export.xlsx?org={org.sec_a.id}&year={YEAR}").data))
     rows = {r[0]: r[1:] for r in wb["经费支出"].iter_rows(min_row=3, values_only=True)}
@@ -134,6 +134,33 @@ def test_the_page_and_the_export_show_both_sources(world, auth, client):
     assert units["会计学院教工第一党支部"] == (800, 600, 1400)
     about = {r[0]: r[1] for r in wb["说明"].iter_rows(values_only=True)}
     assert "党费收缴和使用情况" in about["经费"]
+
+
+def test_a_supervisor_cannot_take_unpaid_school_money_or_the_units_own_funds_for_the_schools(app, org, auth, client):
+    """The demo's reading: school-funded 慰问金 approved but not yet handed over, and only the units' own
+    funds paid. Whole school: 校级 ¥0.00 says what is still to pay beside it, and the units' own money is
+    named as theirs — 「本单位经费」 read at the school's scope would be the school's."""
+    setup_settings(org)
+    set_budget("10000.00", YEAR)
+    req = new_condolence(org.member2, org.secretary, funding=FundingSource.SCHOOL, amount="1000.00")
+    for user in (org.secondary, org.org_dept_user, org.school_user):
+        approve(req, user)  # approved: reserved on the school's budget, not paid
+    paid_condolence(org.member, org.secretary, (org.secondary,), FundingSource.UNIT, "600.00")
+    auth.login(org.supervisor)
+    page = client.get(f"/supervision/?org={org.school.id}&year={YEAR}").get_data(as_text=True)
+    tiles = page.split('id="figures"')[1].split("</ul>")[0]
+    assert 'id="fig-school">¥0.00<' in tiles and 'id="fig-unit">¥600.00<' in tiles
+    assert 'id="fig-school-reserved">已批准待发放 ¥1,000.00<' in tiles
+    assert "二级党组织自有经费支出" in tiles and "校级与自有经费支出合计" in tiles
+    assert "本单位经费" not in tiles
+    table = page.split('id="money-table"')[1].split("</table>")[0]
+    assert "二级党组织自有经费" in table and ">本单位经费<" not in table
+    # Nothing reserved: no line about it.
+    page = client.get(f"/supervision/?org={org.sec_b.id}&year={YEAR}").get_data(as_text=True)
+    assert 'id="fig-school-reserved"' not in page
+    wb = load_workbook(io.BytesIO(client.get(f"/supervision/export.xlsx?org={org.school.id}&year={YEAR}").data))
+    headers = next(wb["经费支出"].iter_rows(min_row=2, max_row=2, values_only=True))
+    assert headers[:3] == ("经费项目", "校级经费（元）", "二级党组织自有经费（元）")
 
 
 def test_the_published_dues_figures_list_the_units_own_spending(world):

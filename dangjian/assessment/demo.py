@@ -15,9 +15,10 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Organization, OrgKind
+from ..models import Organization, OrgKind, User
 from ..models.base import utcnow
 from ..timeutil import local_today
+from . import access
 from .grades import AssessmentGrade as G
 from .models import (Assessment, AssessmentCycle, AssessmentEvent, AssessmentState, Interview, RectificationTask,
                      TaskState)
@@ -61,6 +62,10 @@ def ensure_last_year(ctx) -> AssessmentCycle:
                        graded_at=submitted_at + timedelta(days=20),
                        grade_opinion="" if grade is not G.POOR else "“三会一课”记录缺失较多，党费收缴不及时。")
         db.session.add(a)
+        db.session.flush()
+        # Its 办理记录 says what the page shows: who graded it, when (as operations.grade writes it).
+        db.session.add(AssessmentEvent(assessment_id=a.id, action="grade", actor_id=grader.id, created_at=a.graded_at,
+                                       note=f"{a.score}分，{grade.label}" + (f"。{a.grade_opinion}" if a.grade_opinion else "")))
     db.session.flush()
     return cycle
 
@@ -78,6 +83,8 @@ def load_demo(ctx) -> None:
                                        actor_id=user.id if user else None, note=note,
                                        created_at=now - timedelta(days=days_ago)))
 
+    later = []  # (days ago, assessment, action, user, task): the tasks' 提交 and 销号, written after in time order
+
     def task(a, problem, requirement, deadline, state, evidence="", by=zuzhibu):
         t = RectificationTask(assessment_id=a.id, problem=problem, requirement=requirement, deadline=deadline,
                               state=state, created_by_id=by.id, evidence=evidence,
@@ -87,6 +94,11 @@ def load_demo(ctx) -> None:
         db.session.add(t)
         db.session.flush()
         event(a, "add_task", by, f"整改期限 {deadline:%Y-%m-%d}", t, days_ago=60)
+        submitter = next(iter(access.unit_people(a.organization)), None)  # demo branches may have none
+        if evidence and submitter is not None:
+            later.append((3, a, "task_submit", db.session.get(User, submitter), t))
+        if state is TaskState.CLOSED:
+            later.append((1, a, "task_sign_off", by, t))
         return t
 
     students = by_name["会计学院本科生党支部"]
@@ -94,8 +106,8 @@ def load_demo(ctx) -> None:
                              interviewers="刘晓燕（组织部副部长）", interviewees="会计学院本科生党支部书记、会计学院党委组织员 陈建国",
                              notes="指出支部“三会一课”记录不全、发展党员材料归档不及时；支部书记表态一个月内补齐记录，"
                                    "建立材料归档台账。要求按整改任务按期提交整改情况。",
-                             recorded_by_id=zuzhibu.id))
-    event(students, "interview", zuzhibu, "约谈会计学院本科生党支部书记", days_ago=70)
+                             recorded_by_id=zuzhibu.id, recorded_at=now - timedelta(days=70)))
+    event(students, "interview", zuzhibu, f"{today - timedelta(days=70):%Y-%m-%d} 约谈会计学院本科生党支部书记", days_ago=70)
     task(students, "“三会一课”记录不全，部分月份缺少支委会记录。", "补齐全年记录，建立月度检查制度。",
          today - timedelta(days=30), TaskState.CLOSED, evidence="已补齐全年支委会和党小组会记录，支部建立月度自查表。")
     task(students, "发展党员材料归档不及时。", "建立发展党员材料归档台账，逐人核对。", today + timedelta(days=10),
@@ -105,14 +117,16 @@ def load_demo(ctx) -> None:
     db.session.add(Interview(assessment_id=office.id, held_on=today - timedelta(days=65), place="行政楼 312 会议室",
                              interviewers="郑文静（组织部组织科科长）", interviewees="党政办公室党支部书记",
                              notes="通报考核结果为“差”，指出组织生活不经常、党费收缴不及时；支部书记作了检讨，表示限期整改。",
-                             recorded_by_id=other.id))
-    event(office, "interview", other, "约谈党政办公室党支部书记", days_ago=65)
+                             recorded_by_id=other.id, recorded_at=now - timedelta(days=65)))
+    event(office, "interview", other, f"{today - timedelta(days=65):%Y-%m-%d} 约谈党政办公室党支部书记", days_ago=65)
     task(office, "党费收缴不及时，存在连续三个月未收缴的情况。", "补收党费，建立按月收缴和公示制度。",
          today - timedelta(days=12), TaskState.OPEN, by=other)
 
     organs = by_name["机关党委"]
     task(organs, "所属支部组织生活会质量不高，批评与自我批评流于形式。", "制定整改方案，指导各支部重开组织生活会。",
          today + timedelta(days=25), TaskState.OPEN, by=other)
+    for days_ago, a, action, user, t in sorted(later, key=lambda e: -e[0]):
+        event(a, action, user, task=t, days_ago=days_ago)
 
     # This year: open, one secondary unit has submitted.
     this_year = today.year

@@ -10,15 +10,11 @@ from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaF
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from .. import uploads
-from ..web.forms import ChineseForm
+from ..web.forms import ChineseForm, add_error
 from .grades import AssessmentGrade
 
 MAX_REPORT = 5000
 MAX_TEXT = 2000
-
-
-def add_error(field, message: str) -> None:
-    field.errors = list(field.errors) + [message]
 
 
 def _text(data) -> str:

@@ -58,7 +58,7 @@ ASSESSMENT_STATUS = StatusMachine(Assessment, "该考核", {
     S.SUBMITTED: {S.RETURNED, S.GRADED, S.RECTIFYING},
     S.RETURNED: {S.SUBMITTED, S.GRADED, S.RECTIFYING},
     S.GRADED: set(),
-    S.RECTIFYING: {S.RECTIFIED},
+    S.RECTIFYING: {S.RECTIFIED, S.RECTIFYING},  # 约谈 and 整改任务 hold it there (operations._touch)
     S.RECTIFIED: set(),
 }, column="state")
 
@@ -88,9 +88,7 @@ def refusal(a: Assessment, user, action: str) -> str | None:
     move = ASSESSMENT_MOVES.get(action)
     if move is None:
         return "不支持此操作"
-    if a.state not in move.sources:
-        return f"该考核当前为「{a.state.label}」，不能{move.label}"
-    reason = _who_refusal(move, a.organization, user)
+    reason = ASSESSMENT_STATUS.refusal(a, move.sources, move.label) or _who_refusal(move, a.organization, user)
     if reason:
         return reason
     if action == "grade" and a.state is not S.SUBMITTED and not a.cycle.deadline_passed():
@@ -113,9 +111,7 @@ def task_refusal(task: RectificationTask, user, action: str) -> str | None:
         return "不支持此操作"
     if task.assessment.state is not S.RECTIFYING:
         return f"该考核当前为「{task.assessment.state.label}」，整改任务不能再办理"
-    if task.state not in move.sources:
-        return f"该整改任务当前为「{task.state.label}」，不能{move.label}"
-    return _who_refusal(move, task.assessment.organization, user)
+    return TASK_STATUS.refusal(task, move.sources, move.label) or _who_refusal(move, task.assessment.organization, user)
 
 
 def task_actions(task: RectificationTask, user) -> list[str]:

@@ -244,8 +244,7 @@ def add_task(user, a: Assessment, problem: str, requirement: str, deadline: date
 def _touch(a: Assessment) -> int:
     """An action inside 整改中 that adds a row (约谈, 任务) holds the assessment there: the same
     conditional UPDATE as a move, so it cannot slip in after the assessment was closed."""
-    return db.session.execute(update(Assessment).where(Assessment.id == a.id, Assessment.state == S.RECTIFYING)
-                              .values(state=S.RECTIFYING).execution_options(synchronize_session=False)).rowcount
+    return ASSESSMENT_STATUS.move(a, S.RECTIFYING, frm=S.RECTIFYING)
 
 
 @_with_files

@@ -2,7 +2,6 @@
 outside); every change is one call to `operations`."""
 from __future__ import annotations
 
-import os
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
@@ -15,8 +14,7 @@ from ..models import Organization, OrgKind
 from ..org.queries import display_order
 from ..models.base import utcnow
 from ..timeutil import local_today, to_local
-from ..uploads import stored_path
-from ..web.documents import _send as send_bytes
+from ..web.documents import send_upload
 from ..workflow.errors import WorkflowError
 from . import access, lifecycle, operations, queries
 from .export import XLSX, describe_filters, export_grades
@@ -234,101 +232,93 @@ def view(assessment_id: int):
     return _page(a, user)
 
 
-def _done(a, message: str):
-    flash(message, "success")
+def _act(a, user, form, values, apply, message, shown=None):
+    """The shape of every POST on an assessment or one of its tasks (the object is already loaded
+    through the user's scope): the form's own checks (`values` is None when they failed), then one
+    operation (`apply(values)`: it checks the actor, changes the state, writes the audit row and
+    commits), then a flash saying what was done (`message(values)`) and back to the assessment.
+    A failed form, or a refusal that names one of its fields, shows the page again with the form
+    open (`shown`: the page's keyword arguments for it); a form with no place of its own on the
+    page (`shown` None) and any other refusal go to the top of the page."""
+    if values is None:
+        if shown is not None:
+            return _page(a, user, **shown)
+        flash("；".join(e for name, errors in form.errors.items() if name != "csrf_token" for e in errors), "danger")
+        return redirect(url_for(".view", assessment_id=a.id))
+    try:
+        apply(values)
+    except WorkflowError as exc:
+        db.session.rollback()
+        db.session.expire_all()
+        a = db.session.get(Assessment, a.id)
+        if shown is not None and exc.field and hasattr(form, exc.field):
+            add_error(getattr(form, exc.field), exc.message)
+            return _page(a, user, **shown)
+        flash(exc.message, "danger")
+        return redirect(url_for(".view", assessment_id=a.id))
+    flash(message(values), "success")
     return redirect(url_for(".view", assessment_id=a.id))
 
 
-def _refused(a, user, exc: WorkflowError, form=None, form_key=None):
-    db.session.rollback()
-    db.session.expire_all()
-    a = db.session.get(Assessment, a.id)
-    if form is not None and exc.field and hasattr(form, exc.field):
-        add_error(getattr(form, exc.field), exc.message)
-        return _page(a, user, **{form_key: form, "open_section": form_key})
-    flash(exc.message, "danger")
-    return redirect(url_for(".view", assessment_id=a.id))
+def _act_on_assessment(assessment_id: int, form_class, key: str, check, apply, message):
+    """`_act` for a section of the assessment page (`key`: its form's name in the template)."""
+    user = _user()
+    a = access.assessment_or_404(assessment_id, user)
+    form = form_class()
+    return _act(a, user, form, check(form), lambda values: apply(user, a, values),
+                lambda values: message(a, values), {key: form, "open_section": key})
+
+
+def _validated(form):
+    return form if form.validate() else None
 
 
 @bp.route("/view/<int:assessment_id>/submit", methods=["POST"])
 @login_required
 def submit(assessment_id: int):
-    user = _user()
-    a = access.assessment_or_404(assessment_id, user)
-    form = SelfEvaluationForm()
-    values = form.check()
-    if values is None:
-        return _page(a, user, submit_form=form, open_section="submit_form")
-    try:
-        operations.submit(user, a, values["report"], values["self_score"], values["files"])
-    except WorkflowError as exc:
-        return _refused(a, user, exc, form, "submit_form")
-    return _done(a, f"已提交{a.organization.name}{a.year}年度党建考核自评，等待组织部评定")
+    return _act_on_assessment(
+        assessment_id, SelfEvaluationForm, "submit_form", SelfEvaluationForm.check,
+        lambda user, a, v: operations.submit(user, a, v["report"], v["self_score"], v["files"]),
+        lambda a, v: f"已提交{a.organization.name}{a.year}年度党建考核自评，等待组织部评定")
 
 
 @bp.route("/view/<int:assessment_id>/return", methods=["POST"])
 @login_required
 def return_(assessment_id: int):
-    user = _user()
-    a = access.assessment_or_404(assessment_id, user)
-    form = ReasonForm()
-    if not form.validate():
-        return _page(a, user, return_form=form, open_section="return_form")
-    try:
-        operations.return_for_revision(user, a, form.reason.data)
-    except WorkflowError as exc:
-        return _refused(a, user, exc, form, "return_form")
-    return _done(a, f"已退回{a.organization.name}的自评，请其修改后重新提交")
+    return _act_on_assessment(
+        assessment_id, ReasonForm, "return_form", _validated,
+        lambda user, a, form: operations.return_for_revision(user, a, form.reason.data),
+        lambda a, form: f"已退回{a.organization.name}的自评，请其修改后重新提交")
+
+
+def _graded(a, values) -> str:
+    score, g, _ = values
+    then = "。请记录约谈并下达整改任务" if g.needs_rectification else ""
+    return f"已评定{a.organization.name}{a.year}年度党建考核：{score}分，「{g.label}」{then}"
 
 
 @bp.route("/view/<int:assessment_id>/grade", methods=["POST"])
 @login_required
 def grade(assessment_id: int):
-    user = _user()
-    a = access.assessment_or_404(assessment_id, user)
-    form = GradeForm()
-    values = form.values()
-    if values is None:
-        return _page(a, user, grade_form=form, open_section="grade_form")
-    try:
-        operations.grade(user, a, *values)
-    except WorkflowError as exc:
-        return _refused(a, user, exc, form, "grade_form")
-    g = values[1]
-    then = "。请记录约谈并下达整改任务" if g.needs_rectification else ""
-    return _done(a, f"已评定{a.organization.name}{a.year}年度党建考核：{values[0]}分，「{g.label}」{then}")
+    return _act_on_assessment(assessment_id, GradeForm, "grade_form", GradeForm.values,
+                              lambda user, a, v: operations.grade(user, a, *v), _graded)
 
 
 @bp.route("/view/<int:assessment_id>/interviews", methods=["POST"])
 @login_required
 def interview(assessment_id: int):
-    user = _user()
-    a = access.assessment_or_404(assessment_id, user)
-    form = InterviewForm()
-    values = form.check()
-    if values is None:
-        return _page(a, user, interview_form=form, open_section="interview_form")
-    try:
-        operations.record_interview(user, a, values)
-    except WorkflowError as exc:
-        return _refused(a, user, exc, form, "interview_form")
-    return _done(a, f"已记录约谈（{values['held_on']:%Y-%m-%d}，{values['interviewees']}）")
+    return _act_on_assessment(
+        assessment_id, InterviewForm, "interview_form", InterviewForm.check, operations.record_interview,
+        lambda a, v: f"已记录约谈（{v['held_on']:%Y-%m-%d}，{v['interviewees']}）")
 
 
 @bp.route("/view/<int:assessment_id>/tasks", methods=["POST"])
 @login_required
 def add_task(assessment_id: int):
-    user = _user()
-    a = access.assessment_or_404(assessment_id, user)
-    form = TaskForm()
-    values = form.check()
-    if values is None:
-        return _page(a, user, task_form=form, open_section="task_form")
-    try:
-        operations.add_task(user, a, values["problem"], values["requirement"], values["deadline"])
-    except WorkflowError as exc:
-        return _refused(a, user, exc, form, "task_form")
-    return _done(a, f"已下达整改任务，整改期限 {values['deadline']:%Y-%m-%d}")
+    return _act_on_assessment(
+        assessment_id, TaskForm, "task_form", TaskForm.check,
+        lambda user, a, v: operations.add_task(user, a, v["problem"], v["requirement"], v["deadline"]),
+        lambda a, v: f"已下达整改任务，整改期限 {v['deadline']:%Y-%m-%d}")
 
 
 # --- 整改任务 ------------------------------------------------------------------------------------
@@ -346,18 +336,11 @@ def _task_or_404(task_id: int, user) -> RectificationTask:
 def task_submit(task_id: int):
     user = _user()
     task = _task_or_404(task_id, user)
-    a = task.assessment
     form = EvidenceForm(prefix=f"task{task.id}")
-    values = form.check()
-    if values is None:
-        return _page(a, user, evidence_forms={task.id: form}, open_section=f"task-{task.id}")
-    try:
-        operations.submit_task(user, task, values["evidence"], values["files"])
-    except WorkflowError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-        return redirect(url_for(".view", assessment_id=a.id))
-    return _done(a, "已提交整改情况，等待组织部验收")
+    return _act(task.assessment, user, form, form.check(),
+                lambda v: operations.submit_task(user, task, v["evidence"], v["files"]),
+                lambda v: "已提交整改情况，等待组织部验收",
+                {"evidence_forms": {task.id: form}, "open_section": f"task-{task.id}"})
 
 
 @bp.route("/tasks/<int:task_id>/sign-off", methods=["POST"])
@@ -367,18 +350,12 @@ def task_sign_off(task_id: int):
     task = _task_or_404(task_id, user)
     a = task.assessment
     form = SignOffForm()
-    if not form.validate():
-        flash("；".join(form.opinion.errors), "danger")
-        return redirect(url_for(".view", assessment_id=a.id))
-    try:
-        operations.sign_off_task(user, task, form.opinion.data)
-    except WorkflowError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-        return redirect(url_for(".view", assessment_id=a.id))
-    db.session.refresh(a)
-    done = "；整改任务已全部销号，该组织整改完成" if a.state is AssessmentState.RECTIFIED else ""
-    return _done(a, f"已验收销号{done}")
+
+    def signed_off(form) -> str:
+        db.session.refresh(a)
+        return "已验收销号" + ("；整改任务已全部销号，该组织整改完成" if a.state is AssessmentState.RECTIFIED else "")
+    return _act(a, user, form, _validated(form), lambda form: operations.sign_off_task(user, task, form.opinion.data),
+                signed_off)
 
 
 @bp.route("/tasks/<int:task_id>/reject", methods=["POST"])
@@ -386,23 +363,11 @@ def task_sign_off(task_id: int):
 def task_reject(task_id: int):
     user = _user()
     task = _task_or_404(task_id, user)
-    a = task.assessment
     form = ReasonForm(prefix=f"reject{task.id}")
-    ok = form.validate()
-    try:
-        if not ok:
-            raise WorkflowError("；".join(form.reason.errors), field="reason")
-        operations.reject_task(user, task, form.reason.data)
-    except WorkflowError as exc:
-        db.session.rollback()
-        if exc.field == "reason":
-            if ok:
-                add_error(form.reason, exc.message)
-            return _page(db.session.get(Assessment, a.id), user, reject_forms={task.id: form},
-                         open_section=f"task-{task.id}")
-        flash(exc.message, "danger")
-        return redirect(url_for(".view", assessment_id=a.id))
-    return _done(a, "已退回，请该组织继续整改后重新提交")
+    return _act(task.assessment, user, form, _validated(form),
+                lambda form: operations.reject_task(user, task, form.reason.data),
+                lambda form: "已退回，请该组织继续整改后重新提交",
+                {"reject_forms": {task.id: form}, "open_section": f"task-{task.id}"})
 
 
 @bp.route("/overdue")
@@ -424,14 +389,7 @@ def _file(file_id: int, preview: bool):
                           .where(AssessmentFile.id == file_id, access.visible_condition(user)))
     if f is None:
         abort(404)
-    path = stored_path(f)
-    if not os.path.isfile(path):
-        abort(404)
-    with open(path, "rb") as fh:
-        data = fh.read()
-    audit.record("assessment.file.preview" if preview else "assessment.file.download", f, filename=f.filename)
-    db.session.commit()
-    return send_bytes(data, f.content_type, f.filename, preview)
+    return send_upload(f, "assessment.file", preview, user=user)
 
 
 @bp.route("/files/<int:file_id>")

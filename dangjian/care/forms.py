@@ -2,7 +2,6 @@
 registry.py and visits.py. None of these texts is printed in a PDF."""
 from __future__ import annotations
 
-from datetime import date
 
 from wtforms import HiddenField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -38,19 +37,3 @@ class VisitForm(ChineseForm):
     occasion = SelectField("走访时节", validate_choice=False)
     notes = TextAreaField("走访情况")
     condolence_id = SelectField("关联慰问金申请", coerce=lambda v: int(v) if v else 0, validate_choice=False)
-
-
-def show_refusal(form, exc) -> bool:
-    """Put a RegistryRefused next to its field; False when the form has no such field (show it on top)."""
-    field = getattr(form, exc.field, None) if exc.field else None
-    if field is None:
-        return False
-    field.errors = list(field.errors) + [exc.message]
-    return True
-
-
-def parse_date(text: str | None) -> date | None:
-    try:
-        return date.fromisoformat((text or "").strip())
-    except ValueError:
-        return None

@@ -1,9 +1,9 @@
 """The tables of 困难党员台账 (§三(三)1) and 走访慰问 (§三(二)2).
 
 - `RegistryEntry`: one member in the registry, from the branch's proposal to its close. Its state
-  only moves through `registry.TRANSITIONS` (a conditional UPDATE on `version`), and every move
-  adds a `RegistryEvent`: the history is kept, nothing is overwritten (a resubmitted situation, a
-  review, a close reason are each their own row).
+  only moves through `registry.TRANSITIONS` and its StatusMachine `registry.ENTRY_STATUS` (a
+  conditional UPDATE on `version`), and every move adds a `RegistryEvent`: the history is kept,
+  nothing is overwritten (a resubmitted situation, a review, a close reason are each their own row).
 - `Visit`: a 走访慰问 record. No money: it may point to the 慰问金 request that paid, if any.
 - `CareFile`: a supporting file of an entry, or a photo of a visit (checked and stored by uploads.py).
 

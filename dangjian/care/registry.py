@@ -6,16 +6,18 @@ returns it with a reason (退回) → the branch resubmits (重新提交) or wit
 entry is reviewed once a year (复核: continue, the date moves a year on) and closed with a reason when
 the hardship ends (销号); when the member dies or leaves the party (去世, 出党: a 党籍状态 change on
 the member's page or by the Excel import), their open entry is closed by the system with that
-reason, in the transaction of the status change (自动销号, `close_for_status`). Every move is a conditional UPDATE on `version` (two clicks cannot both
-win: 「该记录已被他人处理」), a `RegistryEvent` (history, never overwritten) and an audit row, in one
-transaction. Views parse input and call these functions; nothing here touches `request` or `flash`.
+reason, in the transaction of the status change (自动销号, `close_for_status`). Every move goes
+through `ENTRY_STATUS` (workflow.statuses): a conditional UPDATE on the state and `version` (two
+clicks cannot both win: 「该记录已被他人处理」), with a `RegistryEvent` (history, never overwritten)
+and an audit row, in one transaction. Views parse input and call these functions; nothing here
+touches `request` or `flash`.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from .. import audit, uploads
@@ -23,8 +25,9 @@ from ..extensions import db
 from ..models import Member, MemberStatus
 from ..models.base import utcnow
 from ..org.standing import beneficiary_refusal
-from ..text_input import text_problem
+from ..text_input import cleaned
 from ..timeutil import local_today
+from ..workflow.statuses import StatusMachine
 from . import access
 from .models import OPEN_STATES, CareFile, EntryState, HardshipCategory, RegistryEntry, RegistryEvent
 
@@ -72,6 +75,11 @@ TRANSITIONS = {t.action: t for t in (
                "care.entry.closed_by_status"),
 )}
 EVENT_LABELS = {"propose": "申报", "migrate": "由原困难标记迁入", **{a: t.label for a, t in TRANSITIONS.items()}}
+#: The states an entry may move between: the table above, by state (复核 keeps an entry 在册).
+ENTRY_STATUS = StatusMachine(RegistryEntry, "该记录", {
+    s: {t.target for t in TRANSITIONS.values() if s in t.sources} for s in EntryState
+}, column="state", version="version")
+HANDLED = "该记录已被他人处理，请刷新页面后查看"
 
 
 def add_year(day: date) -> date:
@@ -88,8 +96,9 @@ def refusal(entry: RegistryEntry, user, action: str) -> str | None:
         return "不支持此操作"
     if t.actor == SYSTEM:
         return "党员去世或出党时由系统自动销号，不能手工办理"
-    if entry.state not in t.sources:
-        return f"该记录当前为「{entry.state.label}」，不能{t.label}"
+    wrong_state = ENTRY_STATUS.refusal(entry, t.sources, t.label)
+    if wrong_state:
+        return wrong_state
     member = entry.member
     branch, confirmer = access.is_branch_of(user, member), access.is_confirmer_of(user, member)
     allowed = {BRANCH: branch, CONFIRMER: confirmer, EITHER: branch or confirmer}[t.actor]
@@ -122,25 +131,16 @@ def _clean_categories(codes) -> str:
 
 
 def _clean_text(label: str, value: str | None, limit: int, field: str, required: bool = True) -> str:
-    value = (value or "").strip()
-    if required and not value:
-        raise RegistryRefused(f"请填写{label}", field)
-    if len(value) > limit:
-        raise RegistryRefused(f"{label}不能超过{limit}字（现为{len(value)}字）", field)
-    problem = text_problem(label, value, multiline=True, printed=False)
+    value, problem = cleaned(label, value, limit, required=required)
     if problem:
         raise RegistryRefused(problem, field)
     return value
 
 
 def check_files(files) -> list:
-    files = [f for f in (files or ()) if f and f.filename]
-    if len(files) > MAX_FILES:
-        raise RegistryRefused(f"一次最多上传{MAX_FILES}个文件", "files")
-    for f in files:
-        problem = uploads.check(f)
-        if problem:
-            raise RegistryRefused(problem, "files")
+    files, problem = uploads.check_batch(files, MAX_FILES)
+    if problem:
+        raise RegistryRefused(problem, "files")
     return files
 
 
@@ -202,7 +202,7 @@ def act(entry: RegistryEntry, user, action: str, *, version: int | None, note: s
     label = "理由" if t.reason_required else "意见"
     note = _clean_text(f"{t.label}{label}", note, REASON_MAX, "note", required=t.reason_required)
     today = local_today()
-    values: dict = {"state": t.target, "version": RegistryEntry.version + 1}
+    values: dict = {}
     event: dict = {}
     if action == "confirm":
         values.update(confirmed_by_id=user.id, confirmed_on=today, review_due_on=add_year(today))
@@ -219,13 +219,9 @@ def act(entry: RegistryEntry, user, action: str, *, version: int | None, note: s
     from_state = entry.state
     written: list[str] = []
     try:
-        done = db.session.execute(
-            update(RegistryEntry).where(RegistryEntry.id == entry.id, RegistryEntry.version == (version or 0),
-                                        RegistryEntry.state.in_(t.sources))
-            .values(**values).execution_options(synchronize_session=False)).rowcount
-        if done != 1:
+        if ENTRY_STATUS.move(entry, t.target, frm=t.sources, seen_version=version or 0, **values) != 1:
             db.session.rollback()
-            raise RegistryRefused("该记录已被他人处理，请刷新页面后查看")
+            raise RegistryRefused(HANDLED)
         store_files(files, user, written, entry_id=entry.id)
         db.session.add(RegistryEvent(entry_id=entry.id, action=action, actor_id=user.id, from_state=from_state.value,
                                      to_state=t.target.value, note=note, **event))
@@ -267,12 +263,8 @@ def close_for_status(member: Member, before: MemberStatus, user) -> RegistryEntr
         if entry is None:
             return None
         from_state = entry.state
-        done = db.session.execute(
-            update(RegistryEntry).where(RegistryEntry.id == entry.id, RegistryEntry.state == from_state)
-            .values(state=t.target, version=RegistryEntry.version + 1, closed_on=member.status_on or local_today(),
-                    close_reason=note)
-            .execution_options(synchronize_session=False)).rowcount
-        if done == 1:
+        if ENTRY_STATUS.move(entry, t.target, frm=from_state, closed_on=member.status_on or local_today(),
+                             close_reason=note) == 1:
             break
         db.session.expire(entry)
     else:

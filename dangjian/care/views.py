@@ -3,7 +3,6 @@
 access.py's scope (anything outside it is 404)."""
 from __future__ import annotations
 
-import os
 from urllib.parse import quote
 
 from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
@@ -17,10 +16,10 @@ from ..htmx import is_htmx
 from ..models import Member, MemberStatus, Organization
 from ..money import format_yuan
 from ..timeutil import local_today
-from ..uploads import stored_path
+from ..web.forms import parse_date
 from . import access, queries, registry, visits
 from .export import registry_xlsx
-from .forms import ActionForm, EntryForm, VisitForm, parse_date, show_refusal
+from .forms import ActionForm, EntryForm, VisitForm
 from .models import CareFile, EntryState, HardshipCategory, RegistryEntry, Visit, VisitOccasion, VisitReason
 from .registry import EVENT_LABELS, TRANSITIONS, RegistryRefused
 
@@ -118,7 +117,7 @@ def propose():
             entry = registry.propose(user, member, categories=form.categories.data, situation=form.situation.data,
                                      files=request.files.getlist("files"))
         except RegistryRefused as exc:
-            if not show_refusal(form, exc):
+            if not form.put_refusal(exc):
                 error = exc.message
         else:
             flash(f"已申报{member.name}列入困难党员台账，待{access.confirming_level(member)}确认", "success")
@@ -164,7 +163,7 @@ def entry_action(entry_id: int, action: str):
     except RegistryRefused as exc:
         db.session.refresh(e)
         if exc.field == "note":
-            show_refusal(form, exc)
+            form.put_refusal(exc)
             return _entry_page(e, user, form, action)
         return _entry_page(e, user, error=exc.message)
     done = {"confirm": "已确认列入困难党员台账，下次复核日期为 {d}", "return": "已退回党支部",
@@ -193,7 +192,7 @@ def resubmit(entry_id: int):
                          note=request.form.get("note", ""), categories=form.categories.data,
                          situation=form.situation.data, files=request.files.getlist("files"))
         except RegistryRefused as exc:
-            if not show_refusal(form, exc):
+            if not form.put_refusal(exc):
                 error = exc.message
         else:
             flash("已重新提交，待确认", "success")
@@ -205,7 +204,7 @@ def resubmit(entry_id: int):
 # --- files -------------------------------------------------------------------------------------------
 
 def _file(file_id: int, preview: bool):
-    from ..web.documents import _send  # one way to send a stored file: inline only when safe
+    from ..web.documents import send_upload  # one way to send a stored file: inline only when safe
     user = _user()
     cf = db.session.get(CareFile, file_id)
     if cf is None:
@@ -213,17 +212,7 @@ def _file(file_id: int, preview: bool):
     member = cf.entry.member if cf.entry_id else cf.visit.member
     if not access.may_see_private(user, member):
         abort(404)
-    path = stored_path(cf)
-    if not os.path.isfile(path):
-        abort(404)
-    with open(path, "rb") as fh:
-        data = fh.read()
-    if preview:
-        audit.record("care.file.preview", cf, user=user, filename=cf.filename)
-    else:
-        audit.record("care.file.download", cf, user=user, filename=cf.filename)
-    db.session.commit()
-    return _send(data, cf.content_type, cf.filename, preview)
+    return send_upload(cf, "care.file", preview, user=user)
 
 
 @bp.route("/files/<int:file_id>")
@@ -307,7 +296,7 @@ def visit_new():
         except RegistryRefused as exc:
             if exc.field == "member":
                 exc.field = "member_id"
-            if not show_refusal(form, exc):
+            if not form.put_refusal(exc):
                 error = exc.message
         else:
             flash(f"已登记对{chosen.name}的走访", "success")

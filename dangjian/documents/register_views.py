@@ -11,7 +11,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_login import current_user, login_required
 
 from .. import audit
-from ..accounts.permissions import is_org_dept, is_supervisor, is_sysadmin
+from ..accounts.permissions import keeps_school_records, reads_school_records
 from ..extensions import db
 from ..models import DocNumber
 from ..models.base import utcnow
@@ -26,18 +26,10 @@ PER_PAGE = 50
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def can_read(user) -> bool:
-    return (is_org_dept(user) or is_supervisor(user)) and not is_sysadmin(user)
-
-
-def can_manage(user) -> bool:
-    return is_org_dept(user) and not is_sysadmin(user)
-
-
 @bp.before_request
 @login_required
 def _readers_only():
-    if not can_read(current_user):
+    if not reads_school_records(current_user):
         abort(404)
 
 
@@ -47,7 +39,7 @@ def _page_context(prefix_errors=None, prefix_values=None) -> dict:
                        error_out=False)
     return {"filters": f, "page": page, "args": f.query_args(), "years": register.years(),
             "series": numbers.all_series(), "statuses": register.STATUSES,
-            "can_manage": can_manage(current_user), "prefix_errors": prefix_errors or {},
+            "can_manage": keeps_school_records(current_user), "prefix_errors": prefix_errors or {},
             "prefix_values": prefix_values or {}}
 
 
@@ -59,7 +51,7 @@ def index():
 @bp.route("/prefixes", methods=["POST"])
 def prefixes():
     user = current_user._get_current_object()
-    if not can_manage(user):
+    if not keeps_school_records(user):
         abort(404)
     # A series left out of the form keeps its prefix.
     values = {s.key: request.form[f"prefix-{s.key}"] for s in numbers.all_series() if f"prefix-{s.key}" in request.form}
@@ -81,7 +73,7 @@ def _entry_or_404(entry_id: int) -> DocNumber:
 @bp.route("/<int:entry_id>/void", methods=["GET", "POST"])
 def void(entry_id: int):
     user = current_user._get_current_object()
-    if not can_manage(user):
+    if not keeps_school_records(user):
         abort(404)
     entry = _entry_or_404(entry_id)
     form = VoidForm()
@@ -114,7 +106,7 @@ def export():
 
 
 def admin_entries(user) -> list[dict]:
-    if not can_read(user):
+    if not reads_school_records(user):
         return []
     return [{"label": "文号登记簿", "url": url_for("doc_register.index"),
              "hint": "各发文机关、各文种的发文字号：按年连续编号，作废留痕，可导出Excel"}]

@@ -34,6 +34,8 @@ from weasyprint.urls import FatalURLFetchingError, URLFetcher
 from . import fontsubset, pdfa
 from .official import font_families
 
+fontsubset.install()  # WeasyPrint subsets its fonts in one pass: ours cuts them down afterwards
+
 log = logging.getLogger(__name__)
 
 #: Folder of the PDF templates and of the only files a template may load.
@@ -196,7 +198,8 @@ def render_pdf_string(html: str, metadata: pdfa.ArchiveMetadata | None = None) -
             document = html_doc.render(font_config=font_config(), pdf_variant=pdfa.VARIANT)
             if metadata is not None:
                 metadata.apply(document.metadata)
-            pdf = document.write_pdf(pdf_variant=pdfa.VARIANT)
+            # Uncompressed: compact_fonts cuts the fonts down, then compresses every stream.
+            pdf = document.write_pdf(pdf_variant=pdfa.VARIANT, uncompressed_pdf=True)
         except FatalURLFetchingError as exc:
             # A BaseException in WeasyPrint; turn it into an ordinary job failure.
             cause = exc.__cause__

@@ -2,7 +2,6 @@
 in operations.py and tasks.py. None of these texts is printed in a PDF."""
 from __future__ import annotations
 
-from datetime import date
 
 from wtforms import HiddenField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -68,22 +67,6 @@ class CloseForm(ChineseForm):
     note = TextAreaField("结束说明（可不填）")
 
 
-def parse_date(text: str | None) -> date | None:
-    try:
-        return date.fromisoformat((text or "").strip())
-    except ValueError:
-        return None
-
-
 def parse_year(text: str | None) -> int | None:
     text = (text or "").strip()
     return int(text) if text.isdigit() and len(text) == 4 else None
-
-
-def show_refusal(form, exc) -> bool:
-    """Put an InspectionRefused next to its field; False when the form has no such field."""
-    field = getattr(form, exc.field, None) if exc.field else None
-    if field is None:
-        return False
-    field.errors = list(field.errors) + [exc.message]
-    return True

@@ -4,8 +4,9 @@
   units it covers (`InspectionPlanUnit`).
 - `InspectionFinding`: a problem found in one covered unit (text, severity).
 - `InspectionTask`: 整改任务 of a finding: the unit that rectifies, what it must do, by when. Its
-  state only moves through `tasks.TRANSITIONS` (a conditional UPDATE on `version`), and every move
-  adds a `TaskEvent`: the history is kept, nothing is overwritten.
+  state only moves through `tasks.TRANSITIONS` and its StatusMachine `tasks.TASK_STATUS` (a
+  conditional UPDATE on `version`), and every move adds a `TaskEvent`: the history is kept, nothing
+  is overwritten.
 - `InspectionFile`: evidence of closure (整改佐证材料) uploaded with a submission.
 - `InspectionReminder`: one reminder sent about a task (reminders.py), under a unique key, so that
   the ticker tells each thing once however often or in how many processes it runs.

@@ -14,7 +14,7 @@ from .. import audit
 from ..extensions import db
 from ..models import Organization, OrgKind
 from ..models.base import utcnow
-from ..text_input import text_problem
+from ..text_input import cleaned
 from ..timeutil import local_today
 from . import access
 from .models import (UNFINISHED, InspectionFinding, InspectionPlan, InspectionPlanUnit, PlanKind, InspectionTask,
@@ -30,14 +30,12 @@ class InspectionRefused(Exception):
         self.message, self.field = message, field
 
 
+HANDLED = "该记录已被他人处理，请刷新页面后查看"
+
+
 def clean_text(label: str, value: str | None, limit: int, field: str, *, required: bool = True,
                multiline: bool = True) -> str:
-    value = (value or "").strip()
-    if required and not value:
-        raise InspectionRefused(f"请填写{label}", field)
-    if len(value) > limit:
-        raise InspectionRefused(f"{label}不能超过{limit}字（现为{len(value)}字）", field)
-    problem = text_problem(label, value, multiline=multiline, printed=False)
+    value, problem = cleaned(label, value, limit, required=required, multiline=multiline)
     if problem:
         raise InspectionRefused(problem, field)
     return value
@@ -206,7 +204,7 @@ def close_plan(plan: InspectionPlan, user, *, note: str = "") -> InspectionPlan:
         .execution_options(synchronize_session=False)).rowcount
     if done != 1:
         db.session.rollback()
-        raise InspectionRefused("该记录已被他人处理，请刷新页面后查看")
+        raise InspectionRefused(HANDLED)
     counts = dict(db.session.execute(select(InspectionTask.state, db.func.count(InspectionTask.id)).join(
         InspectionFinding, InspectionFinding.id == InspectionTask.finding_id).where(
         InspectionFinding.plan_id == plan.id).group_by(InspectionTask.state)).all())

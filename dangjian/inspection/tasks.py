@@ -3,8 +3,9 @@
 The life of a task, as data (`TRANSITIONS`): 纪委 gives it (待整改) → the owner unit submits what it
 did with evidence files (提交整改材料: 待验收) → 纪委 signs it off (验收销号: 已销号) or returns it as
 insufficient (退回: 已退回, with the reason) → the unit submits again. 纪委 may withdraw a task given by
-mistake (撤销, with the reason). Every move is a conditional UPDATE on `version` and the state (two
-clicks cannot both win: 「该记录已被他人处理」), a `TaskEvent` and an audit row, in one transaction.
+mistake (撤销, with the reason). Every move goes through `TASK_STATUS` (workflow.statuses): a
+conditional UPDATE on the state and `version` (two clicks cannot both win: 「该记录已被他人处理」),
+with a `TaskEvent` and an audit row, in one transaction.
 
 Beside the moves, 纪委 may extend an unfinished task's deadline with a reason (延长整改期限,
 `extend_deadline`): the state stays, the history keeps the old and the new deadline, and whether the
@@ -15,15 +16,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import update
-
 from .. import audit, uploads
 from ..extensions import db
 from ..models.base import utcnow
 from ..timeutil import local_today
+from ..workflow.statuses import StatusMachine
 from . import access
 from .models import UNFINISHED, InspectionFile, InspectionTask, TaskEvent, TaskState
-from .operations import InspectionRefused, clean_text
+from .operations import HANDLED, InspectionRefused, clean_text
 
 NOTE_MAX = 1000
 MAX_FILES = 10
@@ -56,6 +56,12 @@ TRANSITIONS = {t.action: t for t in (
 )}
 EXTEND = "extend"
 EVENT_LABELS = {"create": "下达整改任务", **{a: t.label for a, t in TRANSITIONS.items()}, EXTEND: "延长整改期限"}
+#: The states a task may move between: the table above, by state; 延长整改期限 keeps an unfinished
+#: task where it is (a move to the same state, under the same guard).
+TASK_STATUS = StatusMachine(InspectionTask, "该整改任务", {
+    s: {t.target for t in TRANSITIONS.values() if s in t.sources} | ({s} if s in UNFINISHED else set())
+    for s in TaskState
+}, column="state", version="version")
 
 
 def refusal(task: InspectionTask, user, action: str) -> str | None:
@@ -63,8 +69,9 @@ def refusal(task: InspectionTask, user, action: str) -> str | None:
     t = TRANSITIONS.get(action)
     if t is None:
         return "不支持此操作"
-    if task.state not in t.sources:
-        return f"该整改任务当前为「{task.state.label}」，不能{t.label}"
+    wrong_state = TASK_STATUS.refusal(task, t.sources, t.label)
+    if wrong_state:
+        return wrong_state
     if t.actor == OWNER and not access.is_owner(user, task):
         return f"只有整改责任单位（{task.owner.name}）可以{t.label}"
     if t.actor == INSPECTOR:
@@ -80,13 +87,9 @@ def available_actions(task: InspectionTask, user) -> list[str]:
 
 
 def check_files(files) -> list:
-    files = [f for f in (files or ()) if f and f.filename]
-    if len(files) > MAX_FILES:
-        raise InspectionRefused(f"一次最多上传{MAX_FILES}个文件", "files")
-    for f in files:
-        problem = uploads.check(f)
-        if problem:
-            raise InspectionRefused(problem, "files")
+    files, problem = uploads.check_batch(files, MAX_FILES)
+    if problem:
+        raise InspectionRefused(problem, "files")
     return files
 
 
@@ -102,7 +105,7 @@ def act(task: InspectionTask, user, action: str, *, version: int | None, note: s
     files = check_files(files) if action == "submit" else []
     if action == "submit" and not files and not task.files:
         raise InspectionRefused("请上传整改佐证材料（会议记录、制度文件、照片等），至少一个文件", "files")
-    values: dict = {"state": t.target, "version": InspectionTask.version + 1}
+    values: dict = {}
     if action == "submit":
         values["submitted_at"] = utcnow()
     elif action == "sign_off":
@@ -110,14 +113,9 @@ def act(task: InspectionTask, user, action: str, *, version: int | None, note: s
     from_state = task.state
     written: list[str] = []
     try:
-        done = db.session.execute(
-            update(InspectionTask).where(InspectionTask.id == task.id,
-                                            InspectionTask.version == (version or 0),
-                                            InspectionTask.state.in_(t.sources))
-            .values(**values).execution_options(synchronize_session=False)).rowcount
-        if done != 1:
+        if TASK_STATUS.move(task, t.target, frm=t.sources, seen_version=version or 0, **values) != 1:
             db.session.rollback()
-            raise InspectionRefused("该记录已被他人处理，请刷新页面后查看")
+            raise InspectionRefused(HANDLED)
         event = TaskEvent(task_id=task.id, action=action, actor_id=user.id, from_state=from_state.value,
                           to_state=t.target.value, note=note)
         db.session.add(event)
@@ -143,8 +141,9 @@ def act(task: InspectionTask, user, action: str, *, version: int | None, note: s
 
 def extend_refusal(task: InspectionTask, user) -> str | None:
     """Why `user` may not extend `task`'s deadline now, or None."""
-    if task.state not in UNFINISHED:
-        return f"该整改任务当前为「{task.state.label}」，不能延长整改期限"
+    wrong_state = TASK_STATUS.refusal(task, UNFINISHED, "延长整改期限")
+    if wrong_state:
+        return wrong_state
     if not access.is_inspector(user):
         return "只有纪委可以延长整改期限"
     if access.involved(user, task.finding.organization) or access.involved(user, task.owner):
@@ -167,14 +166,9 @@ def extend_deadline(task: InspectionTask, user, *, version: int | None, deadline
         raise InspectionRefused("新的整改期限不能早于今天", "deadline")
     reason = clean_text("延期理由", reason, NOTE_MAX, "reason")
     old = task.deadline
-    done = db.session.execute(
-        update(InspectionTask).where(InspectionTask.id == task.id, InspectionTask.version == (version or 0),
-                                     InspectionTask.state.in_(UNFINISHED))
-        .values(deadline=deadline, version=InspectionTask.version + 1)
-        .execution_options(synchronize_session=False)).rowcount
-    if done != 1:
+    if TASK_STATUS.move(task, task.state, seen_version=version or 0, deadline=deadline) != 1:
         db.session.rollback()
-        raise InspectionRefused("该记录已被他人处理，请刷新页面后查看")
+        raise InspectionRefused(HANDLED)
     db.session.add(TaskEvent(task_id=task.id, action=EXTEND, actor_id=user.id, from_state=task.state.value,
                              to_state=task.state.value, note=reason, old_deadline=old, new_deadline=deadline))
     audit.record("inspection.task.extended", task, user=user, owner=task.owner.name, old_deadline=old.isoformat(),

@@ -3,7 +3,6 @@ page with its submission and sign-off, the task list with 导出Excel. Each view
 one operation and renders; everything is loaded through access.py's scope (outside it: 404)."""
 from __future__ import annotations
 
-import os
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
@@ -14,11 +13,10 @@ from ..extensions import db
 from ..models import Organization
 from ..models.base import utcnow
 from ..timeutil import local_today, to_local
-from ..uploads import stored_path
+from ..web.forms import parse_date
 from . import access, operations, queries, tasks
 from .export import tasks_xlsx
-from .forms import (ActionForm, CloseForm, ExtendForm, FindingForm, PlanForm, TaskForm, parse_date, parse_year,
-                    show_refusal)
+from .forms import ActionForm, CloseForm, ExtendForm, FindingForm, PlanForm, TaskForm, parse_year
 from .models import InspectionFile, InspectionFinding, InspectionPlan, PlanKind, InspectionTask
 from .operations import InspectionRefused
 from .tasks import EVENT_LABELS, TRANSITIONS
@@ -144,7 +142,7 @@ def _plan_form(plan: InspectionPlan | None):
             saved = _save_plan(form, plan)
         except InspectionRefused as exc:
             db.session.rollback()
-            if not show_refusal(form, exc):
+            if not form.put_refusal(exc):
                 error = exc.message
         else:
             flash("已保存巡察/监督检查计划" if plan else f"已新建计划「{saved.title}」，请记录发现的问题", "success")
@@ -201,7 +199,7 @@ def plan_close(plan_id: int):
             db.session.rollback()
             db.session.refresh(plan)
             if exc.field == "note":
-                show_refusal(form, exc)
+                form.put_refusal(exc)
                 return _plan_page(plan, close_form=form)
             return _plan_page(plan, error=exc.message)
         flash(f"已结束检查计划「{plan.title}」", "success")
@@ -221,7 +219,7 @@ def finding_new(plan_id: int):
                                    severity=form.severity.data)
         except InspectionRefused as exc:
             db.session.rollback()
-            if not show_refusal(form, exc):
+            if not form.put_refusal(exc):
                 return _plan_page(plan, finding_form=form, error=exc.message)
         else:
             flash("已记录发现的问题，请下达整改任务", "success")
@@ -241,7 +239,7 @@ def task_new(finding_id: int):
                                        requirement=form.requirement.data, deadline=parse_date(form.deadline.data))
         except InspectionRefused as exc:
             db.session.rollback()
-            if not show_refusal(form, exc):
+            if not form.put_refusal(exc):
                 return _plan_page(finding.plan, error=exc.message)
         else:
             flash(f"已向{task.owner.name}下达整改任务，整改期限 {task.deadline.isoformat()}", "success")
@@ -328,7 +326,7 @@ def task_extend(task_id: int):
         db.session.rollback()
         db.session.refresh(task)
         if exc.field in ("deadline", "reason"):
-            show_refusal(form, exc)
+            form.put_refusal(exc)
             return _task_page(task, extend_form=form)
         return _task_page(task, error=exc.message)
     flash(f"已将整改期限延长至 {task.deadline:%Y-%m-%d}", "success")
@@ -351,7 +349,7 @@ def task_action(task_id: int, action: str):
         db.session.rollback()
         db.session.refresh(task)
         if exc.field == "note":
-            show_refusal(form, exc)
+            form.put_refusal(exc)
             return _task_page(task, form, action)
         if exc.field == "files":
             return _task_page(task, form, action, error=exc.message)
@@ -365,21 +363,13 @@ def task_action(task_id: int, action: str):
 # --- files -------------------------------------------------------------------------------------------
 
 def _file(file_id: int, preview: bool):
-    from ..web.documents import _send  # one way to send a stored file: inline only when safe
+    from ..web.documents import send_upload  # one way to send a stored file: inline only when safe
     user = _user()
     f = db.session.scalar(select(InspectionFile).join(InspectionTask, InspectionTask.id == InspectionFile.task_id)
                           .where(InspectionFile.id == file_id, access.task_scope(user)))
     if f is None:
         abort(404)
-    path = stored_path(f)
-    if not os.path.isfile(path):
-        abort(404)
-    with open(path, "rb") as fh:
-        data = fh.read()
-    audit.record("inspection.file.preview" if preview else "inspection.file.download", f, user=user,
-                 filename=f.filename)
-    db.session.commit()
-    return _send(data, f.content_type, f.filename, preview)
+    return send_upload(f, "inspection.file", preview, user=user)
 
 
 @bp.route("/files/<int:file_id>")

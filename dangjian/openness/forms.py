@@ -1,25 +1,13 @@
 """The forms of 党务公开: they read fields; the rules are operations.check's."""
 from __future__ import annotations
 
-from datetime import date
 
 from wtforms import HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import Optional
 
-from ..web.forms import ChineseForm
+from ..web.forms import ChineseForm, add_error, parse_date
 from .models import WRITTEN_KINDS, ItemKind
 from .operations import Draft
-
-
-def parse_date(text: str | None) -> date | None:
-    try:
-        return date.fromisoformat((text or "").strip())
-    except ValueError:
-        return None
-
-
-def add_error(field, message: str) -> None:
-    field.errors = list(field.errors) + [message]
 
 
 class ItemForm(ChineseForm):

@@ -31,7 +31,7 @@ ITEM_STATUS = StatusMachine(OpenItem, "该公开事项", {
     ItemStatus.DRAFT: {ItemStatus.PUBLISHED},
     ItemStatus.PUBLISHED: {ItemStatus.WITHDRAWN},
     ItemStatus.WITHDRAWN: set(),
-})
+}, version="version")
 
 HANDLED = "该记录已被他人处理，请刷新后查看最新状态"
 
@@ -155,8 +155,8 @@ def publish(item: OpenItem, user, seen_version: int, today: date | None = None) 
     _refuse(_problems(d, user, item))
     if item.ends_on < today:
         raise ActionRefused("公开截止日期已过，请修改公开期后再发布", field="ends_on")
-    moved = ITEM_STATUS.move(item, ItemStatus.PUBLISHED, where=(OpenItem.version == seen_version,),
-                             published_by_id=user.id, published_at=utcnow(), version=OpenItem.version + 1)
+    moved = ITEM_STATUS.move(item, ItemStatus.PUBLISHED, seen_version=seen_version,
+                             published_by_id=user.id, published_at=utcnow())
     if moved != 1:
         db.session.rollback()
         raise AlreadyHandled(HANDLED)
@@ -183,7 +183,7 @@ def withdraw(item: OpenItem, user, reason: str) -> OpenItem:
     if item.status is not ItemStatus.PUBLISHED:
         raise AlreadyHandled(HANDLED)
     moved = ITEM_STATUS.move(item, ItemStatus.WITHDRAWN, withdrawn_by_id=user.id, withdrawn_at=utcnow(),
-                             withdrawal_reason=reason, version=OpenItem.version + 1)
+                             withdrawal_reason=reason)
     if moved != 1:
         db.session.rollback()
         raise AlreadyHandled(HANDLED)

@@ -10,12 +10,8 @@ from wtforms.validators import InputRequired, Length
 
 from ..models import BranchType, MemberCategory, MemberStatus, PersonCategory, UnitType
 from ..money import MoneyError, parse_yuan
-from ..web.forms import ChineseForm
+from ..web.forms import ChineseForm, add_error
 from .validation import MEMBER_FIELDS
-
-
-def _add(field, message: str) -> None:
-    field.errors = list(field.errors) + [message]
 
 
 def parse_day(field, required: bool = True, label: str | None = None) -> date | None:
@@ -23,12 +19,12 @@ def parse_day(field, required: bool = True, label: str | None = None) -> date | 
     text = (field.data or "").strip()
     if not text:
         if required:
-            _add(field, f"请填写{label or field.label.text}")
+            add_error(field, f"请填写{label or field.label.text}")
         return None
     try:
         return date.fromisoformat(text)
     except ValueError:
-        _add(field, f"{label or field.label.text}格式不正确，请按 2005-07-01 的格式填写")
+        add_error(field, f"{label or field.label.text}格式不正确，请按 2005-07-01 的格式填写")
         return None
 
 
@@ -38,7 +34,7 @@ def parse_month(field) -> date | None:
         y, m = text.split("-")
         return date(int(y), int(m), 1)
     except ValueError:
-        _add(field, "请选择起始月份")
+        add_error(field, "请选择起始月份")
         return None
 
 
@@ -49,7 +45,7 @@ def parse_money(field, required: bool = True) -> Decimal | None:
     try:
         return parse_yuan(text)
     except MoneyError as exc:
-        _add(field, str(exc) if text else f"请填写{field.label.text}")
+        add_error(field, str(exc) if text else f"请填写{field.label.text}")
         return None
 
 
@@ -144,7 +140,7 @@ class MemberForm(ChineseForm):
             if target is not None:
                 for m in messages:
                     if m not in target.errors:
-                        _add(target, m)
+                        add_error(target, m)
 
 
 class TransferForm(ChineseForm):
@@ -162,7 +158,7 @@ class StatusForm(ChineseForm):
         try:
             return MemberStatus(self.status.data)
         except ValueError:
-            _add(self.status, "请选择要变更的党籍状态")
+            add_error(self.status, "请选择要变更的党籍状态")
             return None
 
 

@@ -15,7 +15,7 @@ from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
 from .. import workdays
-from ..accounts.permissions import is_org_dept, is_supervisor, is_sysadmin
+from ..accounts.permissions import keeps_school_records, reads_school_records
 from ..extensions import db
 from ..models import CalendarDay, DayKind, StepTimeLimit
 from ..timeutil import local_today
@@ -27,20 +27,12 @@ from .parsing import CalendarInputError, parse_paste, range_entries, weekday_lab
 bp = Blueprint("schedule", __name__, url_prefix="/calendar")
 
 
-def can_read(user) -> bool:
-    return (is_org_dept(user) or is_supervisor(user)) and not is_sysadmin(user)
-
-
-def can_edit(user) -> bool:
-    return is_org_dept(user) and not is_sysadmin(user)
-
-
 @bp.before_request
 @login_required
 def _readers_only():
-    if not can_read(current_user):
+    if not reads_school_records(current_user):
         abort(404)
-    if request.method == "POST" and not can_edit(current_user):
+    if request.method == "POST" and not keeps_school_records(current_user):
         abort(404)
 
 
@@ -98,7 +90,7 @@ def _render_calendar(year: int, day_form: DayForm, paste_form: PasteForm, status
     return render_template("schedule/calendar.html", year=year, months=months, rows=rows,
                            holidays=counts[DayKind.HOLIDAY], workdays=counts[DayKind.WORKDAY],
                            weekday_holidays=weekday_holidays, working_days=working, weekday_label=weekday_label,
-                           day_form=day_form, paste_form=paste_form, can_edit=can_edit(current_user)), status
+                           day_form=day_form, paste_form=paste_form, can_edit=keeps_school_records(current_user)), status
 
 
 @bp.route("/")
@@ -191,12 +183,12 @@ def limits():
         "custom": (key, s.key) in saved and saved[(key, s.key)].working_days != workdays.DEFAULT_LIMIT,
     } for s in steps]} for key, label, steps in catalog]
     return render_template("schedule/limits.html", table=table, errors=errors, default=workdays.DEFAULT_LIMIT,
-                           min_limit=MIN_LIMIT, max_limit=MAX_LIMIT, can_edit=can_edit(current_user),
+                           min_limit=MIN_LIMIT, max_limit=MAX_LIMIT, can_edit=keeps_school_records(current_user),
                            form=ChineseForm(formdata=None))
 
 
 def admin_entries(user) -> list[dict]:
-    if not can_read(user):
+    if not reads_school_records(user):
         return []
     return [{"label": "校历", "hint": "节假日与调休上班日：公示期和各环节办理期限按工作日计算",
              "url": url_for("schedule.calendar")},

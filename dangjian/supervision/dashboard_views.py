@@ -10,7 +10,7 @@ from flask import Blueprint, abort, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import or_, select
 
-from .. import audit
+from .. import audit, spending
 from ..accounts.permissions import is_sysadmin
 from ..extensions import db
 from ..models import Organization, OrgKind, Role
@@ -82,8 +82,9 @@ def index():
     from .overdue_views import can_read as can_read_overdue  # 超期统计: school-wide readers only
     count = str
     unit_bars = charts.bar_chart("chart-units", f"{year}年各单位申请数（件）", [(u.label, u.requests) for u in d.units], count)
-    money_bars = charts.grouped_bar_chart("chart-units-money", f"{year}年各单位经费支出（元）：校级经费与本单位经费",
-                                          [(u.label, [u.school, u.unit]) for u in d.units], ["校级", "本单位"],
+    school_funds, unit_funds = spending.SOURCES[spending.SCHOOL], spending.SOURCES[spending.UNIT]
+    money_bars = charts.grouped_bar_chart("chart-units-money", f"{year}年各单位经费支出（元）：{school_funds}与{unit_funds}",
+                                          [(u.label, [u.school, u.unit]) for u in d.units], ["校级", "自有"],
                                           format_yuan)
     kinds = [t for t in d.types if any(y.counts.get(t.key) for y in d.years)] or d.types
     line = charts.line_chart("chart-years", f"{d.years[0].year}—{year}年各类申请数（件）",
@@ -94,6 +95,7 @@ def index():
                            unit_bars=unit_bars, money_bars=money_bars, line=line,
                            legend=charts.legend([t.label for t in kinds]), can_search=can_search(user),
                            can_read_overdue=can_read_overdue(user),
+                           sources={"school": school_funds, "unit": unit_funds},
                            args={"org": org.id, "year": year})
     audit.record("supervision.dashboard.viewed", org, user=user, org=org.name, year=year)
     db.session.commit()

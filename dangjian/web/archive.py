@@ -17,7 +17,7 @@ from flask import (Blueprint, Response, abort, current_app, flash, redirect, ren
 from flask_login import current_user, login_required
 
 from .. import audit
-from ..accounts.permissions import is_org_dept, is_supervisor, is_sysadmin
+from ..accounts.permissions import is_org_dept, reads_school_records
 from ..documents import archive
 from ..documents import validity
 from ..documents.validity import REASON_MAX, VoidRefused, validities
@@ -31,14 +31,10 @@ bp = Blueprint("archive", __name__, url_prefix="/archive")
 PER_PAGE = 50
 
 
-def can_browse(user) -> bool:
-    return (is_org_dept(user) or is_supervisor(user)) and not is_sysadmin(user)
-
-
 @bp.before_request
 @login_required
 def _readers_only():
-    if not can_browse(current_user):
+    if not reads_school_records(current_user):
         abort(404)
 
 
@@ -136,7 +132,7 @@ def export():
 
 
 def admin_entries(user) -> list[dict]:
-    if not can_browse(user):
+    if not reads_school_records(user):
         return []
     return [{"label": "文档归档", "url": url_for("archive.index"),
              "hint": "按年度、文件类型和党组织查阅已生成的审批表、通知和决定（PDF/A），可按年度打包导出"}]

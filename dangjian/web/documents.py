@@ -47,6 +47,20 @@ def _send(data: bytes, content_type: str, name: str, preview: bool):
     return resp
 
 
+def send_upload(f, audit_prefix: str, preview: bool, user=None):
+    """An uploaded file (a row with storage_path, filename, content_type), already loaded through
+    the user's scope: 404 when its file is gone from disk, an audit row (`<audit_prefix>.preview`
+    or `.download`), and the bytes, inline only when safe. Every module's file links end here."""
+    path = stored_path(f)
+    if not os.path.isfile(path):
+        abort(404)
+    with open(path, "rb") as fh:
+        data = fh.read()
+    audit.record(f"{audit_prefix}.{'preview' if preview else 'download'}", f, user=user, filename=f.filename)
+    db.session.commit()
+    return _send(data, f.content_type, f.filename, preview)
+
+
 @bp.route("/documents/<int:document_id>/download")
 @login_required
 def download(document_id: int):
@@ -115,11 +129,4 @@ def _attachment(attachment_id: int, preview: bool):
                             .where(Attachment.id == attachment_id, visible_requests(current_user, copies=False)))
     if att is None:
         abort(404)
-    path = stored_path(att)
-    if not os.path.isfile(path):
-        abort(404)
-    with open(path, "rb") as f:
-        data = f.read()
-    audit.record("attachment.preview" if preview else "attachment.download", att, filename=att.filename)
-    db.session.commit()
-    return _send(data, att.content_type, att.filename, preview)
+    return send_upload(att, "attachment", preview)

@@ -18,6 +18,19 @@ from ..workflow.definition import MEETING_TYPES
 _ZH = get_translations(["zh"])
 
 
+def parse_date(text: str | None) -> date | None:
+    """A date typed as 年-月-日 (what a date input sends), or None when blank or not a date."""
+    try:
+        return date.fromisoformat((text or "").strip())
+    except ValueError:
+        return None
+
+
+def add_error(field, message: str) -> None:
+    """One more error under a field, after the form was validated (a rule the form cannot check)."""
+    field.errors = list(field.errors) + [message]
+
+
 def _check_text(form, field) -> None:
     """The text rules of `text_input` for one field: no control characters anywhere (line breaks
     and tabs only in a textarea); in a form whose text may reach a PDF, only printable characters."""
@@ -54,13 +67,19 @@ class ChineseForm(FlaskForm):
             extra.setdefault(name, []).append(_check_text)
         return super().validate(extra_validators=extra)
 
+    def put_refusal(self, exc) -> bool:
+        """A refusal (anything with a Chinese `message` and the `field` it concerns) next to its field;
+        False when the form has no such field (the page shows it on top)."""
+        field = getattr(self, exc.field, None) if exc.field else None
+        if field is None or not hasattr(field, "errors"):
+            return False
+        add_error(field, exc.message)
+        return True
+
     def show_refusal(self, exc) -> None:
         """A refusal from the workflow (a WorkflowError): next to its field when the form has that
         field, else as a message at the top of the page."""
-        field = getattr(self, exc.field, None) if exc.field else None
-        if field is not None and hasattr(field, "errors"):
-            field.errors = list(field.errors) + [exc.message]
-        else:
+        if not self.put_refusal(exc):
             flash(exc.message, "danger")
 
 

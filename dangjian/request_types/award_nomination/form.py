@@ -14,7 +14,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from ... import uploads
 from ...extensions import db
 from ...timeutil import local_today
-from ...web.forms import ChineseForm
+from ...web.forms import ChineseForm, add_error
 from .model import MAX_DEEDS, AwardCategory, AwardCycle, AwardNomination
 
 MAX_QUOTA = 99
@@ -23,10 +23,6 @@ MAX_QUOTA = 99
 def normalize_text(text: str | None) -> str:
     """Browsers send line breaks as CRLF; count them as one character, as the page's counter does."""
     return (text or "").replace("\r\n", "\n").replace("\r", "\n").strip()
-
-
-def add_error(field, message: str) -> None:
-    field.errors = list(field.errors) + [message]
 
 
 class NominationForm(ChineseForm):

@@ -1,7 +1,7 @@
 """The 慰问金 application form, with the rules of §三(二)2 as field errors in Chinese."""
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 from flask_wtf.file import MultipleFileField
@@ -12,24 +12,13 @@ from ... import uploads
 from ...money import MoneyError, format_yuan, parse_yuan
 from ...org.standing import beneficiary_refusal
 from ...timeutil import local_today
-from ...web.forms import ChineseForm
+from ...web.forms import ChineseForm, add_error, parse_date
 from .model import (FAMILY_RELATIONS, CondolenceCategory, CondolencePayment, FundingSource, PayeeKind,
                     occasion_refusal, payee_refusal, standard_for)
 
 MAX_AMOUNT = Decimal("100000.00")  # a sanity bound on one payment
 MAX_DAYS_BACK = 366  # 事由 and visits are dated within a year of today
 MAX_DAYS_AHEAD = 366
-
-
-def parse_date(text: str | None) -> date | None:
-    try:
-        return date.fromisoformat((text or "").strip())
-    except ValueError:
-        return None
-
-
-def _add(field, message: str) -> None:
-    field.errors = list(field.errors) + [message]
 
 
 class CondolenceForm(ChineseForm):
@@ -57,7 +46,7 @@ class CondolenceForm(ChineseForm):
         ok = self.validate()
         today = local_today()
         if member is None:
-            _add(self.member_id, "请选择慰问对象")
+            add_error(self.member_id, "请选择慰问对象")
             return None
         values: dict = {}
         exclude = existing.id if existing is not None else None
@@ -69,28 +58,28 @@ class CondolenceForm(ChineseForm):
             pass
         if category is None:
             if not self.category.errors:
-                _add(self.category, "请选择慰问类别")
+                add_error(self.category, "请选择慰问类别")
             ok = False
         values["category"] = category
         # 党籍: a member who 出党 or whose 党籍 is 停止 is not the subject of a new request; one who
         # has died only of the 慰问金 for that death (org.standing).
         refused = beneficiary_refusal(member, for_death=category is CondolenceCategory.DEATH)
         if refused:
-            _add(self.member_id, refused)
+            add_error(self.member_id, refused)
             ok = False
 
         event_date = parse_date(self.event_date.data)
         if event_date is None:
-            _add(self.event_date, "请填写事由日期")
+            add_error(self.event_date, "请填写事由日期")
             ok = False
         elif event_date < today - timedelta(days=MAX_DAYS_BACK):
-            _add(self.event_date, "事由日期不能早于一年前")
+            add_error(self.event_date, "事由日期不能早于一年前")
             ok = False
         elif category is not None and category.is_occurrence and event_date > today:
-            _add(self.event_date, f"「{category.label}」的事由日期不能晚于今天")
+            add_error(self.event_date, f"「{category.label}」的事由日期不能晚于今天")
             ok = False
         elif event_date > today + timedelta(days=MAX_DAYS_AHEAD):
-            _add(self.event_date, "事由日期不能晚于一年后")
+            add_error(self.event_date, "事由日期不能晚于一年后")
             ok = False
         values["event_date"] = event_date
 
@@ -99,13 +88,13 @@ class CondolenceForm(ChineseForm):
         # message next to the field.
         clash = occasion_refusal(member.id, category, event_date, exclude_id=exclude)
         if clash:
-            _add(self.category, clash)
+            add_error(self.category, clash)
             ok = False
 
         # 金额: the standard in force today is the default; above it, a written reason.
         standard = standard_for(category) if category is not None else None
         if category is not None and standard is None:
-            _add(self.category, f"组织部尚未设置「{category.label}」的慰问标准，暂不能申请，请联系组织部")
+            add_error(self.category, f"组织部尚未设置「{category.label}」的慰问标准，暂不能申请，请联系组织部")
             ok = False
         values["standard"] = standard.amount if standard else None
         raw = (self.amount.data or "").strip()
@@ -121,14 +110,14 @@ class CondolenceForm(ChineseForm):
                 raise MoneyError(f"单笔慰问金额不能超过{format_yuan(MAX_AMOUNT)}")
         except MoneyError as exc:
             if raw or standard is not None:
-                _add(self.amount, str(exc))
+                add_error(self.amount, str(exc))
             ok = False
             amount = None
         values["amount"] = amount
         reason = (self.over_standard_reason.data or "").strip()
         if amount is not None and standard is not None and amount > standard.amount:
             if len(reason) < 5:
-                _add(self.over_standard_reason,
+                add_error(self.over_standard_reason,
                      f"金额高于「{category.label}」的慰问标准（{format_yuan(standard.amount)}），请填写超标准理由（至少5字）")
                 ok = False
         else:
@@ -138,22 +127,22 @@ class CondolenceForm(ChineseForm):
         try:
             funding = FundingSource(self.funding_source.data)
         except ValueError:
-            _add(self.funding_source, "请选择经费来源")
+            add_error(self.funding_source, "请选择经费来源")
             funding, ok = None, False
         # The branch the request is filed in: a request already filed keeps its own, even if the
         # member has since moved (组织关系转接).
         branch = existing.organization if existing is not None else member.branch
         if funding is FundingSource.UNIT and branch.is_direct_branch:
-            _add(self.funding_source, "直属党支部没有二级单位经费，慰问金由校级专项经费列支")
+            add_error(self.funding_source, "直属党支部没有二级单位经费，慰问金由校级专项经费列支")
             ok = False
         values["funding_source"] = funding
 
         planned = parse_date(self.planned_date.data)
         if planned is None:
-            _add(self.planned_date, "请填写计划走访日期")
+            add_error(self.planned_date, "请填写计划走访日期")
             ok = False
         elif not today - timedelta(days=MAX_DAYS_BACK) <= planned <= today + timedelta(days=MAX_DAYS_AHEAD):
-            _add(self.planned_date, "计划走访日期应在一年以内")
+            add_error(self.planned_date, "计划走访日期应在一年以内")
             ok = False
         values["planned_date"] = planned
         values["planned_visitors"] = (self.planned_visitors.data or "").strip()
@@ -162,24 +151,24 @@ class CondolenceForm(ChineseForm):
         try:
             payee_kind = PayeeKind(self.payee_kind.data)
         except ValueError:
-            _add(self.payee_kind, "请选择收款人")
+            add_error(self.payee_kind, "请选择收款人")
             payee_kind, ok = None, False
         payee_refused = payee_refusal(member.id, category, payee_kind, exclude_id=exclude)
         if payee_refused:
-            _add(self.payee_kind, payee_refused)
+            add_error(self.payee_kind, payee_refused)
             ok = False
         payee_name, relation = member.name, None
         if payee_kind is PayeeKind.FAMILY:
             payee_name = (self.payee_name.data or "").strip()
             relation = self.payee_relation.data or ""
             if len(payee_name) < 2:
-                _add(self.payee_name, "请填写收款家属的姓名")
+                add_error(self.payee_name, "请填写收款家属的姓名")
                 ok = False
             elif payee_name == member.name:
-                _add(self.payee_name, "家属姓名不能与党员本人相同")
+                add_error(self.payee_name, "家属姓名不能与党员本人相同")
                 ok = False
             if relation not in FAMILY_RELATIONS:
-                _add(self.payee_relation, "请选择家属与党员的关系")
+                add_error(self.payee_relation, "请选择家属与党员的关系")
                 ok = False
         values.update(payee_kind=payee_kind, payee_name=payee_name, payee_relation=relation)
 
@@ -187,7 +176,7 @@ class CondolenceForm(ChineseForm):
         for f in files:
             problem = uploads.check(f)
             if problem:
-                _add(self.evidence, problem)
+                add_error(self.evidence, problem)
                 ok = False
         values["evidence"] = files
         return values if ok else None
@@ -208,13 +197,13 @@ class PaymentForm(ChineseForm):
         today = local_today()
         visit = parse_date(self.visit_date.data)
         if visit is None:
-            _add(self.visit_date, "请填写走访日期")
+            add_error(self.visit_date, "请填写走访日期")
             ok = False
         elif visit > today:
-            _add(self.visit_date, "走访日期不能晚于今天")
+            add_error(self.visit_date, "走访日期不能晚于今天")
             ok = False
         elif visit < today - timedelta(days=MAX_DAYS_BACK):
-            _add(self.visit_date, "走访日期不能早于一年前")
+            add_error(self.visit_date, "走访日期不能早于一年前")
             ok = False
         paid = None
         try:
@@ -224,16 +213,16 @@ class PaymentForm(ChineseForm):
             if paid > req.amount:
                 raise MoneyError(f"实际发放金额不能超过批准金额（{format_yuan(req.amount)}）")
         except MoneyError as exc:
-            _add(self.paid_amount, str(exc))
+            add_error(self.paid_amount, str(exc))
             ok, paid = False, None
         files = [f for f in (self.receipts.data or []) if f and f.filename]
         if not files:
-            _add(self.receipts, "请上传发放凭证（签收单、转账凭证）或走访照片")
+            add_error(self.receipts, "请上传发放凭证（签收单、转账凭证）或走访照片")
             ok = False
         for f in files:
             problem = uploads.check(f)
             if problem:
-                _add(self.receipts, problem)
+                add_error(self.receipts, problem)
                 ok = False
         if not ok:
             return None
