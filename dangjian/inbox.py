@@ -55,6 +55,18 @@ def done(user: User):
             .order_by(acted.c.acted_at.desc(), Request.id.desc()).options(*_LOADS))
 
 
+def last_handled(user: User, request_ids: list[int]) -> dict[int, TimelineEntry]:
+    """已办's 「我的处理」: the user's latest handling entry on each listed request (同意, 退回修改,
+    取回 …), in one query for the whole page."""
+    if not request_ids:
+        return {}
+    latest = (select(func.max(TimelineEntry.id))
+              .where(TimelineEntry.actor_id == user.id, TimelineEntry.request_id.in_(request_ids),
+                     TimelineEntry.action.notin_(NOT_HANDLING))
+              .group_by(TimelineEntry.request_id))
+    return {e.request_id: e for e in db.session.scalars(select(TimelineEntry).where(TimelineEntry.id.in_(latest)))}
+
+
 def mine(user: User):
     cond = Request.initiator_id == user.id
     if user.member_id is not None:

@@ -5,6 +5,7 @@ from datetime import datetime
 
 from openpyxl import Workbook
 
+from .dates import stamp as _time
 from .extensions import db
 from .timeutil import to_local
 from .xlsx import streamed_sheet
@@ -14,10 +15,6 @@ HEADERS = ["编号", "类型", "标题", "状态", "所在组织", "发起人", 
 WIDTHS = [18, 12, 28, 10, 28, 14, 12, 14, 12, 18, 18, 18]
 BATCH = 500
 MAX_ROWS = 1_048_000
-
-
-def _time(value) -> str:
-    return to_local(value).strftime("%Y-%m-%d %H:%M") if value else ""
 
 
 def write_xlsx(stmt, sheet: str, facts: list[tuple[str, str]], viewer, exported_at: datetime):

@@ -222,7 +222,7 @@ def test_an_ended_term_or_ones_own_sysadmin_role_is_not_revoked(app, org, admin,
     past = operations.assign_role(org.sysadmin, org.member, role="branch_secretary", organization_id=org.branch_a1.id,
                                   starts_on=date(2020, 1, 1), ends_on=date(2020, 12, 31))
     html = client.post(f"/admin/roles/{past.id}/revoke", follow_redirects=True).get_data(as_text=True)
-    assert "该任职已于2020-12-31结束，无需撤销" in html
+    assert "该任职已于2020年12月31日结束，无需撤销" in html
     (mine,) = org.sysadmin.role_assignments
     html = client.post(f"/admin/roles/{mine.id}/revoke", follow_redirects=True).get_data(as_text=True)
     assert "不能撤销自己的系统管理员角色" in html

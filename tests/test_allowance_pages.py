@@ -222,7 +222,7 @@ def test_secretary_terms_are_added_checked_ended_and_deleted(world, auth, client
     term = db.session.scalars(select(BranchSecretaryTerm).where(BranchSecretaryTerm.branch_id == world.branch_a1.id)).one()
     resp = client.post(f"/secretary-allowances/terms/{term.id}/end", data={"end_on": f"{YEAR}-05-31"},
                        follow_redirects=True)
-    assert f"已将李书记的任期结束日期设为 {YEAR}-05-31" in resp.get_data(as_text=True)
+    assert f"已将李书记的任期结束日期设为{YEAR}年5月31日" in resp.get_data(as_text=True)
     resp = client.post(url, data={"member_id": world.committee.member_id, "start_on": f"{YEAR}-06-01",
                                   "part_time": "0"}, follow_redirects=True)
     assert f"已录入会计学院教工第一党支部书记 赵支委（专职，{YEAR}-06-01 至今）" in resp.get_data(as_text=True)

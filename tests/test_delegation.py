@@ -215,6 +215,10 @@ def test_the_page_names_a_deputy_and_ends_the_delegation_early(app, org, client,
     assert resp.status_code == 302
     page = client.get("/me/delegations").get_data(as_text=True)
     assert "已委托张堃" in page and "生效中" in page and "赴外地出差" in page
+    end = today + timedelta(days=3)
+    # The message is prose (2026年8月16日), the table a list (2026-08-16): dangjian/dates.py.
+    assert f"已委托张堃在{today.year}年{today.month}月{today.day}日至{end.year}年{end.month}月{end.day}日代为处理" in page
+    assert f"{today.isoformat()} 至 {end.isoformat()}" in page
     row = db.session.scalars(select(Delegation)).one()
     assert db.session.scalars(select(AuditEvent).where(AuditEvent.action == "delegation.created")).one()
 

@@ -45,19 +45,19 @@ def count_members():
 def test_dry_run_then_import_then_nothing_to_do(app, org, tmp_path):
     path = write_xlsx(tmp_path / "roster.xlsx", {"组织": [ORG_HEADER, *org_rows(1, 2)],
                                                  "党员": [MEMBER_HEADER, *[member_row(n, "S1B2") for n in range(1, 11)]]})
-    dry = flask(app, "members", str(path), "--dry-run")
+    dry = run_cli(app, "members", str(path), "--dry-run")
     assert dry.returncode == 0, dry.stderr
     assert "合计：新增13，更新0，不变0，错误0" in dry.stdout and "试运行" in dry.stdout
     assert count_members() == 0
 
-    run = flask(app, "members", str(path))
+    run = flask(app, "members", str(path))  # once as the command runs on a server: its own process
     assert run.returncode == 0, run.stderr
     assert "党员：新增10人" in run.stdout
     assert count_members() == 10
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "import.members"))
     assert event.user_id is None and json.loads(event.detail)["source"] == "cli"
 
-    again = flask(app, "members", str(path))
+    again = run_cli(app, "members", str(path))
     assert again.returncode == 0 and "不变13" in again.stdout and "无需写入" in again.stdout
 
 

@@ -51,7 +51,7 @@ def test_transfer_through_the_page_with_csrf_keeps_a_history(app, csrf_app, org,
     assert json.loads(event.detail)["to_branch"] == "经济学院教工党支部"
     html = client.get(f"/org/members/{m}").get_data(as_text=True)
     history = html[html.index('id="transfers"'):]
-    assert "2026年1月10日" in history and "会计学院教工第一党支部 → 经济学院教工党支部" in history
+    assert "2026-01-10" in history and "会计学院教工第一党支部 → 经济学院教工党支部" in history
 
 
 def test_transfer_refusals(app, org, auth, client):

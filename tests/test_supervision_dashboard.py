@@ -1,7 +1,9 @@
 """监督统计 (§五3, issue 10 §9): over a small world created here, the figures of the dashboard per
 organization and year equal what was created (a table); who may open it and its export (scope);
 the export holds the same numbers; every view and export is audited."""
+import html
 import io
+import re
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -153,6 +155,20 @@ def test_a_secondary_unit_sees_its_own_subtree(app, world, auth, client):
     # 超期统计 is school-wide (纪委, 组织部): no link to a page that would be 404 for the unit.
     assert "/supervision/overdue" not in page and "审批环节当前超期" in page
     assert client.get("/supervision/overdue/").status_code == 404
+
+
+@pytest.mark.parametrize("who", ["secondary", "supervisor", "org_dept_user"])
+def test_every_link_of_the_dashboard_opens_for_its_reader(app, world, auth, client, who):
+    """No drill-down leads to a page the reader may not open (超期统计 is 纪委's and 组织部's: a
+    二级党组织 sees the figure without the link)."""
+    auth.login(getattr(world, who))
+    page = client.get("/supervision/").get_data(as_text=True)
+    main = page.split('id="main"')[1].split("</main>")[0]
+    links = {html.unescape(h) for h in re.findall(r'href="(/[^"#]*)"', main)} - {"/supervision/export.xlsx"}
+    assert links
+    for link in links:
+        assert client.get(link).status_code == 200, link
+    assert ("/supervision/overdue/" in main) == (who != "secondary")
 
 
 @pytest.mark.parametrize("who,status", [

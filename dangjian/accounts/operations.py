@@ -26,6 +26,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .. import audit
+from ..dates import cn_day
 from ..extensions import db
 from ..models import Member, MemberStatus, Organization, Role, RoleAssignment, User
 from ..models.base import utcnow
@@ -299,7 +300,7 @@ def assign_role(actor: User, user: User, *, role, organization_id: int | None, s
     if ends_on is not None and ends_on < starts_on:
         raise AdminError("结束日期不能早于开始日期", "ends_on")
     if org.dissolved_on is not None and (org.is_dissolved or starts_on >= org.dissolved_on):
-        raise AdminError(f"「{org.name}」已于{org.dissolved_on.isoformat()}撤销，不能在撤销后任职", "organization_id")
+        raise AdminError(f"「{org.name}」已于{cn_day(org.dissolved_on)}撤销，不能在撤销后任职", "organization_id")
     note = (note or "").strip()
     if len(note) > 200:
         raise AdminError("备注不能超过200字", "note")
@@ -332,7 +333,7 @@ def revoke_role(actor: User, ra: RoleAssignment) -> None:
     if ra.revoked_at is not None:
         raise AdminError("该任职已撤销")
     if ra.ends_on is not None and ra.ends_on < today:
-        raise AdminError(f"该任职已于{ra.ends_on.isoformat()}结束，无需撤销")
+        raise AdminError(f"该任职已于{cn_day(ra.ends_on)}结束，无需撤销")
     if ra.role is Role.SYSADMIN and ra.user_id == actor.id:
         raise AdminError("不能撤销自己的系统管理员角色")
     ra.revoked_at = utcnow()

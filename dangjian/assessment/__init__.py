@@ -59,12 +59,16 @@ def admin_entries(user) -> list[dict]:
 
 def supervision_figures(org, year: int, viewer) -> list[dict]:
     """纪委's dashboard (§五3): open and overdue 整改任务, and the grades, for `org`'s subtree and `year`."""
+    from ..extensions import db
+    from .models import AssessmentCycle
     from .queries import grade_counts, task_counts
 
     if not can_read_any(viewer):
         return []
     open_, overdue = task_counts(org, year)
-    cycle_url = url_for("assessment.cycle", year=year)
+    # A year without a 考核 has no cycle page to drill into: its figures (all 0) carry no link.
+    has_cycle = db.session.scalar(select(AssessmentCycle.id).where(AssessmentCycle.year == year)) is not None
+    cycle_url = url_for("assessment.cycle", year=year) if has_cycle else None
     figures = [
         {"key": "assessment.tasks_open", "label": "整改任务未销号", "value": open_, "url": cycle_url,
          "alert": open_ > 0},
@@ -73,5 +77,6 @@ def supervision_figures(org, year: int, viewer) -> list[dict]:
     ]
     for grade, n in grade_counts(org, year).items():
         figures.append({"key": f"assessment.grade.{grade.value}", "label": f"党建考核「{grade.label}」", "value": n,
-                        "url": url_for("assessment.cycle", year=year, grade=grade.value), "alert": False})
+                        "url": url_for("assessment.cycle", year=year, grade=grade.value) if has_cycle else None,
+                        "alert": False})
     return figures

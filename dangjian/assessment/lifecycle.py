@@ -15,6 +15,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+from ..dates import cn_day
 from ..workflow.statuses import StatusMachine
 from . import access
 from .models import Assessment, AssessmentState, RectificationTask, TaskState
@@ -92,7 +93,7 @@ def refusal(a: Assessment, user, action: str) -> str | None:
     if reason:
         return reason
     if action == "grade" and a.state is not S.SUBMITTED and not a.cycle.deadline_passed():
-        return f"{a.organization.name}尚未提交自评；自评截止（{a.cycle.deadline:%Y-%m-%d}）前不能评定"
+        return f"{a.organization.name}尚未提交自评；自评截止（{cn_day(a.cycle.deadline)}）前不能评定"
     if action == "rectified":
         if not a.interviews:
             return "尚未记录约谈"

@@ -10,6 +10,7 @@ from decimal import Decimal
 from sqlalchemy import and_, or_, select, update
 
 from .. import audit, uploads
+from ..dates import cn_day
 from ..extensions import db
 from ..models import Organization, OrgKind
 from ..models.base import utcnow
@@ -114,7 +115,7 @@ def open_cycle(user, year: int, name: str, deadline: date) -> AssessmentCycle:
         if people:
             a = db.session.scalar(select(Assessment).where(Assessment.cycle_id == cycle.id,
                                                            Assessment.organization_id == org.id))
-            _tell("todo", a, people, user, f"{name}已发起，请于{deadline:%Y年%m月%d日}前提交{org.name}的自评")
+            _tell("todo", a, people, user, f"{name}已发起，请于{cn_day(deadline)}前提交{org.name}的自评")
     db.session.commit()
     return cycle
 
@@ -236,7 +237,7 @@ def add_task(user, a: Assessment, problem: str, requirement: str, deadline: date
     audit.record("assessment.task.create", task, user=user, organization=a.organization.name, year=a.year,
                  deadline=deadline)
     _tell("todo", a, access.unit_people(a.organization), user,
-          f"{a.organization.name}有新的整改任务，请于{deadline:%Y年%m月%d日}前完成整改并提交整改情况")
+          f"{a.organization.name}有新的整改任务，请于{cn_day(deadline)}前完成整改并提交整改情况")
     db.session.commit()
     return task
 
@@ -328,7 +329,7 @@ def remind_overdue_tasks(today: date | None = None) -> int:
         audit.record("assessment.task.reminded", task, user=None, organization=a.organization.name,
                      deadline=task.deadline, days_overdue=task.days_overdue(today))
         _tell("overdue", a, access.unit_people(a.organization), None,
-              f"{a.organization.name}的整改任务已超过整改期限（{task.deadline:%Y-%m-%d}）"
+              f"{a.organization.name}的整改任务已超过整改期限（{cn_day(task.deadline)}）"
               f"{task.days_overdue(today)}天，请尽快完成整改并提交整改情况")
         count += 1
     db.session.commit()

@@ -9,6 +9,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
 from .. import audit
+from ..dates import cn_day
 from ..extensions import db
 from ..models import Organization, OrgKind
 from ..org.queries import display_order
@@ -309,7 +310,7 @@ def grade(assessment_id: int):
 def interview(assessment_id: int):
     return _act_on_assessment(
         assessment_id, InterviewForm, "interview_form", InterviewForm.check, operations.record_interview,
-        lambda a, v: f"已记录约谈（{v['held_on']:%Y-%m-%d}，{v['interviewees']}）")
+        lambda a, v: f"已记录约谈（{cn_day(v['held_on'])}，{v['interviewees']}）")
 
 
 @bp.route("/view/<int:assessment_id>/tasks", methods=["POST"])
@@ -318,7 +319,7 @@ def add_task(assessment_id: int):
     return _act_on_assessment(
         assessment_id, TaskForm, "task_form", TaskForm.check,
         lambda user, a, v: operations.add_task(user, a, v["problem"], v["requirement"], v["deadline"]),
-        lambda a, v: f"已下达整改任务，整改期限 {v['deadline']:%Y-%m-%d}")
+        lambda a, v: f"已下达整改任务，整改期限{cn_day(v['deadline'])}")
 
 
 # --- 整改任务 ------------------------------------------------------------------------------------

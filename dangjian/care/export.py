@@ -6,6 +6,7 @@ import io
 
 from openpyxl import Workbook
 
+from ..dates import cn_day
 from ..xlsx import streamed_sheet
 
 
@@ -17,7 +18,7 @@ def registry_xlsx(entries, private: bool, today, filtered: bool = False) -> byte
     if private:
         headers += ["困难情况", "销号原因"]
         widths += [50, 30]
-    title = (f"困难党员台账（导出于{today.year}年{today.month}月{today.day}日"
+    title = (f"困难党员台账（导出于{cn_day(today)}"
              + ("，按当前筛选条件" if filtered else "") + ("" if private else "；不含困难情况") + "）")
     ws = streamed_sheet(wb, "困难党员台账", headers, widths, title)
     for e in entries:

@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from .. import audit, uploads
+from ..dates import cn_day as _ymd
 from ..extensions import db
 from ..models import Member, MemberStatus
 from ..models.base import utcnow
@@ -243,10 +244,6 @@ def act(entry: RegistryEntry, user, action: str, *, version: int | None, note: s
 
 # 党籍状态 that end a member's entry (plugins.member_status_changed → close_for_status).
 CLOSING_STATUSES = (MemberStatus.DECEASED, MemberStatus.EXPELLED)
-
-
-def _ymd(day: date | None) -> str:
-    return f"{day.year}年{day.month}月{day.day}日" if day else ""
 
 
 def close_for_status(member: Member, before: MemberStatus, user) -> RegistryEntry | None:

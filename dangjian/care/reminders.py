@@ -18,6 +18,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import selectinload
 
 from .. import audit
+from ..dates import cn_day as _ymd
 from ..extensions import db
 from ..models import Member, Role, RoleAssignment, User
 from ..models.base import utcnow
@@ -51,10 +52,6 @@ def recipients_of(member: Member, today: date, cache: dict) -> list[User]:
         people += _holders(Role.SECONDARY, unit.id, today) if unit is not None else _holders(Role.ORG_DEPT, None, today)
         cache[key] = list(dict.fromkeys(people))
     return [u for u in cache[key] if u.member_id != member.id]
-
-
-def _ymd(day: date) -> str:
-    return f"{day.year}年{day.month}月{day.day}日"
 
 
 def send_review_reminders(today: date) -> int:

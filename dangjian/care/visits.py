@@ -14,6 +14,7 @@ from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.orm import selectinload
 
 from .. import audit, uploads
+from ..dates import cn_day
 from ..extensions import db
 from ..models import Member, MemberStatus, Organization, Request, RequestState
 from ..models.people import OLD_MEMBER_YEARS
@@ -108,8 +109,8 @@ def record_visit(user, member: Member | None, *, visited_on: date | None, visito
         day = occasion_date(occ, occasion_year)
         if not (day - timedelta(days=BEFORE_DAYS) <= visited_on <= day + timedelta(days=AFTER_DAYS)):
             raise RegistryRefused(f"{occasion_year}年{occ.label}应在{day.month}月{day.day}日前后登记"
-                                  f"（{(day - timedelta(days=BEFORE_DAYS)):%Y-%m-%d} 至 "
-                                  f"{(day + timedelta(days=AFTER_DAYS)):%Y-%m-%d}），请核对走访日期或时节", "visited_on")
+                                  f"（{cn_day(day - timedelta(days=BEFORE_DAYS))}至"
+                                  f"{cn_day(day + timedelta(days=AFTER_DAYS))}），请核对走访日期或时节", "visited_on")
     notes = _clean_text("走访情况", notes, NOTES_MAX, "notes", required=False)
     if condolence_id:
         if condolence_id not in {r.id for r in condolence_choices(user, member)}:

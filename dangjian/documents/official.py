@@ -16,6 +16,7 @@ from datetime import date
 
 from markupsafe import Markup
 
+from ..dates import cn_day
 from .glyphs import DEFAULT_FONT_FAMILIES
 
 #: The type area of GB/T 9704-2012 (mm) and its grid: 22 lines of 28 characters.
@@ -113,4 +114,4 @@ def official(*, org_mark: str, issuer: str, issued_on: date | None, number: str 
 
 def _ymd(d: date | None) -> str:
     """The 成文日期 as printed: Arabic numerals, no leading zeros (2026年11月30日)."""
-    return f"{d.year}年{d.month}月{d.day}日" if d else "2026年12月31日"
+    return cn_day(d) if d else "2026年12月31日"

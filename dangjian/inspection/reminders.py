@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from .. import audit
+from ..dates import cn_day
 from ..extensions import db
 from ..models import OrgKind
 from ..models.base import utcnow
@@ -99,17 +100,17 @@ def send_reminders(today: date) -> list[str]:
             plan = t.finding.plan
             if what == "due":
                 ok = _send(t, what, key, _owner_people(t, today, escalate=False), "整改任务即将到期",
-                           f"{t.owner.name}的整改任务（{plan.title}）将于{t.deadline:%Y年%m月%d日}到期，"
+                           f"{t.owner.name}的整改任务（{plan.title}）将于{cn_day(t.deadline)}到期，"
                            "请按期完成整改并提交整改材料。")
             elif what == "overdue":
                 late = (today - t.deadline).days
                 ok = _send(t, what, key, _owner_people(t, today, escalate=True), "整改任务已逾期",
-                           f"{t.owner.name}的整改任务（{plan.title}）已超过整改期限（{t.deadline:%Y年%m月%d日}）"
+                           f"{t.owner.name}的整改任务（{plan.title}）已超过整改期限（{cn_day(t.deadline)}）"
                            f"{late}天，请尽快完成整改并提交整改材料。")
             else:
                 submitted = to_local(t.submitted_at).date()
                 ok = _send(t, what, key, access.inspectors_for(t, today), "整改材料待验收",
-                           f"{t.owner.name}于{submitted:%Y年%m月%d日}提交的整改材料（{plan.title}）已等待验收"
+                           f"{t.owner.name}于{cn_day(submitted)}提交的整改材料（{plan.title}）已等待验收"
                            f"{(today - submitted).days}天，请及时验收销号或退回。")
             if ok:
                 sent.append(f"{t.id}:{key}")

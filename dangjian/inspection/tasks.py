@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from .. import audit, uploads
+from ..dates import cn_day
 from ..extensions import db
 from ..models.base import utcnow
 from ..timeutil import local_today
@@ -161,7 +162,7 @@ def extend_deadline(task: InspectionTask, user, *, version: int | None, deadline
     if not isinstance(deadline, date):
         raise InspectionRefused("请填写新的整改期限（年-月-日）", "deadline")
     if deadline <= task.deadline:
-        raise InspectionRefused(f"新的整改期限须晚于原期限（{task.deadline:%Y-%m-%d}）", "deadline")
+        raise InspectionRefused(f"新的整改期限须晚于原期限（{cn_day(task.deadline)}）", "deadline")
     if deadline < local_today():
         raise InspectionRefused("新的整改期限不能早于今天", "deadline")
     reason = clean_text("延期理由", reason, NOTE_MAX, "reason")

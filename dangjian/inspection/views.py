@@ -9,6 +9,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from .. import audit
+from ..dates import cn_day
 from ..extensions import db
 from ..models import Organization
 from ..models.base import utcnow
@@ -242,7 +243,7 @@ def task_new(finding_id: int):
             if not form.put_refusal(exc):
                 return _plan_page(finding.plan, error=exc.message)
         else:
-            flash(f"已向{task.owner.name}下达整改任务，整改期限 {task.deadline.isoformat()}", "success")
+            flash(f"已向{task.owner.name}下达整改任务，整改期限{cn_day(task.deadline)}", "success")
             return redirect(url_for("inspection.plan", plan_id=finding.plan_id) + f"#finding-{finding.id}")
     for field in form:
         field.id = f"{field.name}-{finding.id}"
@@ -329,7 +330,7 @@ def task_extend(task_id: int):
             form.put_refusal(exc)
             return _task_page(task, extend_form=form)
         return _task_page(task, error=exc.message)
-    flash(f"已将整改期限延长至 {task.deadline:%Y-%m-%d}", "success")
+    flash(f"已将整改期限延长至{cn_day(task.deadline)}", "success")
     return redirect(url_for("inspection.task", task_id=task.id))
 
 

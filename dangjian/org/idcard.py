@@ -5,6 +5,8 @@ One checker for every way a number enters: the member form, the Excel import and
 """
 from datetime import date
 
+from ..dates import cn_day
+
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"
 # Full-width digits and letters, as people paste them from Word or Excel.
@@ -54,8 +56,8 @@ def problems(value, birth_date: date | None = None, gender: str | None = None) -
     if number[17] != expected:
         errors.append(f"身份证号校验位不正确（最后一位应为{expected}），请核对是否录错")
     if birth_date is not None and born != birth_date:
-        errors.append(f"身份证号中的出生日期为{born.year}年{born.month}月{born.day}日，与出生日期"
-                      f"{birth_date.year}年{birth_date.month}月{birth_date.day}日不一致")
+        errors.append(f"身份证号中的出生日期为{cn_day(born)}，与出生日期"
+                      f"{cn_day(birth_date)}不一致")
     if gender in ("男", "女") and gender_of(number) != gender:
         errors.append(f"身份证号显示性别为{gender_of(number)}，与所填性别「{gender}」不一致")
     return errors

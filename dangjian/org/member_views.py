@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from .. import audit
+from ..dates import cn_day
 from ..extensions import db
 from ..htmx import is_htmx
 from ..models import (AuditEvent, Member, MemberCategory, MemberStatus, MemberTransfer, PersonCategory, Request,
@@ -56,7 +57,7 @@ def members_export():
     f = queries.MemberFilter.from_args(request.args)
     query = queries.member_query(f)
     today = local_today()
-    title = f"党员名册（导出于{today.year}年{today.month}月{today.day}日" + ("，按当前筛选条件" if f.active else "") + \
+    title = f"党员名册（导出于{cn_day(today)}" + ("，按当前筛选条件" if f.active else "") + \
         "；身份证号、联系电话已脱敏）"
     data = members_xlsx(query, title)
     audit.record("member.exported", user=_user(), filter=f.args())

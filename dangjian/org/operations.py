@@ -17,6 +17,7 @@ from decimal import Decimal
 from sqlalchemy import String, func, literal, select, update
 
 from .. import audit
+from ..dates import cn_day as _ymd
 from ..extensions import db
 from ..models import (Member, MemberDuesRate, MemberStatus, MemberTransfer, Organization, OrgKind,
                       UnitType, BranchType)
@@ -40,10 +41,6 @@ class MemberInvalid(OrgError):
         first = next(iter(errors.values()))[0]
         super().__init__(first, field=next(iter(errors)))
         self.errors = errors
-
-
-def _ymd(d: date | None) -> str:
-    return f"{d.year}年{d.month}月{d.day}日" if d else ""
 
 
 def _done(commit: bool) -> None:

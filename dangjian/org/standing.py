@@ -5,11 +5,8 @@ members in good standing. A member who has died (去世) may not either, except 
 慰问金 paid for that death (慰问类别「亡故」, §三(二)2 "党员亡故时……给予一定数额的慰问金").
 The request types call these where members are offered and where a request is checked.
 """
+from ..dates import cn_day as _ymd
 from ..models import MemberStatus
-
-
-def _ymd(d) -> str:
-    return f"{d.year}年{d.month}月{d.day}日" if d else ""
 
 
 def status_phrase(member) -> str:

@@ -3,6 +3,7 @@ branch, dissolve a unit."""
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from ..dates import cn_day
 from ..extensions import db
 from ..models import Organization, OrgKind
 from ..timeutil import local_today
@@ -155,7 +156,7 @@ def unit_dissolve(unit_id: int):
                 else:
                     form.form_errors.append(exc.message)
             else:
-                flash(f"已撤销「{unit.name}」（撤销日期 {on.isoformat()}）", "success")
+                flash(f"已撤销「{unit.name}」（撤销日期{cn_day(on)}）", "success")
                 return redirect(url_for("org.tree", _anchor=f"unit-{unit.id}"))
     return render_template("org/unit_dissolve.html", form=form, unit=unit,
                            members=operations.members_in(unit))

@@ -16,6 +16,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
+from ..dates import cn_day as _ymd
 from ..extensions import db
 from ..models import Member, MemberCategory, OrgKind, PersonCategory
 from ..personal_data import blind_index
@@ -79,10 +80,6 @@ def phone_problem(value: str) -> str | None:
     if value.isdigit() and value.startswith("1"):
         return f"手机号码应为11位数字（当前为{len(value)}位）"
     return "联系电话格式不正确：请填写11位手机号码，或座机号码（如 029-88888888）"
-
-
-def _ymd(d: date) -> str:
-    return f"{d.year}年{d.month}月{d.day}日"
 
 
 def _age_on(born: date, on: date) -> int:

@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from ..dates import cn_day
 from ..models import DayKind
 
 MAX_LINES = 400
@@ -80,7 +81,7 @@ def range_entries(first: date, last: date | None, kind: DayKind, name: str) -> l
         weekdays = [d for d in days if d.weekday() < 5]
         if weekdays:
             d = weekdays[0]
-            raise CalendarInputError(f"{d.year}年{d.month}月{d.day}日是{weekday_label(d)}，本来就是工作日，"
+            raise CalendarInputError(f"{cn_day(d)}是{weekday_label(d)}，本来就是工作日，"
                                      "只有周六、周日才需要设为调休上班")
     return [Entry(d, kind, name) for d in days]
 

@@ -16,6 +16,7 @@ from wtforms.validators import Length, Optional
 
 from .. import workdays
 from ..accounts.permissions import keeps_school_records, reads_school_records
+from ..dates import cn_day
 from ..extensions import db
 from ..models import CalendarDay, DayKind, StepTimeLimit
 from ..timeutil import local_today
@@ -146,7 +147,7 @@ def delete(day_id: int):
     if row is None:
         flash("该日期已被删除", "warning")
         return redirect(url_for(".calendar", year=_year()))
-    flash(f"已删除 {row.day.year}年{row.day.month}月{row.day.day}日（{row.kind.label}），该日恢复为"
+    flash(f"已删除 {cn_day(row.day)}（{row.kind.label}），该日恢复为"
           f"{'工作日' if row.day.weekday() < 5 else '休息日'}", "success")
     return redirect(url_for(".calendar", year=row.day.year))
 

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from sqlalchemy import select, update
 
 from .. import audit
+from ..dates import cn_day
 from ..extensions import db
 from ..models import Member, MemberStatus, Organization, OrgKind, Role, User
 from ..models.base import utcnow
@@ -96,7 +97,7 @@ def record_talk(user, org_id: int | None, *, held_on: date | None, kind: str, pl
         Talk.state == TalkState.RECORDED, TalkParticipant.member_id.in_([m.id for m in members])).limit(1))
     if twice is not None:
         name = next(m.name for m in members if m.id == twice)
-        raise TalkError(f"您已记录过{held_on.isoformat()}与{name}的这次谈话，请勿重复记录", "members")
+        raise TalkError(f"您已记录过{cn_day(held_on)}与{name}的这次谈话，请勿重复记录", "members")
     talk = Talk(organization_id=capacity.org.id, held_by_id=user.id, held_on=held_on, place=place,
                 kind=kind_enum, reason=reason, content=content)
     talk.participants = [TalkParticipant(member_id=m.id, branch_id=m.branch_id) for m in members]

@@ -1,32 +1,12 @@
 """The web layer: blueprints, filters, error pages and response headers."""
-from datetime import datetime
-
 from flask import g, make_response, render_template, request, session
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
 from ..extensions import login_manager
+from ..dates import clock, cn_day, cn_month, day, short_stamp, stamp
 from ..money import format_yuan, yuan_capital
-from ..timeutil import local_today, to_local
-
-
-def _local(value):
-    """Datetimes are stored in UTC; dates are calendar dates and stay as they are."""
-    return to_local(value) if isinstance(value, datetime) else value
-
-
-def _ym(value) -> str:
-    value = _local(value)
-    return f"{value.year}年{value.month}月" if value else ""
-
-
-def _ymd(value) -> str:
-    value = _local(value)
-    return f"{value.year}年{value.month}月{value.day}日" if value else ""
-
-
-def _dt(value: datetime | None) -> str:
-    return to_local(value).strftime("%Y-%m-%d %H:%M") if value else ""
+from ..timeutil import local_today
 
 
 def register_web(app) -> None:
@@ -49,7 +29,10 @@ def register_web(app) -> None:
     for bp in (*core, *administration, *plugins.blueprints()):
         app.register_blueprint(bp)
 
-    app.jinja_env.filters.update(yuan=format_yuan, yuan_capital=yuan_capital, ym=_ym, ymd=_ymd, dt=_dt)
+    # Dates (dangjian/dates.py says the rule): `date` and `dt` in lists, tables, field values and
+    # timestamps (2026-08-16, 2026-08-16 14:05); `ymd` and `ym` in prose and documents (2026年8月16日).
+    app.jinja_env.filters.update(yuan=format_yuan, yuan_capital=yuan_capital, date=day, dt=stamp, dt_short=short_stamp,
+                                 hm=clock, ymd=cn_day, ym=cn_month)
     from ..workflow.history import action_label, actor_name, actor_role_label, meeting_type_label
     from ..workflow.routing import acting_label
     from ..budget import held_amount, payment_of

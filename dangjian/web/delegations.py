@@ -11,6 +11,7 @@ from wtforms import DateField, SelectField, TextAreaField
 from wtforms.validators import Optional
 
 from ..accounts.permissions import only_sysadmin
+from ..dates import cn_day
 from ..extensions import db
 from ..models import User
 from ..workflow import delegation
@@ -83,7 +84,7 @@ def index():
                     getattr(form, name).errors = list(getattr(form, name).errors) + [message]
             else:
                 row = rows[0]
-                flash(f"已委托{row.deputy.display_name}在{row.starts_on:%Y-%m-%d}至{row.ends_on:%Y-%m-%d}代为处理"
+                flash(f"已委托{row.deputy.display_name}在{cn_day(row.starts_on)}至{cn_day(row.ends_on)}代为处理"
                       f"{'全部角色' if len(rows) > 1 else delegation.role_label(row.role_assignment)}的审批事项。",
                       "success")
                 return redirect(url_for("delegations.index"))

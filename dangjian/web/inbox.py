@@ -51,8 +51,9 @@ def tab(tab: str):
     if tab == "todo" and not filters.active:
         g.todo_count = page.total  # the badge shows the same number: count once
     unread = copies.unread_among(current_user, [r.id for r in page.items]) if tab == "cc" else set()
+    handled = inbox.last_handled(current_user, [r.id for r in page.items]) if tab == "done" else {}
     return request_filters.render_list("inbox/index.html", "inbox.tab", {"tab": tab}, filters, page, tab=tab,
-                                       title=title, tabs=inbox.TABS, cc_unread=unread,
+                                       title=title, tabs=inbox.TABS, cc_unread=unread, handled=handled,
                                        cc_unread_count=copies.unread_count(current_user),
                                        deadlines=deadlines.statuses(page.items) if tab == "todo" else {},
                                        # Work outside the approvals (党建考核 …): read by the full page

@@ -16,6 +16,7 @@ from datetime import date, timedelta
 from sqlalchemy import and_, exists, or_, select
 
 from .. import audit
+from ..dates import cn_day
 from ..extensions import db
 from ..models import Delegation, Member, Organization, Role, RoleAssignment, User
 from ..models.base import utcnow
@@ -97,7 +98,7 @@ def create(delegator: User, *, assignment: str, deputy_id: int | None, starts_on
     else:
         for ra in chosen:
             if ra.ends_on is not None and ends_on > ra.ends_on:
-                errors["ends_on"] = f"结束日期不能晚于「{role_label(ra)}」的任期结束日期（{ra.ends_on:%Y-%m-%d}）"
+                errors["ends_on"] = f"结束日期不能晚于「{role_label(ra)}」的任期结束日期（{cn_day(ra.ends_on)}）"
                 break
 
     reason = (reason or "").strip()
@@ -110,7 +111,7 @@ def create(delegator: User, *, assignment: str, deputy_id: int | None, starts_on
         for ra in chosen:
             clash = _overlapping(ra, starts_on, ends_on)
             if clash is not None:
-                errors["starts_on"] = (f"「{role_label(ra)}」在{clash.starts_on:%Y-%m-%d}至{clash.ends_on:%Y-%m-%d}"
+                errors["starts_on"] = (f"「{role_label(ra)}」在{cn_day(clash.starts_on)}至{cn_day(clash.ends_on)}"
                                        f"已委托给{clash.deputy.display_name}，委托期间不能重叠；"
                                        "如需更换代理人，请先结束原委托")
                 break

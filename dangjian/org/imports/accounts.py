@@ -16,6 +16,7 @@ from ...accounts.passwords import generate_temporary_password
 from ...extensions import db
 from ...models import Member, OrgKind, Role, RoleAssignment, User
 from ...models.people import check_role_organization
+from ...dates import cn_day
 from . import cells
 from .cells import CellError
 from .headers import Column
@@ -236,7 +237,7 @@ def _role_org(row, sheet, v, directory: Directory):
         row.error(problem, sheet, "role")
         return None
     if org.dissolved_on is not None and (org.is_dissolved or (v["starts_on"] or date.max) >= org.dissolved_on):
-        row.error(f"「{org.name}」已于{org.dissolved_on.isoformat()}撤销，不能在撤销后任职", sheet, "org")
+        row.error(f"「{org.name}」已于{cn_day(org.dissolved_on)}撤销，不能在撤销后任职", sheet, "org")
         return None
     return org
 

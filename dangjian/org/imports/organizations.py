@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from ...extensions import db
 from ...models import BranchType, Organization, OrgKind, UnitType
+from ...dates import cn_day
 from . import cells
 from .cells import CellError
 from .headers import Column
@@ -288,7 +289,7 @@ def _match(v, row, sheet, directory: Directory):
                   sheet, "type")
         return None
     if org.dissolved_on is not None:
-        row.error(f"「{org.name}」已于{org.dissolved_on:%Y年%m月%d日}撤销，如需恢复请在组织管理中操作", sheet, "name")
+        row.error(f"「{org.name}」已于{cn_day(org.dissolved_on)}撤销，如需恢复请在组织管理中操作", sheet, "name")
         return None
     if name and name != org.name and name in directory.by_name:
         row.error(f"组织名称「{name}」已被另一个组织使用", sheet, "name")

@@ -20,6 +20,7 @@ from ...workflow import Action, ActionRefused, Actor, DocumentSpec, Step, Transi
 from ...workflow.statuses import StatusMachine
 from ...workflow.definition import (DELETE_DRAFT, STANDARD_TRANSITIONS, Holder, TransitionContext, at_org_dept,
                                     at_school, at_secondary, has_secondary)
+from ...dates import cn_day
 from .documents import form_context
 from .model import AwardCycle, AwardNomination, CycleStatus, Objection, ObjectionStatus
 from . import quota, rewards
@@ -35,7 +36,7 @@ def _accepting(req: AwardNomination) -> str | None:
         phase = "已发布公示" if cycle.status is CycleStatus.PUBLICIZING else "已完成"
         return f"「{cycle.name}」{phase}，不再接受推荐和报送"
     if cycle.deadline_passed():
-        return f"「{cycle.name}」推荐已于{cycle.deadline.year}年{cycle.deadline.month}月{cycle.deadline.day}日截止，不能再推荐或报送"
+        return f"「{cycle.name}」推荐已于{cn_day(cycle.deadline)}截止，不能再推荐或报送"
     return None
 
 

@@ -16,6 +16,7 @@ from wtforms import HiddenField, SelectField, StringField
 from wtforms.validators import InputRequired, Length
 
 from ... import audit
+from ...dates import cn_day
 from ...extensions import db
 from ...models import RequestState, Role
 from ...money import MoneyError, format_yuan, parse_yuan
@@ -104,7 +105,7 @@ def standards():
                              new=str(amount), effective_from=effective.isoformat())
                 db.session.commit()
                 old = format_yuan(row.previous_amount) if row.previous_amount is not None else "未设置"
-                flash(f"「{category.label}」慰问标准：{old} → {format_yuan(amount)}，自{effective:%Y-%m-%d}起执行",
+                flash(f"「{category.label}」慰问标准：{old} → {format_yuan(amount)}，自{cn_day(effective)}起执行",
                       "success")
                 return redirect(url_for("condolence.standards"))
         elif which == "threshold":
@@ -117,7 +118,7 @@ def standards():
                              new=str(amount), effective_from=effective.isoformat())
                 db.session.commit()
                 old = format_yuan(row.previous_amount) if row.previous_amount is not None else "未设置"
-                flash(f"报校级审批金额线：{old} → {format_yuan(amount)}，自{effective:%Y-%m-%d}起执行", "success")
+                flash(f"报校级审批金额线：{old} → {format_yuan(amount)}，自{cn_day(effective)}起执行", "success")
                 return redirect(url_for("condolence.standards"))
         else:
             abort(400)

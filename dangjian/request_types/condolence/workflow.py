@@ -39,6 +39,7 @@ from __future__ import annotations
 
 from ... import unit_funds
 from ...budget import line_for, release, reserve, reserved_for, shortfall, spend
+from ...dates import cn_day
 from ...models import BudgetLineKind, Member, RequestState, Role
 from ...org.standing import beneficiary_refusal
 from ...models.base import utcnow
@@ -115,7 +116,7 @@ def _record_payment(ctx: TransitionContext) -> None:
         req.attachments.append(att)
     req.visit_date, req.visitors, req.paid_amount = visit_date, visitors[:100], paid
     req.paid_recorded_at = utcnow()
-    detail = (f"走访日期 {visit_date:%Y-%m-%d}，走访人 {visitors}，实际发放 {format_yuan(paid)}"
+    detail = (f"走访日期{cn_day(visit_date)}，走访人 {visitors}，实际发放 {format_yuan(paid)}"
               f"（{yuan_capital(paid)}），收款人 {req.payee_label}")
     if req.is_school_funded:
         spend(req.id, ctx.user.id, note=f"{req.number} 慰问金发放", amount=paid)

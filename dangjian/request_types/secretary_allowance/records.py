@@ -7,6 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ... import audit
+from ...dates import cn_day
 from ...extensions import db
 from ...models import Member, Organization
 from ...timeutil import local_today
@@ -148,7 +149,7 @@ def end_term(term_id: int):
     audit.record("allowance.term.end", term, user=user, branch=term.branch.name, member=term.member.name,
                  before=before, end_on=end)
     db.session.commit()
-    flash(f"已将{term.member.name}的任期结束日期设为 {end:%Y-%m-%d}", "success")
+    flash(f"已将{term.member.name}的任期结束日期设为{cn_day(end)}", "success")
     return redirect(url_for("secretary_allowance.branch", branch_id=term.branch_id))
 
 
