@@ -11,9 +11,10 @@ from .extensions import db
 from .models import Member, Request, RequestCopy, RequestState, TimelineEntry, User
 from .workflow import Action, routing
 
-# 已办 lists what the user handled: every action except the initiator's own submit and withdraw,
-# comments (评论: a remark, not a decision) and urges (催办: a reminder).
-NOT_HANDLING = (Action.SUBMIT.value, Action.WITHDRAW.value, Action.COMMENT.value, Action.URGE.value)
+# 已办 lists what the user handled: every action except the initiator's own submit, withdraw and
+# 撤销申请, comments (评论: a remark, not a decision) and urges (催办: a reminder).
+NOT_HANDLING = (Action.SUBMIT.value, Action.WITHDRAW.value, Action.ABANDON.value, Action.COMMENT.value,
+                Action.URGE.value)
 
 # A list shows the initiator's name and the beneficiary's: their role assignments and the
 # beneficiary's encrypted columns (身份证号, 电话: a Fernet decryption each) stay in the database.

@@ -21,6 +21,7 @@ from tests.factories_allowance import YEAR, adjust_payload, allowance_world, lin
 A, R, RET, W, S, ADJ = (Action.APPROVE, Action.REJECT, Action.RETURN, Action.WITHDRAW, Action.SUBMIT,
                         Action.ADJUST)
 TB = Action.TAKE_BACK
+AB = Action.ABANDON
 TR = Action.TRANSFER
 PAID = Action.RECORD_PAID
 P = RequestState.PENDING
@@ -39,7 +40,7 @@ def world(app, org):
 def act(req, user, action, **kw):
     if action is TR:
         kw = transfer_kw(kw)
-    if action in (R, RET):
+    if action in (R, RET, AB):
         kw.setdefault("opinion", f"{action.label}的意见")
     if action is PAID and "payload" not in kw:
         kw["payload"] = {"paid_on": date.today(), "payer": "马丽（财务处）", "voucher_no": "记-0318", "amount": None}
@@ -94,6 +95,19 @@ def _draft(o):
     return new_batch(o.sec_a, o.secondary, submit=False)
 
 
+def _abandoned(o):
+    req = _returned(o)
+    act(req, o.secondary, AB)
+    return req
+
+
+def _direct_returned(o):
+    """组织部 (org_dept_user) started the 直属党支部 batch; the other 组织部 holder returned it."""
+    req = _direct_org_dept(o)
+    act(req, o.org_dept2, RET)
+    return req
+
+
 def _b_org_dept(o):
     """经济学院党委's batch: pays 刘组织部 (组织部) and 张校领导 (校党委)."""
     return new_batch(o.sec_b, o.secondary_b)
@@ -138,7 +152,7 @@ def _b_school_delegated(o):
 
 SCENARIOS = {f.__name__[1:]: f for f in (_org_dept, _org_dept_adjusted, _school, _approved, _rejected, _returned,
                                          _withdrawn, _draft, _b_org_dept, _b_school, _b_approved, _paid, _direct_org_dept,
-                                         _school_delegated, _b_school_delegated)}
+                                         _school_delegated, _b_school_delegated, _abandoned, _direct_returned)}
 
 
 CASES = [
@@ -234,6 +248,26 @@ CASES = [
     ("paid", "school_user", A, {}, refused("不能同意")),
     ("b_approved", "org_dept_user", PAID, {}, refused(RECUSED_BENEFICIARY)),
     ("b_approved", "org_dept2", PAID, {}, ok(RequestState.COMPLETED)),
+    # 撤销申请: the unit that started a returned or withdrawn batch gives it up, with a reason.
+    ("returned", "secondary", AB, {}, ok(RequestState.ABANDONED)),
+    ("withdrawn", "secondary", AB, {}, ok(RequestState.ABANDONED)),
+    ("direct_returned", "org_dept_user", AB, {}, ok(RequestState.ABANDONED)),
+    ("returned", "secondary", AB, {"opinion": ""}, refused("撤销申请时必须填写撤销原因")),
+    ("returned", "org_dept_user", AB, {}, refused("只有发起人可以撤销申请")),  # it returned the batch
+    ("returned", "secretary", AB, {}, refused("只有发起人可以撤销申请")),  # a secretary the batch pays
+    ("returned", "secondary_b", AB, {}, refused("只有发起人可以撤销申请")),  # another unit
+    ("direct_returned", "org_dept2", AB, {}, refused("只有发起人可以撤销申请")),
+    ("withdrawn", "school_user", AB, {}, refused("只有发起人可以撤销申请")),
+    ("draft", "secondary", AB, {}, refused("申请当前为「草稿」状态，不能撤销申请")),
+    ("org_dept", "secondary", AB, {}, refused("申请当前为「审批中」状态，不能撤销申请")),
+    ("school", "secondary", AB, {}, refused("申请当前为「审批中」状态，不能撤销申请")),
+    ("approved", "secondary", AB, {}, refused("申请当前为「已通过」状态，不能撤销申请")),
+    ("rejected", "secondary", AB, {}, refused("不能撤销申请")),
+    ("paid", "secondary", AB, {}, refused("不能撤销申请")),
+    ("abandoned", "secondary", AB, {}, refused("不能撤销申请")),
+    ("abandoned", "secondary", S, {}, refused("不能提交")),
+    ("abandoned", "org_dept_user", ADJ, {}, refused("不能核定调整")),
+    ("abandoned", "org_dept_user", PAID, {}, refused("不能登记发放")),
 ]
 
 
@@ -264,8 +298,13 @@ BUTTONS = [
     ("school", "secondary", {W}),
     ("approved", "secondary", set()),
     ("approved", "school_user", set()),
-    ("returned", "secondary", {S}),
-    ("withdrawn", "secondary", {S}),
+    ("returned", "secondary", {S, AB}),
+    ("returned", "org_dept_user", set()),
+    ("withdrawn", "secondary", {S, AB}),
+    ("direct_returned", "org_dept_user", {S, AB}),
+    ("direct_returned", "org_dept2", set()),
+    ("abandoned", "secondary", set()),
+    ("abandoned", "org_dept_user", set()),
     ("b_org_dept", "org_dept_user", set()),
     ("b_org_dept", "org_dept2", STEP | {ADJ, TR}),
     ("b_school", "school_user", set()),

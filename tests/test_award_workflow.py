@@ -25,6 +25,7 @@ from tests.factories_award import (MEMBER, ORG, PARTY_MEETING, PARTY_MEETING_AGA
 A, R, RET, W, S = Action.APPROVE, Action.REJECT, Action.RETURN, Action.WITHDRAW, Action.SUBMIT
 PUB, REV, AWD = Action.PUBLISH, Action.REVOKE, Action.AWARD
 TB = Action.TAKE_BACK
+AB = Action.ABANDON
 TR = Action.TRANSFER
 PAID = Action.RECORD_PAID
 P = RequestState.PENDING
@@ -36,7 +37,7 @@ def act(req, user, action, **kw):
     step = type(req).workflow.step(req.current_step)
     if action in (A, R) and step is not None and step.records_meeting:
         kw.setdefault("meeting", PARTY_MEETING if action is A else PARTY_MEETING_AGAINST)
-    if action in (R, RET, REV):
+    if action in (R, RET, REV, AB):
         kw.setdefault("opinion", f"{action.label}的意见")
     if action is PAID and "payload" not in kw:
         kw["payload"] = {"paid_on": local_today(), "payer": "马丽（财务处）", "voucher_no": "记-0318", "amount": None}
@@ -88,6 +89,27 @@ def _withdrawn(o):
 def _rejected(o):
     req = _at_secondary(o)
     act(req, o.secondary, R)
+    return req
+
+
+def _returned_after_deadline(o):
+    """Returned, then the cycle's deadline passed: it can no longer be resubmitted, only given up."""
+    req = _returned(o)
+    req.cycle.deadline = local_today() - timedelta(days=1)
+    db.session.commit()
+    return req
+
+
+def _direct_returned(o):
+    """A 直属党支部's nomination (its submission took its quota slot), returned by 组织部."""
+    req = _direct_at_org_dept(o)
+    act(req, o.org_dept_user, RET)
+    return req
+
+
+def _abandoned(o):
+    req = _returned(o)
+    act(req, o.secretary, AB)
     return req
 
 
@@ -184,6 +206,7 @@ SCENARIOS = {f.__name__[1:]: f for f in (
     _draft_from_assessment,
     _awarded, _money_awarded,
     _at_secondary, _at_org_dept, _at_school, _approved, _publicizing, _returned, _withdrawn, _rejected,
+    _returned_after_deadline, _direct_returned, _abandoned,
     _direct_at_org_dept, _org_nominee_at_secondary, _org_dept_is_nominee, _secondary_is_nominee,
     _school_is_nominee_at_school, _org_led_by_org_dept, _at_secondary_delegated, _deputy_is_nominee)}
 
@@ -301,6 +324,27 @@ CASES = [
     ("money_awarded", "member", PAID, {}, refused("您无权登记发放")),
     ("awarded", "org_dept_user", PAID, {}, refused("没有预留的校级经费")),
     ("publicizing", "org_dept_user", PAID, {}, refused("不能登记发放")),
+    # 撤销申请: the branch holder who nominated gives up a returned or withdrawn nomination (also
+    # after the deadline, when it can no longer be resubmitted), with a reason.
+    ("returned", "secretary", AB, {}, ok(RequestState.ABANDONED)),
+    ("withdrawn", "secretary", AB, {}, ok(RequestState.ABANDONED)),
+    ("returned_after_deadline", "secretary", AB, {}, ok(RequestState.ABANDONED)),
+    ("returned_after_deadline", "secretary", S, {}, refused("截止")),
+    ("direct_returned", "direct_secretary", AB, {}, ok(RequestState.ABANDONED)),
+    ("returned", "secretary", AB, {"opinion": ""}, refused("撤销申请时必须填写撤销原因")),
+    ("returned", "committee", AB, {}, refused("只有发起人可以撤销申请")),  # the other branch holder
+    ("returned", "member", AB, {}, refused("只有发起人可以撤销申请")),  # the nominee
+    ("returned", "secondary", AB, {}, refused("只有发起人可以撤销申请")),  # it returned the nomination
+    ("direct_returned", "org_dept_user", AB, {}, refused("只有发起人可以撤销申请")),
+    ("draft_from_assessment", "secondary", AB, {}, refused("申请当前为「草稿」状态，不能撤销申请")),
+    ("at_secondary", "secretary", AB, {}, refused("申请当前为「审批中」状态，不能撤销申请")),
+    ("at_school", "secretary", AB, {}, refused("申请当前为「审批中」状态，不能撤销申请")),
+    ("approved", "secretary", AB, {}, refused("申请当前为「已通过」状态，不能撤销申请")),
+    ("publicizing", "secretary", AB, {}, refused("申请当前为「公示中」状态，不能撤销申请")),
+    ("rejected", "secretary", AB, {}, refused("不能撤销申请")),
+    ("abandoned", "secretary", AB, {}, refused("不能撤销申请")),
+    ("abandoned", "secretary", S, {}, refused("不能提交")),
+    ("abandoned", "secondary", A, {}, refused("不能同意")),
 ]
 
 
@@ -333,7 +377,12 @@ BUTTONS = [
     ("publicizing", "org_dept_user", {REV}),  # the objection handling, in _panel_extra.html
     ("publicizing", "school_user", set()),
     ("publicizing", "member", set()),
-    ("returned", "secretary", {S}),
+    ("returned", "secretary", {S, AB}),
+    ("returned", "secondary", set()),
+    ("withdrawn", "secretary", {S, AB}),
+    ("returned_after_deadline", "secretary", {AB}),  # no resubmission after the deadline: no dead end
+    ("direct_returned", "direct_secretary", {S, AB}),
+    ("abandoned", "secretary", set()),
     ("org_nominee_at_secondary", "secretary", {W}),
     ("org_dept_is_nominee", "org_dept_user", set()),
     ("org_dept_is_nominee", "org_dept2", {A, R, RET, TR}),

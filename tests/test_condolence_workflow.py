@@ -25,6 +25,7 @@ from tests.factories_condolence import budget_line, new_condolence, payment_payl
 A, R, RET, W, S = Action.APPROVE, Action.REJECT, Action.RETURN, Action.WITHDRAW, Action.SUBMIT
 PAY, CANCEL, DEL = Action.RECORD_PAYMENT, Action.CANCEL, Action.DELETE_DRAFT
 TB = Action.TAKE_BACK
+AB = Action.ABANDON
 TR = Action.TRANSFER
 P = RequestState.PENDING
 SCHOOL, UNIT = FundingSource.SCHOOL, FundingSource.UNIT
@@ -41,7 +42,7 @@ def act(req, user, action, **kw):
     """Apply `action` with what a valid form would send."""
     if action is TR:
         kw = transfer_kw(kw)
-    if action in (R, RET, CANCEL):
+    if action in (R, RET, CANCEL, AB):
         kw.setdefault("opinion", f"{action.label}的意见")
     if action is A:
         kw.setdefault("opinion", "同意")
@@ -78,6 +79,8 @@ SCENARIOS = {
     "rejected": lambda o: _then(new_condolence(o.member, o.secretary), o.secondary, R),
     "returned": lambda o: _then(new_condolence(o.member, o.secretary), o.secondary, RET),
     "withdrawn": lambda o: _then(new_condolence(o.member, o.secretary), o.secretary, W),
+    "secondary_started_returned": lambda o: _then(new_condolence(o.member, o.secondary), o.secretary, RET),
+    "abandoned": lambda o: _then(_then(new_condolence(o.member, o.secretary), o.secondary, RET), o.secretary, AB),
     "draft": lambda o: new_condolence(o.member, o.secretary, submit=False),
     # The gate: a draft 七一 visit while the member already has one this year (filed by the unit).
     "second_july_first": lambda o: _second_july_first(o),
@@ -225,6 +228,28 @@ CASES = [
     ("branch_unit", "org_dept_user", TR, {"assignee": "secretary"}, refused("不担任本环节可处理的角色")),
     ("branch_unit", "secondary", TR, {}, refused("您无权转办")),
     ("school_approved", "org_dept_user", TR, {}, refused("不能转办")),
+    # 撤销申请: the initiator (the branch, or the unit that started it) gives up a returned or
+    # withdrawn request, with a reason; not another holder, not an approver, not the member.
+    ("returned", "secretary", AB, {}, ok(RequestState.ABANDONED)),
+    ("withdrawn", "secretary", AB, {}, ok(RequestState.ABANDONED)),
+    ("secondary_started_returned", "secondary", AB, {}, ok(RequestState.ABANDONED)),
+    ("returned", "secretary", AB, {"opinion": ""}, refused("撤销申请时必须填写撤销原因")),
+    ("returned", "committee", AB, {}, refused("只有发起人可以撤销申请")),
+    ("returned", "secondary", AB, {}, refused("只有发起人可以撤销申请")),  # it returned the request
+    ("returned", "member", AB, {}, refused("只有发起人可以撤销申请")),  # the beneficiary
+    ("returned", "org_dept_user", AB, {}, refused("只有发起人可以撤销申请")),
+    ("secondary_started_returned", "secretary", AB, {}, refused("只有发起人可以撤销申请")),
+    ("draft", "secretary", AB, {}, refused("申请当前为「草稿」状态，不能撤销申请")),  # 删除草稿 instead
+    ("branch_unit", "secretary", AB, {}, refused("申请当前为「审批中」状态，不能撤销申请")),
+    ("school_approved", "secretary", AB, {}, refused("申请当前为「已通过」状态，不能撤销申请")),  # 取消 instead
+    ("completed", "secretary", AB, {}, refused("不能撤销申请")),
+    ("cancelled", "secretary", AB, {}, refused("不能撤销申请")),
+    ("rejected", "secretary", AB, {}, refused("不能撤销申请")),
+    ("abandoned", "secretary", AB, {}, refused("不能撤销申请")),
+    ("abandoned", "secretary", S, {}, refused("不能提交")),
+    ("abandoned", "secretary", PAY, {}, refused("不能登记走访发放")),
+    ("abandoned", "secretary", DEL, {}, refused("不能删除草稿")),
+    ("abandoned", "secondary", A, {}, refused("不能同意")),
 ]
 
 
@@ -263,6 +288,12 @@ BUTTONS = [
     ("draft", "committee", set()),
     ("completed", "secretary", set()),
     ("cancelled", "secretary", set()),
+    ("returned", "secretary", {S, AB}),
+    ("returned", "committee", set()),
+    ("returned", "secondary", set()),
+    ("withdrawn", "secretary", {S, AB}),
+    ("secondary_started_returned", "secondary", {S, AB}),
+    ("abandoned", "secretary", set()),
     ("branch_unit", "org_dept_user", {TR}),
     ("secondary_beneficiary", "org_dept_user", B | {TR}),
     ("branch_unit_delegated", "member2", B),

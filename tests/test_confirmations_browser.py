@@ -1,7 +1,7 @@
 """Every irreversible action asks first, in the app's own dialog, and 取消 sends nothing (issue 7 §4).
 
-In headless Chromium, CSRF on: 同意, 退回修改 and 不同意 on a request page and in a 待办 panel, 撤回 on
-the initiator's request page, 取消发放 of a 慰问金, 确认导入 of a roster and 停用账号 of an account.
+In headless Chromium, CSRF on: 同意, 退回修改 and 不同意 on a request page and in a 待办 panel, 撤回 and
+then 撤销申请 on the initiator's request page, 取消发放 of a 慰问金, 确认导入 of a roster and 停用账号 of an account.
 Each is clicked, the styled dialog shows that action's own question, 取消 leaves the browser without a
 POST and the record unchanged; clicked again and answered 确定, exactly one POST goes out and the
 record has changed. (撤回 has no 待办 panel: an initiator's requests are under 我发起的, which links to
@@ -27,6 +27,7 @@ APPROVE_Q = "确定同意该申请吗？"
 RETURN_Q = "确定退回修改吗？申请将退回发起人。"
 REJECT_Q = "确定不同意该申请吗？该申请将就此结束，无法恢复。"
 WITHDRAW_Q = "确定撤回该申请吗？"
+ABANDON_Q = "确定撤销该申请吗？撤销后申请即告结束，不能恢复，也不能再修改提交。"
 
 
 def state_of(request_id):
@@ -150,6 +151,14 @@ def test_each_irreversible_action_asks_in_the_app_dialog_and_cancel_sends_nothin
         ask_cancel_then_ok(page.get_by_role("button", name="撤回申请"), WITHDRAW_Q, f"/requests/{rid}/act",
                            unchanged=lambda: state_of(rid) is RequestState.PENDING,
                            changed=lambda: state_of(rid) is RequestState.WITHDRAWN)
+        # …and, having withdrawn it, gives it up for good (撤销申请, with a reason).
+        main = page.locator("#request-main")
+        main.get_by_text("不再申请？撤销申请").click()
+        main.get_by_label("撤销原因").fill("情况已有变化，不再申请。")
+        ask_cancel_then_ok(main.get_by_role("button", name="撤销申请", exact=True), ABANDON_Q, f"/requests/{rid}/act",
+                           unchanged=lambda: state_of(rid) is RequestState.WITHDRAWN,
+                           changed=lambda: state_of(rid) is RequestState.ABANDONED)
+        expect(main).to_contain_text("已撤销申请：")
         s.logout()
 
         # 5. 组织部 confirms a roster import (a boosted form: htmx asks through the same dialog).

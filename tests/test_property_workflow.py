@@ -3,7 +3,7 @@
 Hypothesis plays random sequences against the real app and database: requests of every type are
 started by the people who may start them; random people (the step holders, the initiators, the
 beneficiaries, everyone else in the organization) take random actions with the data a valid form
-sends (取回, 退回 to earlier steps, 撤回, 核定调整, 登记发放 included); people comment; and pairs of
+sends (取回, 退回 to earlier steps, 撤回, 撤销申请, 核定调整, 登记发放 included); people comment; and pairs of
 people act on the same version, in two sessions one after the other and in two threads at once.
 
 After every step, these hold (`invariants_hold`):
@@ -16,7 +16,8 @@ After every step, these hold (`invariants_hold`):
   can open each of them;
 - a budget line's reserved plus spent never exceeds its amount, and matches its ledger; a request
   holds money only while approved and unpaid; a 书记补贴 batch holds its branches' claims only while
-  it stands;
+  it stands; a 表彰 quota cell counts exactly the nominations holding a slot, and one that was
+  rejected, sent back, withdrawn or given up (撤销申请) holds none;
 - every request that entered a documented state has its documents exactly once per entry, each
   enqueued exactly once after commit.
 In a race, exactly one of the two wins; the other is told 「该申请已被处理」 (or was refused on its
@@ -53,7 +54,7 @@ from dangjian.inbox import todo_condition
 from dangjian.models import (AuditEvent, Role, BudgetEntry, BudgetLine, Document, Request, RequestState, TimelineEntry,
                              User)
 from dangjian.queue import documents_queue
-from dangjian.request_types.award_nomination.model import AwardNomination
+from dangjian.request_types.award_nomination.model import AwardNomination, AwardQuota
 from dangjian.request_types.condolence.model import CondolencePayment
 from dangjian.request_types.dues_waiver.model import DuesWaiver
 from dangjian.request_types.secretary_allowance.model import AllowanceClaim, SecretaryAllowance
@@ -322,6 +323,20 @@ class WorkflowMachine(RuleBasedStateMachine):
 
     @precondition(lambda self: self.req_ids)
     @rule(data=st.data())
+    def give_up(self, data):
+        """An initiator gives up a returned or withdrawn request (撤销申请), with a reason: requests
+        end that way too, and what they held (claims, quota slots, months) must be free again."""
+        reqs = [self.load(req_id) for req_id in self.req_ids]
+        moves = [r.id for r in reqs if refusal(r, self.people.by_id[r.initiator_id], Action.ABANDON) is None]
+        if not moves:
+            event("nothing to give up")
+            return
+        req = self.load(data.draw(st.sampled_from(moves), "abandoned request"))
+        user = self.people.by_id[req.initiator_id]
+        self.attempt(req.id, user, Action.ABANDON, world.action_kwargs(req, Action.ABANDON, data.draw, valid=True))
+
+    @precondition(lambda self: self.req_ids)
+    @rule(data=st.data())
     def act_anyone(self, data):
         """Anyone tries any action of the request's workflow: mostly refused, never wrongly allowed."""
         req = self.load(data.draw(st.sampled_from(self.req_ids), "request"))
@@ -543,6 +558,7 @@ class WorkflowMachine(RuleBasedStateMachine):
             self.check_documents(req, audits[req.id], documents[req.id])
             self.check_money_held(req, held[req.id], claims[req.id])
         self.check_todo(reqs)
+        self.check_quotas(reqs)
         self.check_budget_lines()
         self.check_jobs(documents)
 
@@ -670,6 +686,19 @@ class WorkflowMachine(RuleBasedStateMachine):
             ledger = ledgers[line.id]
             assert line.spent == ledger["spend"], (line.kind, line.spent, ledger)
             assert line.reserved == ledger["reserve"] - ledger["release"] - ledger["spend"], (line.kind, ledger)
+
+    def check_quotas(self, reqs):
+        """表彰 quota: each cell's count of used slots is the number of nominations holding one, and a
+        nomination that left the forwarded set (rejected, returned or withdrawn to its initiator,
+        given up) holds none."""
+        nominations = [r for r in reqs if isinstance(r, AwardNomination)]
+        for r in nominations:
+            if r.state in (RequestState.REJECTED, RequestState.RETURNED, RequestState.WITHDRAWN,
+                           RequestState.ABANDONED):
+                assert not r.quota_counted, (r.number, r.state)
+        holding = Counter((r.cycle_id, r.quota_org_id, r.category) for r in nominations if r.quota_counted)
+        for q in db.session.scalars(select(AwardQuota).execution_options(populate_existing=True)):
+            assert q.used == holding[(q.cycle_id, q.organization_id, q.category)], (q.organization_id, q.category)
 
     def check_money_held(self, req, held, claims):
         """A request holds school money only while approved and not yet paid or cancelled; a 书记补贴

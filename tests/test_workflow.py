@@ -21,6 +21,7 @@ MEETING_TIE = MeetingRecord("branch_committee", date(2026, 1, 5), 2, 2, 1)
 
 A, R, RET, W, S = Action.APPROVE, Action.REJECT, Action.RETURN, Action.WITHDRAW, Action.SUBMIT
 TB = Action.TAKE_BACK
+AB = Action.ABANDON
 TR = Action.TRANSFER
 STEP_HOLDER = {A, R, RET}
 P = RequestState.PENDING
@@ -33,7 +34,7 @@ def act(req, user, action, **kw):
     step = type(req).workflow.step(req.current_step)
     if action in (A, R) and step is not None and step.records_meeting:
         kw.setdefault("meeting", MEETING if action is A else MEETING_AGAINST)
-    if action in (R, RET):
+    if action in (R, RET, AB):
         kw.setdefault("opinion", f"{action.label}的意见")
     return apply_action(req, user, action, **kw)
 
@@ -76,6 +77,20 @@ def _returned(o):
 def _withdrawn(o):
     req = _branch(o)
     act(req, o.member, W)
+    return req
+
+
+def _returned_on_behalf(o):
+    """org.committee filed for org.member; the secretary sent it back to the initiator."""
+    req = new_waiver(o.member, initiator=o.committee)
+    act(req, o.secretary, RET)
+    return req
+
+
+def _abandoned(o):
+    """Returned, then given up by its initiator (撤销申请)."""
+    req = _returned(o)
+    act(req, o.member, AB)
     return req
 
 
@@ -149,7 +164,7 @@ SCENARIOS = {f.__name__[1:]: f for f in (
     _branch, _secondary, _school, _approved, _rejected, _returned, _withdrawn, _draft, _direct_branch,
     _direct_school, _committee_for_self, _committee_on_behalf, _secondary_is_beneficiary,
     _school_member_at_school, _branch_delegated, _branch_delegation_over, _only_secretary_filed,
-    _withdrawn_then_overlapped)}
+    _withdrawn_then_overlapped, _returned_on_behalf, _abandoned)}
 # Refused by the workflow's gate (on_transition), after the lock: the button still shows, since the
 # initiator edits the request (e.g. its months) before submitting it again.
 GATED = {"withdrawn_then_overlapped"}
@@ -276,6 +291,30 @@ CASES = [
     ("branch", "secretary", TR, {}, refused("您无权转办")),
     ("school", "org_dept_user", TR, {"assignee": "school2"}, ok(P, "school")),
     ("approved", "org_dept_user", TR, {}, refused("不能转办")),
+    # 撤销申请: the initiator gives up a returned or withdrawn request, with a reason; it ends there.
+    ("returned", "member", AB, {}, ok(RequestState.ABANDONED)),
+    ("withdrawn", "member", AB, {}, ok(RequestState.ABANDONED)),
+    ("returned_on_behalf", "committee", AB, {}, ok(RequestState.ABANDONED)),  # the initiator, not the member
+    ("returned", "member", AB, {"opinion": "  "}, refused("撤销申请时必须填写撤销原因")),
+    ("returned", "secretary", AB, {}, refused("只有发起人可以撤销申请")),  # the approver who returned it
+    ("returned", "member2", AB, {}, refused("只有发起人可以撤销申请")),  # another member of the branch
+    ("returned", "org_dept_user", AB, {}, refused("只有发起人可以撤销申请")),
+    ("returned", "sysadmin", AB, {}, refused("只有发起人可以撤销申请")),
+    ("returned_on_behalf", "member", AB, {}, refused("只有发起人可以撤销申请")),  # the beneficiary
+    ("withdrawn", "secretary", AB, {}, refused("只有发起人可以撤销申请")),
+    # Only from 已退回 and 已撤回: under review the initiator withdraws first; a decision stays.
+    ("draft", "member", AB, {}, refused("申请当前为「草稿」状态，不能撤销申请")),
+    ("branch", "member", AB, {}, refused("申请当前为「审批中」状态，不能撤销申请")),
+    ("school", "member", AB, {}, refused("申请当前为「审批中」状态，不能撤销申请")),
+    ("approved", "member", AB, {}, refused("申请当前为「已通过」状态，不能撤销申请")),
+    ("rejected", "member", AB, {}, refused("申请当前为「未通过」状态，不能撤销申请")),
+    # An abandoned request is closed: nothing more happens to it.
+    ("abandoned", "member", AB, {}, refused("申请当前为「已撤销申请」状态，不能撤销申请")),
+    ("abandoned", "member", S, {}, refused("不能提交")),
+    ("abandoned", "member", W, {}, refused("不能撤回")),
+    ("abandoned", "secretary", A, {}, refused("不能同意")),
+    ("abandoned", "secretary", TB, {}, refused("不能取回")),
+    ("abandoned", "org_dept_user", TR, {}, refused("不能转办")),
 ]
 
 
@@ -319,9 +358,14 @@ BUTTONS = [
     ("approved", "member", set()),
     ("approved", "school_user", set()),
     ("rejected", "member", set()),
-    ("returned", "member", {S}),
+    ("returned", "member", {S, AB}),
     ("returned", "secretary", set()),
-    ("withdrawn", "member", {S}),
+    ("withdrawn", "member", {S, AB}),
+    ("returned_on_behalf", "committee", {S, AB}),
+    ("returned_on_behalf", "member", set()),
+    ("abandoned", "member", set()),
+    ("abandoned", "secretary", set()),
+    ("abandoned", "org_dept_user", set()),
     ("draft", "member", {S}),
     ("direct_branch", "direct_secretary", B),
     ("direct_branch", "direct_member", {W}),

@@ -21,6 +21,9 @@ class RequestState(LabeledEnum):
     AWARDED = "awarded", "已表彰"
     REVOKED = "revoked", "已撤销"  # 表彰推荐: an objection was upheld
     CANCELLED = "cancelled", "已取消"  # approved, then cancelled before payment
+    # The initiator gave the application up (撤销申请) after it was returned or withdrawn: closed,
+    # holding nothing; a new application can be filed in its place.
+    ABANDONED = "abandoned", "已撤销申请"
 
     @property
     def css(self) -> str:
@@ -28,7 +31,7 @@ class RequestState(LabeledEnum):
             "draft": "secondary", "pending": "primary", "returned": "warning",
             "withdrawn": "secondary", "approved": "success", "rejected": "danger",
             "completed": "success", "publicizing": "info", "awarded": "success",
-            "revoked": "danger", "cancelled": "secondary",
+            "revoked": "danger", "cancelled": "secondary", "abandoned": "secondary",
         }[self.value]
 
     @property

@@ -16,14 +16,15 @@ from ..models.base import utcnow
 from . import recipients, texts
 from .models import Message, NotificationEvent, OrgWebhook
 
-KINDS = ("todo", "returned", "approved", "rejected", "completed", "cc", "urge", "comment", "overdue")
+KINDS = ("todo", "returned", "approved", "rejected", "completed", "cc", "urge", "comment", "overdue",
+         "abandoned")
 # Notices about something other than a request (record_notice): they carry a subject, a text and a
 # link of their own.
 NOTICE_KINDS = ("talk_due", "assessment", "rectify_overdue", "care_review_due", "openness", "inspection_task")
 
 # Which organization's group robot hears of an event: the one whose people must act now, or the
-# one the request comes from. 抄送 and 评论 are for the people named, not for a group; a step passed
-# is told to the applicant alone (the group hears of the new 待办 and of the outcome).
+# one the request comes from. 抄送, 评论 and 撤销申请 are for the people named, not for a group; a step
+# passed is told to the applicant alone (the group hears of the new 待办 and of the outcome).
 _ROBOT_AT_STEP = {"todo", "urge", "overdue"}
 _ROBOT_AT_ORIGIN = {"returned", "rejected", "completed"}
 
@@ -108,8 +109,10 @@ def request_moved(req, user, action, from_state, from_step, to_state, to_step, t
 
     * the request entered a step → 待办 for that step's holders (回避 applied), or for `holders`
       when the engine gives them (workflow.routing: a fallback's holders, an assignee, deputies);
-    * 退回修改 to the initiator → returned; 不同意 (or 撤销, 取消) → rejected; approved, completed or
-      awarded → completed; a step passed → approved: to the initiator and the beneficiary's account.
+    * 退回修改 to the initiator → returned; 不同意 (or 撤销推荐, 取消) → rejected; approved, completed or
+      awarded → completed; a step passed → approved: to the initiator and the beneficiary's account;
+    * 撤销申请 by the initiator → abandoned: to everyone who took part (the approvers who handled it,
+      commenters, the beneficiary's account), since nothing more will come of it.
     """
     from ..workflow.definition import Action
 
@@ -121,6 +124,9 @@ def request_moved(req, user, action, from_state, from_step, to_state, to_step, t
             holders = recipients.step_holders(req, wf.step(to_step).role.value, to_org_id)
         record_event("todo", req, [h if isinstance(h, int) else h.id for h in holders], actor=user,
                      step_label=to_label, webhook_org_id=to_org_id)
+    if action is Action.ABANDON:
+        record_event("abandoned", req, recipients.participants(req), actor=user, webhook_org_id=None)
+        return
     if to_state is RequestState.RETURNED and action is Action.RETURN:
         kind = "returned"
     elif to_state in _ENDED_BADLY and to_state is not from_state:

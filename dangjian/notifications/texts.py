@@ -23,6 +23,7 @@ KIND_LABELS = {
     "urge": ("催办", "warning", "有一项待办被催办，请尽快处理"),
     "comment": ("评论", "secondary", "您参与的申请有新的评论"),
     "overdue": ("超时", "danger", "您的一项待办已超过办理时限"),
+    "abandoned": ("撤销", "secondary", "您参与的一项申请已被发起人撤销"),
     "talk_due": ("谈心谈话", "info", "您有谈心谈话尚未完成"),
     "assessment": ("党建考核", "primary", "您有一项党建考核事项"),
     "rectify_overdue": ("整改超期", "danger", "您有整改任务已超过整改期限"),
@@ -42,6 +43,7 @@ ROBOT_SENTENCES = {
     "urge": "待办被催办",
     "comment": "申请有新的评论",
     "overdue": "待办超过办理时限",
+    "abandoned": "申请已被发起人撤销",
     "talk_due": "谈心谈话提醒",
     "assessment": "党建考核事项",
     "rectify_overdue": "整改任务超期",
@@ -84,6 +86,8 @@ def message_text(kind: str, req, *, actor=None, step_label: str = "", state_labe
         return f"{who}催办{what}{at}，请尽快处理"
     if kind == "comment":
         return f"{who}评论了{what}"
+    if kind == "abandoned":
+        return f"{who}撤销了{what}，该申请已结束，无需再处理"
     if kind == "overdue":
         where = f"在「{step_label}」环节" if step_label else ""
         return f"{what} {where}已超过办理时限，请尽快处理"

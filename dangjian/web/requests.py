@@ -9,6 +9,7 @@ from ..models import Request, TimelineEntry
 from ..scope import get_request_or_404
 from ..workflow import Action, AlreadyHandled, WorkflowError, apply_action, available_actions
 from ..workflow.definition import MEETING_TYPES, Actor
+from ..workflow.engine import refusal
 from ..workflow.cc import mark_read as mark_copy_read
 from ..workflow.history import step_outcomes, where_now
 from ..workflow.comments import add_comment, comment_refusal
@@ -53,12 +54,17 @@ def panel_context(req, form=None, context="page", message=None, transfer_form=No
         "can_withdraw": Action.WITHDRAW in actions,
         "can_resubmit": Action.SUBMIT in actions,
         "can_take_back": Action.TAKE_BACK in actions,
+        "can_abandon": Action.ABANDON in actions,  # 撤销申请 (returned or withdrawn): requests/_abandon.html
+        # Why a returned or withdrawn request can no longer be resubmitted (e.g. the 表彰 deadline passed):
+        # then giving it up is all that is left, and the panel says why.
+        "resubmit_refusal": refusal(req, current_user, Action.SUBMIT)
+        if Action.ABANDON in actions and Action.SUBMIT not in actions else None,
         # 登记发放 (§四): one form for every type that pays school money (web/payments.py).
         "paid_form": payments.paid_form(req, paid_form) if Action.RECORD_PAID in actions else None,
         # Type-specific actions (核定调整, 登记发放 …): their forms live in <type>/_panel_extra.html.
         "extra_actions": [a for a in actions if a not in STEP_ACTIONS
                           and a not in (Action.WITHDRAW, Action.SUBMIT, Action.TAKE_BACK, Action.TRANSFER,
-                                        Action.RECORD_PAID)],
+                                        Action.RECORD_PAID, Action.ABANDON)],
         "workflow": wf,
     }
 

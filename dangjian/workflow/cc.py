@@ -23,7 +23,7 @@ from sqlalchemy import false, func, or_, select, true
 
 from .. import audit
 from ..extensions import db
-from ..models import (CcRule, CcTarget, CcWhen, Member, Organization, Request, RequestCopy, Role,
+from ..models import (CcRule, CcTarget, CcWhen, Member, Organization, Request, RequestCopy, RequestState, Role,
                       RoleAssignment, User)
 from ..models.base import utcnow
 from ..models.people import READER_ROLES, SCHOOL_WIDE_ROLES
@@ -72,7 +72,9 @@ def _rules_due(req: Request, wf, from_state, new_state) -> list[CcRule]:
     whens = []
     if new_state == wf.approved_state:
         whens.append(CcWhen.APPROVED)
-    if new_state in wf.closed_states:
+    # 撤销申请 closes a request that was never decided: the people who took part are told
+    # (notifications "abandoned"); nobody is copied on an application its initiator gave up.
+    if new_state in wf.closed_states and new_state is not RequestState.ABANDONED:
         whens.append(CcWhen.CLOSED)
     if not whens:
         return []

@@ -34,6 +34,7 @@ class Action(LabeledEnum):
     TRANSFER = "transfer", "转办"  # 组织部 hands the current step to a named holder (workflow.routing)
     REROUTE = "reroute", "转上级办理"  # the system moves a step nobody can act on (workflow.routing)
     DELETE_DRAFT = "delete_draft", "删除草稿"  # the initiator removes a draft nobody else has seen
+    ABANDON = "abandon", "撤销申请"  # the initiator gives up a returned or withdrawn request (closed)
 
     @property
     def css(self) -> str:
@@ -42,7 +43,7 @@ class Action(LabeledEnum):
                 "record_payment": "success", "record_paid": "success", "cancel": "secondary", "publish": "primary",
                 "revoke": "danger", "award": "success", "take_back": "secondary",
                 "comment": "secondary", "urge": "warning", "transfer": "primary",
-                "reroute": "secondary", "delete_draft": "danger"}[self.value]
+                "reroute": "secondary", "delete_draft": "danger", "abandon": "danger"}[self.value]
 
 
 class Actor(enum.Enum):
@@ -170,6 +171,8 @@ class Transition:
     actor: "Actor | Holder"
     target: Callable
     opinion_required: bool = False
+    # What the opinion is called in the refusal when it is missing (「撤销申请时必须填写撤销原因」).
+    opinion_name: str = "意见"
     # An extra rule; returns a refusal message (Chinese) or None.
     guard: Callable[[Request], str | None] | None = None
 
@@ -249,7 +252,18 @@ STANDARD_TRANSITIONS = (
     Transition(Action.TRANSFER, frozenset({RequestState.PENDING}),
                Holder(Role.ORG_DEPT, at_org_dept, recuse_initiator=True), stay, opinion_required=True),
     Transition(Action.REROUTE, frozenset({RequestState.PENDING}), Actor.SYSTEM, stay),
+    # 撤销申请: a request sent back (退回修改) or withdrawn (撤回) waits for its initiator alone, who may
+    # give it up instead of resubmitting it. It ends there (closed, documents none); each type's
+    # on_transition gives back what the request still held. A reason is required: the approvers who
+    # handled it are told, and 组织部 reads it in the timeline.
+    Transition(Action.ABANDON, frozenset({RequestState.RETURNED, RequestState.WITHDRAWN}), Actor.INITIATOR,
+               lambda wf, req, params: (RequestState.ABANDONED, None), opinion_required=True,
+               opinion_name="撤销原因"),
 )
+
+# States every workflow closes, whatever its own `closed_states` lists: those entered by a standard
+# transition that ends the request (撤销申请).
+ALWAYS_CLOSED = frozenset({RequestState.ABANDONED})
 
 
 DOCUMENT_SPECS: dict[str, "DocumentSpec"] = {}
@@ -296,6 +310,9 @@ class Workflow:
     closed_states: frozenset = frozenset({RequestState.APPROVED, RequestState.REJECTED})
     # Type-specific effects inside the transaction (budget, quotas …): (TransitionContext) -> None.
     on_transition: Callable[[TransitionContext], None] | None = None
+
+    def __post_init__(self):
+        object.__setattr__(self, "closed_states", frozenset(self.closed_states) | ALWAYS_CLOSED)
 
     def applicable_steps(self, req: Request) -> list[Step]:
         return [s for s in self.steps if s.applies(req)]

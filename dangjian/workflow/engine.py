@@ -176,7 +176,7 @@ def _apply_once(req: Request, user: User | None, action: Action, *, opinion: str
     t = wf.transition(action)
     opinion = (opinion or "").strip()
     if t.opinion_required and not opinion:
-        raise ActionRefused(f"{action.label}时必须填写意见", field="opinion")
+        raise ActionRefused(f"{action.label}时必须填写{t.opinion_name}", field="opinion")
     if len(opinion) > 1000:
         raise ActionRefused("意见不能超过1000字", field="opinion")
 

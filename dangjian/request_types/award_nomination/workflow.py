@@ -126,7 +126,7 @@ def on_transition(ctx: TransitionContext) -> None:
     elif ctx.action is Action.RECORD_PAID:
         payments.record(ctx)
         return
-    elif ctx.action in (Action.REJECT, Action.WITHDRAW) or (
+    elif ctx.action in (Action.REJECT, Action.WITHDRAW, Action.ABANDON) or (
             ctx.action is Action.RETURN and (ctx.to_step is None or ctx.to_step == SECONDARY_STEP)) or (
             ctx.action is Action.TAKE_BACK and ctx.to_step == SECONDARY_STEP):  # 取回 of the forwarding
         details.append(quota.release_slot(req))

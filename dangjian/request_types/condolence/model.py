@@ -72,7 +72,7 @@ class PayeeKind(LabeledEnum):
 FAMILY_RELATIONS = ("配偶", "子女", "父母", "兄弟姐妹", "其他亲属")
 
 # States in which a request still counts (for "one 七一/春节 visit per member and year", and for
-# "a member with a 亡故 request has died"). Rejected and cancelled requests do not count.
+# "a member with a 亡故 request has died"). Rejected, cancelled and abandoned (撤销申请) requests do not count.
 LIVE_STATES = (RequestState.DRAFT, RequestState.PENDING, RequestState.RETURNED, RequestState.WITHDRAWN,
                RequestState.APPROVED, RequestState.COMPLETED)
 

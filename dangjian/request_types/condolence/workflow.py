@@ -20,8 +20,8 @@ changes the steps under a request in flight.
 
 Budget (§四): the FINAL approval of a school-funded request reserves its amount on the year's 慰问金
 line (a conditional UPDATE: racing approvals never overspend); 组织部's approval first checks the
-balance. Rejection, withdrawal and cancellation release what is reserved; recording the payment spends
-the amount actually paid and releases the rest. Unit-funded requests touch no school budget: their
+balance. Rejection, withdrawal, cancellation and 撤销申请 release what is reserved; recording the payment
+spends the amount actually paid and releases the rest. Unit-funded requests touch no school budget: their
 payment is posted to the secondary unit's own ledger (unit_funds).
 
 After approval the branch (or the initiator) records the visit and the payment (登记走访发放): then
@@ -31,6 +31,9 @@ The gate: every submission and resubmission, from any page, is checked again for
 other rows, under a lock on the member so that two submissions at the same moment take turns: the
 member's 党籍, one 亡故 per member, one 七一/春节 visit per member and year, and a member who has died
 is not the payee. A draft (the campaign makes them) is deleted through the engine too (删除草稿).
+A returned or withdrawn request still counts for those rules (it may be resubmitted); once its
+initiator gives it up (撤销申请, 已撤销申请) it no longer does (model.LIVE_STATES), so the member's
+七一/春节 visit or 亡故 慰问 can be filed again.
 """
 from __future__ import annotations
 
@@ -152,7 +155,7 @@ def on_transition(ctx: TransitionContext) -> None:
         if ctx.to_state is RequestState.APPROVED:
             reserve(year, BudgetLineKind.CONDOLENCE, req.amount, req.id, actor_id)
             ctx.entry.detail = f"已从{year}年度校级「慰问金」预算预留 {format_yuan(req.amount)}"
-    elif ctx.action in (Action.REJECT, Action.WITHDRAW, Action.CANCEL):
+    elif ctx.action in (Action.REJECT, Action.WITHDRAW, Action.CANCEL, Action.ABANDON):
         held = sum((amount for _, amount in reserved_for(req.id)), start=0)
         if held:
             release(req.id, actor_id, note=f"{req.number} {ctx.action.label}")

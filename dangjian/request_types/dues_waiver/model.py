@@ -14,7 +14,8 @@ from ...money import Money
 
 MAX_MONTHS = 12  # 起止年月: at most 12 months; continuing means a new request
 # A waiver in these states holds its months: no other waiver of the member may cover them.
-# (Withdrawn and rejected ones do not: a withdrawn waiver is checked again when it is resubmitted.)
+# (Withdrawn, rejected and abandoned (撤销申请) ones do not: a withdrawn waiver is checked again when it
+# is resubmitted; a returned one holds them until it is resubmitted or abandoned.)
 HOLDING_STATES = (RequestState.DRAFT, RequestState.PENDING, RequestState.RETURNED, RequestState.APPROVED)
 
 

@@ -5,6 +5,8 @@ any page, is checked again for what depends on other rows, under a lock on the m
 submissions at the same moment take turns:
 - the member is in good standing (not 出党, 停止党籍 or 去世);
 - no other waiver of the member holds any of the months (期间不能重叠).
+A returned waiver holds its months until its initiator resubmits it or gives it up (撤销申请): an
+abandoned waiver holds nothing (model.HOLDING_STATES), so nothing is released here.
 """
 from ...models import DocKind, Member, OrgKind, RequestState, Role
 from ...org.standing import beneficiary_refusal

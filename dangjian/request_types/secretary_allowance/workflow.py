@@ -8,7 +8,9 @@ What happens inside each transition (on_transition, in the action's transaction)
 - 组织部核定's approval: the year's 书记补贴 line must be set and able to pay the total (as 慰问金's
   组织部审核 checks its line), so a batch never reaches 校党委 only to be refused there;
 - final approval: reserve the total on the year's 书记补贴 budget line (refused with the balance);
-- reject, withdraw, return to the initiator: give the claims (and any reservation) back;
+- reject, withdraw, return to the initiator: give the claims (and any reservation) back; 撤销申请 of a
+  returned or withdrawn batch gives back anything left, and the batch no longer stands for its unit
+  and year (compute.STANDING_STATES), so the unit can start a new one;
 - 登记发放 (§四, by 组织部 once the money is paid: date, payer, voucher): the reservation moves to
   spent (budget.record_payment) and the batch is 已完成. A secretary the batch pays is recused.
 """
@@ -94,7 +96,8 @@ def on_transition(ctx) -> None:
         budget.reserve(req.year, BudgetLineKind.ALLOWANCE, req.amount, req.id, ctx.user.id)
     elif ctx.action is Action.RECORD_PAID:
         payments.record(ctx)
-    elif ctx.to_state in (RequestState.REJECTED, RequestState.WITHDRAWN, RequestState.RETURNED):
+    elif ctx.to_state in (RequestState.REJECTED, RequestState.WITHDRAWN, RequestState.RETURNED,
+                          RequestState.ABANDONED):
         release_claims(req)
         budget.release(req.id, ctx.user.id if ctx.user else None, note=f"{req.number} {ctx.to_state.label}")
 
