@@ -296,8 +296,8 @@ CASES = [
     ("org_led_by_org_dept", "org_dept2", A, {}, ok(P, "school")),
     # The 党委会's vote binds the school's decision.
     ("at_school", "school_user", A, {"meeting": PARTY_MEETING_AGAINST},
-     refused("会议表决赞成8票、反对12票、弃权2票，赞成票未过半数，不能作出同意的决定")),
-    ("at_school", "school_user", R, {"meeting": PARTY_MEETING}, refused("赞成票已过半数，不能作出不同意的决定")),
+     refused("会议表决同意8票、反对12票、弃权2票，同意票未过半数，不能作出同意的决定")),
+    ("at_school", "school_user", R, {"meeting": PARTY_MEETING}, refused("同意票已过半数，不能作出不同意的决定")),
     # 取回 by the approver whose 同意 forwarded the nomination, until the next step acts.
     ("at_org_dept", "secondary", TB, {}, ok(P, "secondary")),
     ("at_org_dept", "secretary", TB, {}, refused("只有作出该决定的审批人可以取回")),

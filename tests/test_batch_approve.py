@@ -68,7 +68,7 @@ def test_the_shared_vote_binds_a_motion_that_did_not_carry_approves_nothing(app,
     with pytest.raises(BatchRefused) as exc:
         approve_all(org.secretary, picked(*reqs), meeting=MEETING_AGAINST)
     assert exc.value.field == "votes"
-    assert "会议表决赞成1票、反对4票、弃权0票，赞成票未过半数，不能作出同意的决定" in exc.value.message
+    assert "会议表决同意1票、反对4票、弃权0票，同意票未过半数，不能作出同意的决定" in exc.value.message
     db.session.rollback()
     assert [state(r.id) for r in reqs] == [(RequestState.PENDING, "branch", 1)] * 2
     assert audit_rows("request.batch_approve") == []
@@ -271,7 +271,7 @@ def test_a_vote_that_did_not_carry_is_shown_by_the_votes_and_nothing_is_done(app
             "batch-meeting_date": "2026-01-05", "batch-votes_for": "2", "batch-votes_against": "3",
             "batch-votes_abstain": "0"}
     html = client.post("/inbox/batch", data=data, headers=HX).get_data(as_text=True)
-    assert "赞成票未过半数，不能作出同意的决定" in html and "dj-votes-error" in html
+    assert "同意票未过半数，不能作出同意的决定" in html and "dj-votes-error" in html
     assert state(req.id) == (RequestState.PENDING, "branch", 1)
 
 

@@ -22,12 +22,12 @@ def meeting(for_, against, abstain):
     ((3, 2, 0), A, RequestState.PENDING),  # 3 of 5: more than half
     ((3, 1, 1), A, RequestState.PENDING),
     ((1, 0, 0), A, RequestState.PENDING),
-    ((3, 3, 0), A, "赞成3票、反对3票、弃权0票，赞成票未过半数，不能作出同意的决定"),  # a tie is not a majority
-    ((2, 1, 2), A, "赞成2票、反对1票、弃权2票，赞成票未过半数"),  # abstentions count among the votes cast
-    ((0, 5, 0), A, "赞成票未过半数"),
+    ((3, 3, 0), A, "同意3票、反对3票、弃权0票，同意票未过半数，不能作出同意的决定"),  # a tie is not a majority
+    ((2, 1, 2), A, "同意2票、反对1票、弃权2票，同意票未过半数"),  # abstentions count among the votes cast
+    ((0, 5, 0), A, "同意票未过半数"),
     ((3, 3, 0), R, RequestState.REJECTED),
     ((2, 1, 2), R, RequestState.REJECTED),
-    ((4, 3, 0), R, "赞成4票、反对3票、弃权0票，赞成票已过半数，不能作出不同意的决定"),
+    ((4, 3, 0), R, "同意4票、反对3票、弃权0票，同意票已过半数，不能作出不同意的决定"),
     ((0, 5, 0), RET, RequestState.RETURNED),
     ((5, 0, 0), RET, RequestState.RETURNED),
 ])
@@ -70,7 +70,7 @@ def test_the_panel_shows_the_refusal_next_to_the_votes(app, org, client):
     html = resp.get_data(as_text=True)
     assert resp.status_code == 200
     votes_error = html.split('class="invalid-feedback d-block dj-votes-error">', 1)[1].split("</div>", 1)[0]
-    assert votes_error == "会议表决赞成2票、反对3票、弃权0票，赞成票未过半数，不能作出同意的决定"
+    assert votes_error == "会议表决同意2票、反对3票、弃权0票，同意票未过半数，不能作出同意的决定"
     assert 'value="2"' in html  # the counts stay as typed, to correct or to choose 不同意
     db.session.expire_all()
     fresh = db.session.get(Request, req.id)

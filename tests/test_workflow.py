@@ -256,9 +256,9 @@ CASES = [
     ("school_member_at_school", "school_user", A, {}, refused(RECUSED_INITIATOR)),
     ("school_member_at_school", "school_user2", A, {}, ok(RequestState.APPROVED)),
     # The branch's decision agrees with the meeting's vote (同意 needs more than half in favour).
-    ("branch", "secretary", A, {"meeting": MEETING_AGAINST}, refused("赞成1票、反对4票、弃权0票，赞成票未过半数")),
-    ("branch", "secretary", A, {"meeting": MEETING_TIE}, refused("赞成2票、反对2票、弃权1票，赞成票未过半数")),
-    ("branch", "secretary", R, {"meeting": MEETING}, refused("赞成票已过半数，不能作出不同意的决定")),
+    ("branch", "secretary", A, {"meeting": MEETING_AGAINST}, refused("同意1票、反对4票、弃权0票，同意票未过半数")),
+    ("branch", "secretary", A, {"meeting": MEETING_TIE}, refused("同意2票、反对2票、弃权1票，同意票未过半数")),
+    ("branch", "secretary", R, {"meeting": MEETING}, refused("同意票已过半数，不能作出不同意的决定")),
     ("branch", "secretary", R, {"meeting": MEETING_TIE}, ok(RequestState.REJECTED)),
     ("branch", "secretary", RET, {"meeting": MEETING_AGAINST}, ok(RequestState.RETURNED)),
     # 取回: the approver whose 同意 moved the request on, while the next step has not acted.

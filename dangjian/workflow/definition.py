@@ -102,11 +102,11 @@ class MeetingRecord:
     def disagreement(self, action: "Action") -> str | None:
         """The decision must agree with the meeting's vote: 同意 only when the motion carried,
         不同意 only when it did not (退回修改 is always open). A refusal quoting the votes, or None."""
-        votes = f"会议表决赞成{self.votes_for}票、反对{self.votes_against}票、弃权{self.votes_abstain}票"
+        votes = f"会议表决同意{self.votes_for}票、反对{self.votes_against}票、弃权{self.votes_abstain}票"
         if action is Action.APPROVE and not self.carried:
-            return f"{votes}，赞成票未过半数，不能作出同意的决定"
+            return f"{votes}，同意票未过半数，不能作出同意的决定"
         if action is Action.REJECT and self.carried:
-            return f"{votes}，赞成票已过半数，不能作出不同意的决定；如需重新研究，请退回修改"
+            return f"{votes}，同意票已过半数，不能作出不同意的决定；如需重新研究，请退回修改"
         return None
 
 
