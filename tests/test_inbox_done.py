@@ -1,7 +1,10 @@
 """已办 says what I did (as DingTalk's 已处理 does): each card carries 「我的处理」, my latest decision
 on the request and when — 同意, 退回修改, 取回决定 — read for the whole page in one query; a request
 someone else decided is not in my 已办."""
+import io
 import re
+
+from openpyxl import load_workbook
 
 from dangjian.workflow import Action, apply_action
 from tests.factories import approve, new_waiver
@@ -46,3 +49,21 @@ def test_each_card_of_done_says_my_latest_decision_and_when(app, org, auth, clie
     # Other lists have no such line.
     auth.login(org.member)
     assert "我的处理" not in client.get("/inbox/mine").get_data(as_text=True)
+
+
+def test_the_done_export_has_my_handling_as_its_last_column(app, org, auth, client):
+    approved = new_waiver(org.member)
+    approve(approved, org.secretary)
+    returned = new_waiver(org.member2)
+    apply_action(returned, org.secretary, Action.RETURN, opinion="请补充诊断证明")
+    auth.login(org.secretary)
+    sheet = load_workbook(io.BytesIO(client.get("/inbox/done/export.xlsx").data)).worksheets[0]
+    rows = [list(r) for r in sheet.iter_rows(values_only=True)]
+    assert rows[0][-1] == "我的处理"
+    handled = {r[0]: r[-1] for r in rows[1:]}
+    assert set(handled) == {approved.number, returned.number}
+    assert re.fullmatch(r"同意 \d{4}-\d{2}-\d{2} \d{2}:\d{2}", handled[approved.number])
+    assert handled[returned.number].startswith("退回修改 ")
+    # The other lists' exports keep their columns.
+    mine = load_workbook(io.BytesIO(client.get("/inbox/mine/export.xlsx").data)).worksheets[0]
+    assert "我的处理" not in next(mine.iter_rows(values_only=True))

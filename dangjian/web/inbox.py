@@ -7,12 +7,14 @@ from flask_login import current_user, login_required
 
 from .. import audit, inbox, plugins, request_export, request_filters
 from ..accounts.permissions import only_sysadmin
+from ..dates import stamp
 from ..extensions import db
 from ..models import Organization
 from ..models.base import utcnow
 from ..timeutil import to_local
 from ..workflow import cc as copies
 from ..workflow import deadlines
+from ..workflow.history import action_label
 from . import page_cache
 
 bp = Blueprint("inbox", __name__)
@@ -74,8 +76,14 @@ def export(tab: str):
     title, stmt, filters = _query(tab)
     viewer = current_user._get_current_object()
     now = utcnow()
+    extra = None
+    if tab == "done":  # 「我的处理」, as on the cards
+        def my_handling(batch):
+            entries = inbox.last_handled(viewer, [r.id for r in batch])
+            return {rid: f"{action_label(e.action)} {stamp(e.created_at)}" for rid, e in entries.items()}
+        extra = ("我的处理", 24, my_handling)
     out, count = request_export.write_xlsx(stmt, title, [("列表", title), *filters.describe(org_name(filters))],
-                                           viewer, now)
+                                           viewer, now, extra=extra)
     audit.record("inbox.exported", user=viewer, tab=tab, filters=filters.as_detail(), rows=count)
     db.session.commit()
     return send_file(out, mimetype=XLSX, as_attachment=True, max_age=0,
