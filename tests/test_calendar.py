@@ -206,9 +206,10 @@ def test_changes_need_the_csrf_token(csrf_app, org, client):
 
 # --- the 表彰决定 carries a date a person confirmed -------------------------------------------------
 
-def test_a_publicity_closing_on_a_saturday_gives_the_decision_the_meetings_date(app, aorg, client, auth):
-    """The 公示 ends on the 调休 Saturday 10 October and the timer completes the cycle that night;
-    the 表彰决定 is dated the day of the 党委会 that decided (the later of two meetings)."""
+def test_the_decision_is_dated_the_last_day_of_its_publicity_and_names_the_meeting(app, aorg, client, auth):
+    """The 公示 ends on the 调休 Saturday 10 October (a working day) and the timer completes the
+    cycle at the following midnight: the 表彰决定, which cites the 公示, is dated 10 October, never
+    before it; the 党委会 that decided (the later of two meetings, 24 June) is named in its text."""
     from dangjian.models import Document
     from dangjian.request_types.award_nomination.documents import decision_context
     from dangjian.request_types.award_nomination.publicity import close_publicity_periods
@@ -230,13 +231,16 @@ def test_a_publicity_closing_on_a_saturday_gives_the_decision_the_meetings_date(
 
     assert "completed" in close_publicity_periods(now=cycle.publicity_ends_at)
     db.session.expire_all()
-    assert cycle.decision_date == date(2026, 6, 24)
+    assert cycle.decision_date == date(2026, 10, 10)
     assert cycle.decision_number.endswith("〔2026〕1号")
     doc = db.session.scalars(select(Document).where(Document.award_cycle_id == cycle.id,
                                                      Document.kind == "award_decision")).one()
-    assert decision_context(doc)["issued_on"] == date(2026, 6, 24)
+    context = decision_context(doc)
+    assert context["issued_on"] == date(2026, 10, 10) and context["meeting_on"] == date(2026, 6, 24)
+    # 印发日期: the day the timer made it, never before the 成文日期.
+    assert context["official"]["printed_on"] >= context["issued_on"]
     event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "award_cycle.complete")).one()
-    assert '"decision_date": "2026-06-24"' in event.detail
+    assert '"decision_date": "2026-10-10"' in event.detail
     auth.login(aorg.org_dept_user)
     page = client.get(f"/awards/cycles/{cycle.id}").get_data(as_text=True)
-    assert "成文日期 2026年6月24日，即校党委会议决定之日" in page
+    assert "成文日期 2026年10月10日，即公示期满之日" in page

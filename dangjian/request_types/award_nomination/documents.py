@@ -135,7 +135,9 @@ def decision_context(doc) -> dict:
     cycle = db.session.get(AwardCycle, doc.award_cycle_id)
     root = school()
     awarded = _nominations(cycle.id, AwardNomination.state == RequestState.AWARDED)
-    # A date a person confirmed (the 党委会's), never the day the 公示 timer ran out.
+    from .publicity import meeting_date
+
+    # The day the 公示 ended (publicity.decision_date), never before the 公示 it cites.
     issued_on = cycle.decision_date or _local_date(cycle.completed_at)
     number = doc.doc_number or cycle.decision_number  # a decision made before the register: the cycle's
     return {
@@ -151,6 +153,7 @@ def decision_context(doc) -> dict:
         "groups": _by_category(cycle, awarded),
         "total": len(awarded),
         "issued_on": issued_on,
+        "meeting_on": meeting_date(cycle),
     }
 
 

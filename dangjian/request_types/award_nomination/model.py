@@ -91,8 +91,8 @@ class AwardCycle(db.Model):
     publicity_ends_at = mapped_column(DateTime, nullable=True)  # UTC
     completed_at = mapped_column(DateTime, nullable=True)
     decision_number: Mapped[str | None] = mapped_column(String(40), nullable=True)  # 表彰决定文号
-    # 表彰决定的成文日期: the date of the 党委会 that decided (recorded at the 校党委 step), never the
-    # day a timer closed the 公示 (which may be a Saturday). Set with the 文号.
+    # 表彰决定的成文日期: the last day of the 公示 (a working day), the day it ended without objection
+    # (publicity.decision_date). Set with the 文号.
     decision_date = mapped_column(Date, nullable=True)
 
     created_by = relationship("User", foreign_keys=[created_by_id])

@@ -248,16 +248,23 @@ def complete_cycle(cycle_id: int, now=None) -> bool:
 
 
 def decision_date(cycle: AwardCycle):
-    """The 表彰决定's date, one a person confirmed: the date of the 党委会 that decided (recorded at
-    the 校党委 step; the latest one when the awardees were decided at several meetings), else the
-    day 组织部 published the 公示. Never the day the period's timer closed it."""
-    meeting_day = db.session.scalar(
+    """The 表彰决定's 成文日期: the last day of the 公示, the day it ended without objection. The
+    decision cites the 公示, so it cannot be dated before it (the 党委会 that approved the list met
+    before the 公示; its date is in the text, `meeting_date`). The period counts working days, so
+    its last day is one; the timer closes it at the following midnight, so the 印发日期 (the day the
+    document is made) is never before it."""
+    return cycle.publicity_ends_on or to_local(cycle.published_at).date()
+
+
+def meeting_date(cycle: AwardCycle):
+    """The day of the 党委会 that decided the awardees (recorded at the 校党委 step; the latest,
+    when they were decided at several meetings), or None."""
+    return db.session.scalar(
         select(func.max(TimelineEntry.meeting_date))
         .join(AwardNomination, AwardNomination.id == TimelineEntry.request_id)
         .where(AwardNomination.cycle_id == cycle.id, AwardNomination.state == RequestState.AWARDED,
                TimelineEntry.step == SCHOOL_STEP, TimelineEntry.action == Action.APPROVE.value,
                TimelineEntry.meeting_date.is_not(None)))
-    return meeting_day or to_local(cycle.published_at).date()
 
 
 def close_publicity_periods(now=None) -> str | None:
