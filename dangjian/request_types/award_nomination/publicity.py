@@ -238,7 +238,7 @@ def complete_cycle(cycle_id: int, now=None) -> bool:
         AwardNomination.cycle_id == cycle_id, AwardNomination.state == RequestState.AWARDED)) or 0
     if awarded:
         cycle.decision_date = decision_date(cycle)
-        # The 文号 from the register, in this transaction, of the year of the 党委会's decision.
+        # The 文号 from the register, in this transaction, of the year of the decision's 成文日期.
         doc = create_cycle_documents(cycle, DECISION_SPEC, decision_title(cycle), year=cycle.decision_date.year)
         cycle.decision_number = doc.doc_number
     audit.record("award_cycle.complete", cycle, user=None, awarded=awarded, number=cycle.decision_number,
