@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import pytest
 from flask import g
 from redis import Redis
-from sqlalchemy import MetaData, create_engine, inspect, make_url, text
+from sqlalchemy import MetaData, create_engine, event, inspect, make_url, text
 
 from dangjian import create_app
 from dangjian.extensions import db
@@ -73,6 +73,12 @@ _REUSED_URLS: set = set()
 _ENGINES: dict = {}
 
 
+def _no_sync(dbapi_conn, _record):
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA synchronous=OFF")
+    cur.close()
+
+
 def _reuse_engines() -> None:
     """Every test builds a new app, and Flask-SQLAlchemy a new engine for it; SQLAlchemy caches
     compiled SQL per engine (per dialect instance), so every test compiled every statement again.
@@ -89,7 +95,11 @@ def _reuse_engines() -> None:
         if url not in _REUSED_URLS:
             return make_engine(self, bind_key, options, app)
         if url not in _ENGINES:
-            _ENGINES[url] = make_engine(self, bind_key, options, app)
+            engine = _ENGINES[url] = make_engine(self, bind_key, options, app)
+            if engine.dialect.name == "sqlite":
+                # A throwaway file: no fsync at each commit (2–3 ms each on this disk), as the test
+                # PostgreSQL runs with fsync off (scripts/lib.sh). Production keeps SQLite's default.
+                event.listen(engine, "connect", _no_sync)
         return _ENGINES[url]
 
     SQLAlchemy._make_engine = reused
