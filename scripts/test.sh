@@ -39,7 +39,10 @@ export TEST_LDAP_URL=$LDAP_URL TEST_LDAP_BASE_DN=$LDAP_BASE_DN
 export TEST_LDAP_ADMIN_DN=$LDAP_ADMIN_DN TEST_LDAP_ADMIN_PASSWORD=$LDAP_ADMIN_PASSWORD
 export TEST_SMTP_PORT TEST_SMTP_DIR=$SMTP_CAPTURE_DIR
 unset DATABASE_URL TEST_DATABASE_URL DANGJIAN_DEMO AUTH_LDAP_URL AUTH_TRUSTED_HEADER SMTP_HOST
-export PYTHONDONTWRITEBYTECODE=1
+# Bytecode is written (__pycache__, git-ignored): pytest keeps its rewritten test modules there, and
+# the second pass, every worker and every subprocess a test starts then skip compiling them again
+# (collecting the suite: 17 s -> 7 s a process).
+unset PYTHONDONTWRITEBYTECODE
 
 failed=()
 run_pytest() {    # run_pytest DB LABEL [pytest args...]
