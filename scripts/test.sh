@@ -3,8 +3,7 @@
 # once on SQLite and once on PostgreSQL, stop the services (also on failure or
 # Ctrl-C). Fails if either run fails or collects no tests.
 #   Extra arguments go to pytest:   scripts/test.sh -x -k workflow
-#   TEST_DBS="sqlite" (or "postgresql") runs only one of the two passes; both run at once unless
-#   TEST_SERIAL=1.
+#   TEST_DBS="sqlite" (or "postgresql") runs only one of the two passes.
 #   TEST_REDIS_PORT (6391), TEST_PG_PORT (54329), TEST_LDAP_PORT (3899) and TEST_SMTP_PORT (2526)
 #   move the services.
 set -euo pipefail
@@ -45,58 +44,34 @@ unset DATABASE_URL TEST_DATABASE_URL DANGJIAN_DEMO AUTH_LDAP_URL AUTH_TRUSTED_HE
 # (collecting the suite: 17 s -> 7 s a process).
 unset PYTHONDONTWRITEBYTECODE
 
-# run_pass DB LABEL [pytest args...]: one database pass; its exit code goes to $SVC_DIR/rc.DB.
-run_pass() {
+failed=()
+run_pytest() {    # run_pytest DB LABEL [pytest args...]
     local db=$1 label=$2 rc=0; shift 2
     if [[ $TEST_BROWSER_DB != both && $TEST_BROWSER_DB != "$db" ]]; then
         log "$label: browser tests and single-pass tests (marked once: no database, or a document's layout) run in the $TEST_BROWSER_DB pass only (deselected here)"
         set -- -m "not browser and not once" "$@"
     fi
-    local env=()
-    if [[ $db == postgresql ]]; then
-        env=(TEST_DATABASE_URL="$PG_URL")
-        log "$label: TEST_DATABASE_URL=$PG_URL"
-    fi
     log "pytest on $label"
-    # Two workers per pass: each has its own PostgreSQL database (tests/conftest.py).
-    env "${env[@]}" "$PYTHON" -m pytest -n "${TEST_WORKERS:-2}" "$@" || rc=$?
-    echo "$rc" >"$SVC_DIR/rc.$db"
-}
-
-for db in $TEST_DBS; do
-    [[ $db == sqlite || $db == postgresql ]] || die "unknown database in TEST_DBS: $db"
-done
-if [[ $TEST_DBS == *" "* && ${TEST_SERIAL:-0} != 1 ]]; then
-    # Both passes at once, their lines prefixed: each pass alone leaves the CPUs idle part of the
-    # time (collection, a pass's last tests, the browser tests' waits), the other fills it. The tests
-    # share Redis, SMTP and LDAP as a pass's two workers already do (per-test namespaces and tokens).
-    # TEST_SERIAL=1 runs them one after the other.
-    pids=()
-    for db in $TEST_DBS; do
-        label=SQLite; [[ $db == postgresql ]] && label=PostgreSQL
-        ( set -o pipefail; run_pass "$db" "$label" "$@" 2>&1 | sed -u "s/^/[$label] /" ) &
-        pids+=($!)
-    done
-    trap 'kill "${pids[@]}" 2>/dev/null; exit 130' INT
-    trap 'kill "${pids[@]}" 2>/dev/null; exit 143' TERM
-    wait "${pids[@]}" || true
-else
-    for db in $TEST_DBS; do
-        label=SQLite; [[ $db == postgresql ]] && label=PostgreSQL
-        run_pass "$db" "$label" "$@"
-    done
-fi
-
-failed=()
-for db in $TEST_DBS; do
-    label=SQLite; [[ $db == postgresql ]] && label=PostgreSQL
-    rc=$(cat "$SVC_DIR/rc.$db" 2>/dev/null || echo missing)
+    # Two workers on two cores: each has its own PostgreSQL database (tests/conftest.py).
+    "$PYTHON" -m pytest -n "${TEST_WORKERS:-2}" "$@" || rc=$?
     case $rc in
         0) log "pytest on $label: passed" ;;
         5) warn "pytest on $label: no tests were collected (exit 5), counted as a failure"
            failed+=("$label") ;;
         *) warn "pytest on $label: failed (exit $rc)"
            failed+=("$label") ;;
+    esac
+}
+
+for db in $TEST_DBS; do
+    case $db in
+        sqlite) run_pytest sqlite SQLite "$@" ;;
+        postgresql)
+            export TEST_DATABASE_URL=$PG_URL
+            log "TEST_DATABASE_URL=$PG_URL"
+            run_pytest postgresql PostgreSQL "$@"
+            unset TEST_DATABASE_URL ;;
+        *) die "unknown database in TEST_DBS: $db" ;;
     esac
 done
 
