@@ -322,10 +322,12 @@ def _snapshot_org(o: SimpleNamespace) -> SimpleNamespace:
     from sqlalchemy import select
 
     key = str(db.engine.url)
+    if key in _ORG_ROWS or db.engine.dialect.name != "sqlite":
+        return o  # taken already, or never restored (PostgreSQL): read nothing
     tables = db.metadata.sorted_tables
     rows = {t.name: [dict(r) for r in db.session.execute(select(t)).mappings()] for t in tables}
     db.session.rollback()
-    if key not in _ORG_ROWS and all(rows[name] for name in ("organizations", "users")):
+    if all(rows[name] for name in ("organizations", "users")):
         attrs = {name: (type(obj), obj.id) for name, obj in vars(o).items()}
         _ORG_ROWS[key] = ([(t, rows[t.name]) for t in tables if rows[t.name]], attrs)
     return o
